@@ -1,0 +1,100 @@
+"""humortune: teach Gemini to read short-form video the way its owner does.
+
+The light core (errors, settings, schema, prompts, corpus) is imported eagerly; everything that pulls in
+google-genai, google-cloud-storage, yt-dlp or PyAV loads on first use, so ``import humortune`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from humortune.errors import (
+    AnalysisError,
+    BatteryError,
+    ConfigError,
+    CorpusError,
+    DatasetError,
+    DatasetValidationError,
+    EvaluationError,
+    HumortuneError,
+    PermanentSourceError,
+    ProbeError,
+    RecordParseError,
+    SchemaVersionError,
+    SourceError,
+    StorageError,
+    TransientSourceError,
+    TransientStorageError,
+    TuningError,
+    UnsupportedSourceError,
+)
+from humortune.prompts import DEFAULT_PROMPT, Prompt
+from humortune.schema import (
+    Analysis,
+    Category,
+    Correction,
+    HumorRecord,
+    Quality,
+    TokenUsage,
+    VideoAsset,
+)
+from humortune.settings import Settings
+from humortune.workspace import Corpus, Entry, ImportReport
+
+if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
+    pass
+
+__version__ = "0.1.0"
+
+# name → module that defines it; loaded on first attribute access (PEP 562).
+_LAZY: dict[str, str] = {}
+
+__all__ = [
+    "DEFAULT_PROMPT",
+    "Analysis",
+    "AnalysisError",
+    "BatteryError",
+    "Category",
+    "ConfigError",
+    "Corpus",
+    "CorpusError",
+    "Correction",
+    "DatasetError",
+    "DatasetValidationError",
+    "Entry",
+    "EvaluationError",
+    "HumorRecord",
+    "HumortuneError",
+    "ImportReport",
+    "PermanentSourceError",
+    "ProbeError",
+    "Prompt",
+    "Quality",
+    "RecordParseError",
+    "SchemaVersionError",
+    "Settings",
+    "SourceError",
+    "StorageError",
+    "TokenUsage",
+    "TransientSourceError",
+    "TransientStorageError",
+    "TuningError",
+    "UnsupportedSourceError",
+    "VideoAsset",
+    "__version__",
+    *_LAZY,
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'humortune' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

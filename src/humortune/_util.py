@@ -1,0 +1,76 @@
+"""Small helpers shared by every layer: content hashes, canonical JSON, atomic writes."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+__all__ = ["atomic_write", "canonical_json", "content_hash", "file_sha256", "short_hash"]
+
+_CHUNK = 1024 * 1024
+
+
+def canonical_json(value: Any) -> str:
+    """JSON with sorted keys and no whitespace: equal values give equal text, hence equal hashes."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def content_hash(value: Any) -> str:
+    """The sha256 hex digest of a value's canonical JSON (or of bytes/str as given)."""
+    if isinstance(value, bytes):
+        data = value
+    elif isinstance(value, str):
+        data = value.encode("utf-8")
+    else:
+        data = canonical_json(value).encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def short_hash(value: Any, length: int = 12) -> str:
+    """A short, stable identifier derived from `content_hash`."""
+    return content_hash(value)[:length]
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """Stream a file through sha256 without holding it in memory."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[Any]]:
+    """Write to a temp file beside ``path`` and rename it into place only on success.
+
+    Readers never see a half-written file under the final name, and a crash leaves at most a
+    ``.*.tmp`` file that the next write to the same directory may sweep.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with _suppress_oserror():
+            os.unlink(tmp)
+        raise
+
+
+@contextmanager
+def _suppress_oserror() -> Iterator[None]:
+    try:
+        yield
+    except OSError:
+        pass

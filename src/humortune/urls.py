@@ -1,0 +1,114 @@
+"""Video URL normalisation: pure string work, no network.
+
+Every battery item names its clip by URL, and the same TikTok clip hides behind many spellings
+(``www.``/``m.``/no ``www``, ``/@user/video/<id>``, ``/embed/v2/<id>``, ``/v/<id>.html``, query strings).
+`canonical_key` folds them to one key so duplicates are caught before anything is downloaded.
+Short links (``vm.tiktok.com/…``) can only be resolved over the network; they keep their own key until then.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from urllib.parse import unquote, urlsplit
+
+from humortune.errors import UnsupportedSourceError
+
+__all__ = ["SourceRef", "canonical_key", "is_url_like", "parse_source"]
+
+SourceKind = Literal["tiktok", "tiktok_short", "file", "http"]
+
+_TIKTOK_HOSTS = {"tiktok.com", "www.tiktok.com", "m.tiktok.com", "tiktokv.com", "www.tiktokv.com"}
+_TIKTOK_SHORT_HOSTS = {"vm.tiktok.com", "vt.tiktok.com"}
+_VIDEO_PATHS = [
+    re.compile(r"^/@[\w.\-]*/video/(?P<id>\d+)/?$"),
+    re.compile(r"^/embed(?:/v2)?/(?P<id>\d+)/?$"),
+    re.compile(r"^/v/(?P<id>\d+)(?:\.html)?/?$"),
+    re.compile(r"^/share/video/(?P<id>\d+)/?$"),
+    re.compile(r"^/video/(?P<id>\d+)/?$"),
+]
+_PHOTO = re.compile(r"^/@[\w.\-]*/photo/\d+/?$")
+_LIVE = re.compile(r"^/@[\w.\-]*/live/?$|^/live(/|$)")
+_PROFILE = re.compile(r"^/@[\w.\-]+/?$")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceRef:
+    """A parsed video source: what kind it is, its canonical key, and what to hand the downloader."""
+
+    kind: SourceKind
+    key: str
+    """Canonical key: ``tiktok:<id>``, ``tiktok-short:<url>``, ``file:<abs path>`` or ``http:<url>``."""
+    url: str
+    """What the downloader should fetch (a canonical TikTok URL, a file path, or the URL as given)."""
+    video_id: str | None = None
+    """The TikTok video id, when known without the network."""
+
+
+def is_url_like(text: str) -> bool:
+    """True for http(s) URLs, ``file://`` URIs and absolute or relative file paths with a video suffix."""
+    text = text.strip()
+    parts = urlsplit(text)
+    if parts.scheme in {"http", "https"}:
+        return bool(parts.netloc)
+    if parts.scheme == "file":
+        return bool(parts.path)
+    if parts.scheme == "gs":
+        return bool(parts.netloc and parts.path.strip("/"))
+    return bool(re.search(r"\.(mp4|mov|webm|mkv|m4v|avi|3gp)$", text, re.IGNORECASE))
+
+
+def parse_source(text: str) -> SourceRef:
+    """Classify a source string and fold it to its canonical key.
+
+    Raises `UnsupportedSourceError` for TikTok photo posts, live streams and profiles, and for schemes
+    humortune cannot fetch.
+    """
+    raw = text.strip()
+    parts = urlsplit(raw)
+    scheme = parts.scheme.lower()
+    if scheme in {"", "file"} or (len(scheme) == 1 and raw[1:3] in {":\\", ":/"}):
+        path = Path(unquote(parts.path) if scheme == "file" else raw).expanduser().resolve()
+        return SourceRef("file", f"file:{path}", str(path))
+    if scheme not in {"http", "https"}:
+        raise UnsupportedSourceError(
+            f"cannot fetch a {scheme}:// source",
+            hint="use a TikTok or other http(s) video URL, or a local file path",
+            item=raw,
+        )
+    host = (parts.hostname or "").lower()
+    path = re.sub(r"/{2,}", "/", parts.path)
+    if host in _TIKTOK_SHORT_HOSTS or (host in _TIKTOK_HOSTS and path.startswith("/t/")):
+        short = f"https://{host}{path.rstrip('/')}/"
+        return SourceRef("tiktok_short", f"tiktok-short:{short}", short)
+    if host in _TIKTOK_HOSTS:
+        for pattern in _VIDEO_PATHS:
+            if m := pattern.match(path):
+                vid = m.group("id")
+                user = path.split("/")[1] if path.startswith("/@") else "@_"
+                url = f"https://www.tiktok.com/{user}/video/{vid}"
+                return SourceRef("tiktok", f"tiktok:{vid}", url, vid)
+        reason = (
+            "is a photo post (slideshow), not a video"
+            if _PHOTO.match(path)
+            else "is a live stream, not a recorded video"
+            if _LIVE.match(path)
+            else "is a profile page, not a single video"
+            if _PROFILE.match(path)
+            else "is not a TikTok video link"
+        )
+        raise UnsupportedSourceError(
+            f"this TikTok URL {reason}",
+            hint="link the single video (https://www.tiktok.com/@user/video/<id>)",
+            item=raw,
+        )
+    # Any other site: keep the URL without its fragment; yt-dlp's extractors decide at download time.
+    url = parts._replace(scheme=scheme, netloc=parts.netloc.lower(), fragment="").geturl()
+    return SourceRef("http", f"http:{url}", url)
+
+
+def canonical_key(text: str) -> str:
+    """The canonical key of a source (see `parse_source`)."""
+    return parse_source(text).key

@@ -1,0 +1,211 @@
+"""Reading a question battery: the shapes it comes in, and every bad item reported at once.
+
+Accepted shapes: a JSON list of items; a JSON object holding the list under ``examples`` (or ``items``,
+``questions``, ``battery``, ``corrections``, ``data``, or its only list-valued key); or JSONL, one item per
+line. Fields humortune does not know are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from humortune._util import short_hash
+from humortune.errors import CorpusError, HumortuneError
+from humortune.schema import Correction, HumorRecord
+from humortune.urls import is_url_like, parse_source
+
+__all__ = ["BatteryItem", "ParsedBattery", "parse_battery"]
+
+_LIST_KEYS = ("examples", "items", "questions", "battery", "corrections", "data")
+# Other spellings seen in real exports, folded to our field names.
+_ALIASES = {
+    "url": "video_url",
+    "videourl": "video_url",
+    "video": "video_url",
+    "tiktok_url": "video_url",
+    "gemini": "gemini_said",
+    "model_said": "gemini_said",
+    "human": "human_said",
+    "owner_said": "human_said",
+    "correction": "human_said",
+}
+_KNOWN = {"id", "video_url", "gemini_said", "human_said", "record", "niche", "created_at", "source"}
+
+
+@dataclass(frozen=True, slots=True)
+class BatteryItem:
+    """One valid item: its position in the file, the correction, and its canonical video key."""
+
+    index: int
+    correction: Correction
+    video_key: str
+
+
+@dataclass(slots=True)
+class ParsedBattery:
+    """The valid items, every problem (with index and field), and what was dropped as an exact duplicate."""
+
+    shape: str
+    items: list[BatteryItem] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    duplicates: int = 0
+
+
+def _load_raw(path: Path) -> tuple[str, list[Any]]:
+    try:
+        text = path.read_text("utf-8-sig")
+    except OSError as exc:
+        raise CorpusError(f"cannot read the battery: {exc.strerror}", item=str(path)) from exc
+    stripped = text.lstrip()
+    if not stripped:
+        raise CorpusError("the battery file is empty", hint="export the battery again", item=str(path))
+    if stripped[0] == "[" or stripped[0] == "{":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            if stripped[0] == "{" and "\n" in stripped.strip():
+                return _load_jsonl(path, text)
+            raise CorpusError(
+                f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
+                hint="fix the JSON syntax, or save it as JSONL with one item per line",
+                item=str(path),
+            ) from exc
+        if isinstance(data, list):
+            return "json-list", data
+        if isinstance(data, dict):
+            for key in _LIST_KEYS:
+                if isinstance(data.get(key), list):
+                    return f"json-object[{key}]", data[key]
+            lists = [k for k, v in data.items() if isinstance(v, list)]
+            if len(lists) == 1:
+                return f"json-object[{lists[0]}]", data[lists[0]]
+            if "video_url" in data or "url" in data:
+                return "json-object[single]", [data]
+        raise CorpusError(
+            "found no list of items in the JSON",
+            hint=f"put the items in a list, or under one of the keys {', '.join(_LIST_KEYS)}",
+            item=str(path),
+        )
+    return _load_jsonl(path, text)
+
+
+def _load_jsonl(path: Path, text: str) -> tuple[str, list[Any]]:
+    items: list[Any] = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            items.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            raise CorpusError(
+                f"line {lineno} is not valid JSON: {exc.msg}",
+                hint="each line of a JSONL battery must be one JSON object",
+                item=str(path),
+            ) from exc
+    return "jsonl", items
+
+
+def _resolve_local(url: str, base: Path) -> str:
+    """Relative file paths in a battery are relative to the battery file."""
+    if "://" in url or Path(url).is_absolute():
+        return url
+    return (base / url).resolve().as_uri()
+
+
+def parse_battery(path: str | Path, *, source: str = "battery") -> ParsedBattery:
+    """Read and validate a battery file. Raises only when the file itself is unreadable."""
+    path = Path(path)
+    shape, raw_items = _load_raw(path)
+    parsed = ParsedBattery(shape=shape)
+    seen: dict[str, tuple[int, str]] = {}  # video_key → (index, human_said)
+    conflicted: set[str] = set()
+    candidates: list[BatteryItem] = []
+    for index, raw in enumerate(raw_items):
+        problems_before = len(parsed.problems)
+        item = _check_item(index, raw, path.parent, parsed.problems, source)
+        if item is None or len(parsed.problems) > problems_before:
+            continue
+        key = item.video_key
+        if key in seen:
+            first_index, first_text = seen[key]
+            if first_text.strip() == item.correction.human_said.strip():
+                parsed.duplicates += 1
+                continue
+            parsed.problems.append(
+                f"item {index}: video_url: same video as item {first_index} with a different human_said; "
+                "keep one correction per video"
+            )
+            conflicted.add(key)
+            continue
+        seen[key] = (index, item.correction.human_said)
+        candidates.append(item)
+    parsed.items = [c for c in candidates if c.video_key not in conflicted]
+    for c in candidates:
+        if c.video_key in conflicted:
+            parsed.problems.append(f"item {c.index}: video_url: conflicts with a later item (see above)")
+    return parsed
+
+
+def _check_item(
+    index: int, raw: Any, base: Path, problems: list[str], source: str
+) -> BatteryItem | None:
+    if not isinstance(raw, dict):
+        problems.append(f"item {index}: expected an object, got {type(raw).__name__}")
+        return None
+    data: dict[str, Any] = {}
+    for key, value in raw.items():
+        folded = str(key).strip().lower()
+        name = folded if folded in _KNOWN else _ALIASES.get(folded.replace("-", "_"), str(key))
+        data.setdefault(name, value)
+    label = f"item {index}" + (f" (id={data['id']})" if data.get("id") not in (None, "") else "")
+    for required in ("video_url", "human_said"):
+        value = data.get(required)
+        if value is None:
+            problems.append(f"{label}: {required}: missing")
+        elif not isinstance(value, str):
+            problems.append(f"{label}: {required}: expected text, got {type(value).__name__}")
+        elif not value.strip():
+            problems.append(f"{label}: {required}: empty")
+    gemini = data.get("gemini_said")
+    if gemini is not None and not isinstance(gemini, str):
+        problems.append(f"{label}: gemini_said: expected text, got {type(gemini).__name__}")
+    url = data.get("video_url")
+    if not isinstance(url, str) or not url.strip() or not isinstance(data.get("human_said"), str):
+        return None
+    url = url.strip()
+    if not is_url_like(url):
+        problems.append(f"{label}: video_url: {url!r} is not a URL or a video file path")
+        return None
+    url = _resolve_local(url, base)
+    try:
+        key = parse_source(url).key
+    except HumortuneError as exc:
+        problems.append(f"{label}: video_url: {exc.message} ({exc.hint})")
+        return None
+    record = None
+    if data.get("record") is not None:
+        if not isinstance(data["record"], dict):
+            problems.append(f"{label}: record: expected an object with the HumorRecord fields")
+            return None
+        try:
+            record = HumorRecord.from_mapping(data["record"])
+        except HumortuneError as exc:
+            problems.append(f"{label}: record: {exc.message}")
+            return None
+    cid = str(data["id"]).strip() if data.get("id") not in (None, "") else f"b-{short_hash(key, 16)}"
+    fields = {k: v for k, v in data.items() if k not in {"id", "video_url", "record"}}
+    fields.setdefault("source", source)
+    fields["human_said"] = fields["human_said"].strip()
+    try:
+        correction = Correction(id=cid, video_url=url, record=record, **fields)
+    except ValidationError as exc:
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            problems.append(f"{label}: {loc}: {err['msg']}")
+        return None
+    return BatteryItem(index=index, correction=correction, video_key=key)

@@ -1,0 +1,138 @@
+"""The SQLite connection under the corpus: WAL, foreign keys, migrations, one writer at a time.
+
+One connection is shared by the threads of a process (ingest and analysis run in thread pools) behind a
+re-entrant lock; other processes coordinate through SQLite's own locking (``BEGIN IMMEDIATE`` and a busy
+timeout), so a second process writing at the same time waits instead of corrupting anything.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from humortune.errors import CorpusError, SchemaVersionError
+from humortune.workspace.migrations import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = ["Database"]
+
+_BUSY_TIMEOUT_MS = 30_000
+
+
+class Database:
+    """A migrated SQLite database. Use `transaction` for writes and `query`/`query_one` for reads."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._lock = threading.RLock()
+        self._depth = 0
+        try:
+            if str(path) != ":memory:":
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(
+                str(path), timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+            )
+            self._conn.row_factory = sqlite3.Row
+            self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute("PRAGMA foreign_keys = ON")
+        except sqlite3.Error as exc:
+            raise CorpusError(
+                f"cannot open the workspace database: {exc}",
+                hint="check that the path is writable and is a humortune workspace",
+                item=str(path),
+            ) from exc
+        self._migrate()
+
+    @property
+    def schema_version(self) -> int:
+        """The ``PRAGMA user_version`` of the open file."""
+        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        with self.transaction():
+            current = self.schema_version
+            if current > SCHEMA_VERSION:
+                raise SchemaVersionError(
+                    f"the workspace has schema version {current}, this humortune understands up to "
+                    f"{SCHEMA_VERSION}",
+                    hint="upgrade humortune (pip install -U humortune) to open it",
+                    item=str(self.path),
+                )
+            for version in range(current, SCHEMA_VERSION):
+                for statement in _split_statements(MIGRATIONS[version]):
+                    self._conn.execute(statement)
+                self._conn.execute(f"PRAGMA user_version = {version + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction (``BEGIN IMMEDIATE``), nested calls join the outer one."""
+        with self._lock:
+            outer = self._depth == 0
+            try:
+                if outer:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                self._depth += 1
+                try:
+                    yield self._conn
+                finally:
+                    self._depth -= 1
+                if outer:
+                    self._conn.execute("COMMIT")
+            except BaseException as exc:
+                if outer and self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise _translate(exc, self.path) from exc
+                raise
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        """Run one statement in its own transaction (or the enclosing one)."""
+        with self.transaction() as conn:
+            return conn.execute(sql, params)
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        """Read rows."""
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+
+    def query_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
+        """Read one row, or ``None``."""
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    def close(self) -> None:
+        """Close the connection."""
+        with self._lock:
+            self._conn.close()
+
+
+def _split_statements(script: str) -> list[str]:
+    # executescript() would commit our transaction; run the statements one by one instead.
+    statements, buffer = [], ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statements.append(buffer.strip())
+            buffer = ""
+    return [s for s in statements if s]
+
+
+def _translate(exc: sqlite3.Error, path: Path) -> CorpusError:
+    text = str(exc)
+    if "locked" in text or "busy" in text:
+        hint = "another process holds the workspace; wait for it to finish and retry"
+    elif isinstance(exc, sqlite3.IntegrityError):
+        hint = "the write conflicts with existing data; this is a bug if you did not edit the database by hand"
+    elif "malformed" in text or "not a database" in text:
+        hint = "the file is not a humortune workspace or is damaged; restore it from a backup"
+    else:
+        hint = "check the disk and the file's permissions"
+    return CorpusError(f"database error: {text}", hint=hint, item=str(path))

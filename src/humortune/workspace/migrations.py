@@ -1,0 +1,210 @@
+"""Schema migrations, applied in order and recorded in ``PRAGMA user_version``.
+
+Append a new script to `MIGRATIONS` to change the schema; never edit a released one. A workspace whose
+``user_version`` is higher than ``len(MIGRATIONS)`` was written by a newer humortune and is refused.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION"]
+
+_V1 = """
+-- The owner's corrections: the only source of truth.
+CREATE TABLE corrections (
+    id            TEXT PRIMARY KEY,
+    video_url     TEXT NOT NULL,
+    video_key     TEXT NOT NULL,            -- canonical source key (tiktok:<id>, file:<path>, http:<url>)
+    gemini_said   TEXT,
+    human_said    TEXT NOT NULL,
+    record_json   TEXT,                     -- the owner's HumorRecord, when given
+    niche         TEXT,
+    source        TEXT NOT NULL,            -- battery | review | api
+    extra_json    TEXT NOT NULL DEFAULT '{}',
+    content_hash  TEXT NOT NULL,            -- hash of what the owner said; changes when a correction changes
+    video_sha256  TEXT REFERENCES videos(sha256),
+    analysis_id   TEXT REFERENCES analyses(id),   -- the model output a review correction corrects
+    created_at    TEXT NOT NULL,
+    updated_at    TEXT NOT NULL
+);
+CREATE INDEX corrections_video_key ON corrections(video_key);
+CREATE INDEX corrections_niche ON corrections(niche);
+CREATE INDEX corrections_source ON corrections(source, created_at);
+
+-- Stored, probed videos, named by content hash.
+CREATE TABLE videos (
+    sha256      TEXT PRIMARY KEY,
+    source_id   TEXT NOT NULL,
+    size_bytes  INTEGER NOT NULL,
+    duration_s  REAL NOT NULL,
+    width       INTEGER NOT NULL,
+    height      INTEGER NOT NULL,
+    codec       TEXT NOT NULL,
+    fps         REAL NOT NULL,
+    has_audio   INTEGER NOT NULL,
+    mime        TEXT NOT NULL,
+    container   TEXT,
+    uri         TEXT NOT NULL,
+    created_at  TEXT NOT NULL
+);
+CREATE INDEX videos_source_id ON videos(source_id);
+
+-- Per-source ingest outcome, so `ingest --only-failed` knows what to retry.
+CREATE TABLE ingest_status (
+    video_key   TEXT PRIMARY KEY,
+    status      TEXT NOT NULL,              -- ok | failed
+    category    TEXT,
+    message     TEXT,
+    hint        TEXT,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    updated_at  TEXT NOT NULL
+);
+
+-- Which split a clip belongs to. Assigned once, never moved (except by the owner); test is frozen.
+CREATE TABLE split_assignments (
+    video_key   TEXT PRIMARY KEY,
+    split       TEXT NOT NULL CHECK (split IN ('train', 'validation', 'test')),
+    seed        TEXT NOT NULL,
+    assigned_at TEXT NOT NULL
+);
+
+CREATE TABLE dataset_versions (
+    id               TEXT PRIMARY KEY,
+    created_at       TEXT NOT NULL,
+    prompt_version   TEXT NOT NULL,
+    target_format    TEXT NOT NULL,
+    media_resolution TEXT NOT NULL,
+    niche            TEXT,
+    settings_json    TEXT NOT NULL,
+    manifest_json    TEXT NOT NULL,
+    estimate_json    TEXT,
+    validation_json  TEXT,
+    valid            INTEGER NOT NULL DEFAULT 0,
+    storage_prefix   TEXT NOT NULL,
+    train_uri        TEXT,
+    validation_uri   TEXT,
+    test_uri         TEXT
+);
+
+CREATE TABLE dataset_examples (
+    dataset_id     TEXT NOT NULL REFERENCES dataset_versions(id) ON DELETE CASCADE,
+    correction_id  TEXT NOT NULL,
+    video_sha256   TEXT NOT NULL,
+    split          TEXT NOT NULL,
+    row_hash       TEXT NOT NULL,
+    PRIMARY KEY (dataset_id, correction_id)
+);
+CREATE INDEX dataset_examples_video ON dataset_examples(video_sha256);
+
+CREATE TABLE sweeps (
+    id          TEXT PRIMARY KEY,
+    dataset_id  TEXT REFERENCES dataset_versions(id),
+    grid_json   TEXT NOT NULL,
+    max_cost    REAL,
+    created_at  TEXT NOT NULL
+);
+
+CREATE TABLE tuning_jobs (
+    name             TEXT PRIMARY KEY,       -- projects/…/tuningJobs/…
+    dataset_id       TEXT REFERENCES dataset_versions(id),
+    base_model       TEXT NOT NULL,
+    request_hash     TEXT NOT NULL,          -- dataset + base + hyperparameters: the duplicate-submit key
+    hyperparams_json TEXT NOT NULL,
+    display_name     TEXT,
+    state            TEXT NOT NULL,
+    sweep_id         TEXT REFERENCES sweeps(id),
+    estimate_usd     REAL,
+    job_json         TEXT,                   -- the last TuningJob body seen
+    created_at       TEXT NOT NULL,
+    updated_at       TEXT NOT NULL
+);
+CREATE INDEX tuning_jobs_request ON tuning_jobs(request_hash);
+
+CREATE TABLE models (
+    id               TEXT PRIMARY KEY,       -- tuned model resource name, or a base model name
+    endpoint         TEXT,
+    job_name         TEXT REFERENCES tuning_jobs(name),
+    base_model       TEXT NOT NULL,
+    dataset_id       TEXT REFERENCES dataset_versions(id),
+    prompt_version   TEXT,
+    media_resolution TEXT,
+    niche            TEXT,
+    checkpoints_json TEXT NOT NULL DEFAULT '[]',
+    stats_json       TEXT NOT NULL DEFAULT '{}',
+    created_at       TEXT NOT NULL
+);
+
+-- Registry aliases ("current", "niche:restaurant", …) and every change to them, with its evidence.
+CREATE TABLE aliases (
+    name        TEXT PRIMARY KEY,
+    model_id    TEXT NOT NULL REFERENCES models(id),
+    updated_at  TEXT NOT NULL
+);
+CREATE TABLE alias_history (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    name           TEXT NOT NULL,
+    model_id       TEXT,
+    previous_id    TEXT,
+    action         TEXT NOT NULL,            -- promote | rollback | propose | refuse
+    evidence_json  TEXT NOT NULL DEFAULT '{}',
+    created_at     TEXT NOT NULL
+);
+
+CREATE TABLE analyses (
+    id              TEXT PRIMARY KEY,
+    video_sha256    TEXT,
+    video_uri       TEXT NOT NULL,
+    model           TEXT NOT NULL,
+    prompt_version  TEXT NOT NULL,
+    mode            TEXT NOT NULL,
+    narrative       TEXT NOT NULL,
+    record_json     TEXT,
+    usage_json      TEXT NOT NULL DEFAULT '{}',
+    latency_s       REAL NOT NULL DEFAULT 0,
+    cost_usd        REAL,
+    warnings_json   TEXT NOT NULL DEFAULT '[]',
+    created_at      TEXT NOT NULL
+);
+CREATE UNIQUE INDEX analyses_cache_key ON analyses(video_sha256, model, prompt_version, mode)
+    WHERE video_sha256 IS NOT NULL;
+
+CREATE TABLE evaluations (
+    id            TEXT PRIMARY KEY,
+    model         TEXT NOT NULL,
+    incumbent     TEXT,
+    dataset_id    TEXT,
+    created_at    TEXT NOT NULL,
+    summary_json  TEXT NOT NULL,
+    report_path   TEXT
+);
+CREATE TABLE evaluation_items (
+    evaluation_id  TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    correction_id  TEXT NOT NULL,
+    scores_json    TEXT NOT NULL,
+    PRIMARY KEY (evaluation_id, correction_id)
+);
+
+-- The owner's own judgements: blind A/B choices and PASS/FAIL marks, used to calibrate judges.
+CREATE TABLE owner_labels (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind           TEXT NOT NULL,            -- pairwise | pass_fail
+    correction_id  TEXT,
+    video_sha256   TEXT,
+    payload_json   TEXT NOT NULL,
+    created_at     TEXT NOT NULL
+);
+
+-- Every save in the review UI, with the field-level diff against what the model said.
+CREATE TABLE reviews (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    correction_id  TEXT REFERENCES corrections(id),
+    analysis_id    TEXT REFERENCES analyses(id),
+    model          TEXT,
+    dataset_id     TEXT,
+    action         TEXT NOT NULL,            -- edit | accept | skip | undo
+    diff_json      TEXT NOT NULL DEFAULT '{}',
+    created_at     TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_V1]
+SCHEMA_VERSION = len(MIGRATIONS)
