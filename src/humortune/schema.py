@@ -22,6 +22,10 @@ __all__ = [
     "Analysis",
     "Category",
     "Correction",
+    "CostEstimate",
+    "DatasetVersion",
+    "TargetFormat",
+    "TunedModel",
     "HumorRecord",
     "OutputMode",
     "Quality",
@@ -57,6 +61,9 @@ class Quality(StrEnum):
 
 OutputMode = Literal["two-stage", "joint", "narrative"]
 """How an analysis gets its structured record (see the analyzer docs)."""
+
+TargetFormat = Literal["narrative", "narrative+record"]
+"""What the model turn of a training row holds: the owner's narrative, or the narrative then the record."""
 
 # Spellings models (and owners) really use, Swedish and English, folded to lower case.
 _CATEGORY_SYNONYMS: dict[str, Category] = {
@@ -348,4 +355,69 @@ class Analysis(BaseModel):
     latency_s: float = 0.0
     cost_usd: float | None = None
     warnings: list[str] = Field(default_factory=list)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CostEstimate(BaseModel):
+    """A training-cost estimate with its range and the assumptions behind it."""
+
+    base_model: str
+    epochs: int
+    media_resolution: str
+    examples: int
+    tokens_per_epoch_low: int
+    tokens_per_epoch_high: int
+    price_per_mtok_usd: float
+    price_source: str = Field(description="Where and when the price was taken, or 'settings override'.")
+    usd_low: float
+    usd_high: float
+    per_split: dict[str, dict[str, float]] = Field(
+        default_factory=dict, description="split → {examples, tokens_low, tokens_high, usd_low, usd_high}"
+    )
+    assumptions: list[str] = Field(default_factory=list)
+
+    @property
+    def training_tokens_high(self) -> int:
+        """Billable training tokens at the high end: tokens per epoch × epochs."""
+        return self.tokens_per_epoch_high * self.epochs
+
+
+class DatasetVersion(BaseModel):
+    """A built, validated and priced tuning dataset. Its id is the hash of everything that went into it."""
+
+    id: str
+    created_at: datetime = Field(default_factory=utcnow)
+    prompt_version: str
+    target_format: TargetFormat = "narrative"
+    media_resolution: str
+    niche: str | None = None
+    storage_prefix: str = Field(description="URI of the folder holding train.jsonl, validation.jsonl, …")
+    train_uri: str
+    validation_uri: str | None = None
+    test_uri: str | None = None
+    counts: dict[str, int] = Field(default_factory=dict, description="examples per split")
+    valid: bool = False
+    errors: list[str] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    estimate: CostEstimate | None = None
+
+    @property
+    def in_gcs(self) -> bool:
+        """Whether Vertex AI can read the files (they must be in Cloud Storage)."""
+        return self.train_uri.startswith("gs://")
+
+
+class TunedModel(BaseModel):
+    """A tuned model registered in the corpus, with its lineage."""
+
+    id: str = Field(description="Model resource name: projects/…/models/…@version.")
+    endpoint: str | None = Field(None, description="Endpoint resource name used for inference.")
+    job_name: str | None = None
+    base_model: str
+    dataset_id: str | None = None
+    prompt_version: str | None = None
+    media_resolution: str | None = None
+    niche: str | None = None
+    checkpoints: list[dict[str, Any]] = Field(default_factory=list)
+    stats: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)

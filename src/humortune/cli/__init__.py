@@ -1,0 +1,27 @@
+"""The ``humortune`` command line: thin commands over the public API, rendered with rich.
+
+Each area's commands live in their own module in this package (``core``, ``ingest``, ``dataset``, …) and
+register themselves on `app` when imported; `main` imports them all. Modules import heavy dependencies
+inside their command functions so ``humortune --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+
+from humortune.cli._app import app, console, err_console, run
+
+__all__ = ["app", "console", "err_console", "main"]
+
+
+def _register_commands() -> None:
+    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
+        importlib.import_module(f"{__name__}.{module}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point: run the app, print errors as one line, return the exit code."""
+    _register_commands()
+    return run(argv if argv is not None else sys.argv[1:])
