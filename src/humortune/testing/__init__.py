@@ -1,0 +1,1 @@
+"""Test doubles shipped with the package: fakes for offline mode, tests, docs and examples."""
