@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from humortune.cli._app import app, console, err_console, state
@@ -37,14 +38,14 @@ def import_(
 def print_import_report(report: ImportReport) -> None:
     """Render an import report: counts, then every problem with its item and field."""
     console.print(
-        f"imported [bold]{report.imported}[/] item(s) from {report.source} ({report.shape}): "
+        f"imported [bold]{report.imported}[/] item(s) from {escape(report.source)} ({escape(report.shape)}): "
         f"{report.added} new, {report.updated} updated, {report.unchanged} unchanged"
         + (f", {report.duplicates} exact duplicate(s) skipped" if report.duplicates else "")
     )
     if report.problems:
         err_console.print(f"[yellow]{len(report.problems)} item(s) skipped:[/]")
         for problem in report.problems:
-            err_console.print(f"  [yellow]•[/] {problem}", soft_wrap=True)
+            err_console.print(f"  [yellow]•[/] {escape(problem)}", soft_wrap=True)
 
 
 @app.command()
