@@ -19,8 +19,24 @@ HumortuneError
 ├── DatasetError
 │   └── DatasetValidationError  the dataset breaks one of Vertex's rules
 ├── TuningError
+│   ├── TuningPermissionError   401/403: credentials lack a role or bucket access
+│   ├── TuningRequestError      400: the service rejected the request (base model, adapter size…)
+│   ├── TuningQuotaError        429 after retries (transient)
+│   ├── TuningServiceError      5xx / network after retries (transient)
+│   ├── TuningJobNotFoundError  no such tuning job
+│   ├── TuningJobFailedError    the job ended FAILED or EXPIRED; Vertex's message verbatim
+│   ├── HyperparameterError     a hyperparameter the base model does not allow
+│   └── CostLimitError          the estimate is above the cap, or the user declined
 ├── AnalysisError
-│   └── RecordParseError        a model's structured record could not be parsed
+│   ├── RecordParseError        a model's structured record could not be parsed
+│   ├── AnalysisPermissionError 401/403
+│   ├── AnalysisRequestError    400: the service rejected the request
+│   ├── ModelNotFoundError      404: no such model or endpoint
+│   ├── RateLimitedError        429 after retries (transient)
+│   ├── AnalysisServiceError    5xx / network after retries (transient)
+│   ├── SafetyBlockedError      the prompt or the answer was blocked by safety filters
+│   ├── EmptyResponseError      no candidates, or a candidate without text
+│   └── TruncatedOutputError    the answer hit max_output_tokens (MAX_TOKENS)
 └── EvaluationError
 ```
 
@@ -32,22 +48,39 @@ from __future__ import annotations
 
 __all__ = [
     "AnalysisError",
+    "AnalysisPermissionError",
+    "AnalysisRequestError",
+    "AnalysisServiceError",
     "BatteryError",
     "ConfigError",
     "CorpusError",
+    "CostLimitError",
+    "CredentialsError",
     "DatasetError",
     "DatasetValidationError",
+    "EmptyResponseError",
     "EvaluationError",
     "HumortuneError",
+    "HyperparameterError",
+    "ModelNotFoundError",
     "PermanentSourceError",
     "ProbeError",
+    "RateLimitedError",
     "RecordParseError",
+    "SafetyBlockedError",
     "SchemaVersionError",
     "SourceError",
     "StorageError",
     "TransientSourceError",
     "TransientStorageError",
+    "TruncatedOutputError",
     "TuningError",
+    "TuningJobFailedError",
+    "TuningJobNotFoundError",
+    "TuningPermissionError",
+    "TuningQuotaError",
+    "TuningRequestError",
+    "TuningServiceError",
     "UnsupportedSourceError",
 ]
 
@@ -89,6 +122,10 @@ def _rebuild(
 
 class ConfigError(HumortuneError):
     """A setting is missing or invalid."""
+
+
+class CredentialsError(ConfigError):
+    """No usable Google credentials were found (Application Default Credentials or a key file)."""
 
 
 class CorpusError(HumortuneError):
@@ -199,3 +236,100 @@ class RecordParseError(AnalysisError):
 
 class EvaluationError(HumortuneError):
     """An evaluation or promotion could not be carried out."""
+
+
+class TuningPermissionError(TuningError):
+    """The credentials lack an IAM role or bucket permission the tuning call needs (401/403)."""
+
+
+class TuningRequestError(TuningError):
+    """The service rejected the tuning request as invalid (400): base model, adapter size, dataset URI…"""
+
+
+class TuningQuotaError(TuningError):
+    """Quota or rate limit (429), still exceeded after retrying with backoff."""
+
+    transient = True
+
+
+class TuningServiceError(TuningError):
+    """The service failed (5xx) or could not be reached, still after retrying with backoff."""
+
+    transient = True
+
+
+class TuningJobNotFoundError(TuningError):
+    """No tuning job has that name (in this project and region)."""
+
+
+class TuningJobFailedError(TuningError):
+    """A tuning job ended without a model. ``vertex_message`` is the service's own error text, verbatim."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        item: str | None = None,
+        state: str | None = None,
+        code: int | None = None,
+        vertex_message: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint, item=item)
+        self.state = state
+        """The final job state, e.g. ``JOB_STATE_FAILED``."""
+        self.code = code
+        """The google.rpc status code Vertex reported, if any."""
+        self.vertex_message = vertex_message
+        """Vertex's error message, verbatim."""
+
+
+class HyperparameterError(TuningError):
+    """A hyperparameter is outside what the chosen base model allows."""
+
+
+class CostLimitError(TuningError):
+    """The estimated cost is above the cap, or the user declined the confirmation."""
+
+
+class AnalysisPermissionError(AnalysisError):
+    """The credentials may not call this model or read this video (401/403)."""
+
+
+class AnalysisRequestError(AnalysisError):
+    """The service rejected the generation request as invalid (400)."""
+
+
+class ModelNotFoundError(AnalysisError):
+    """No model or endpoint has that name in this project and region (404)."""
+
+
+class RateLimitedError(AnalysisError):
+    """Quota or rate limit (429), still exceeded after retrying (honouring Retry-After)."""
+
+    transient = True
+
+
+class AnalysisServiceError(AnalysisError):
+    """The service failed (5xx) or could not be reached, still after retrying with backoff."""
+
+    transient = True
+
+
+class SafetyBlockedError(AnalysisError):
+    """The prompt or the answer was blocked by the model's safety filters."""
+
+
+class EmptyResponseError(AnalysisError):
+    """The model returned no candidate, or a candidate without any text."""
+
+
+class TruncatedOutputError(AnalysisError):
+    """The answer stopped at ``max_output_tokens`` (finish reason MAX_TOKENS). ``partial`` holds what came."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, item: str | None = None, partial: str = ""
+    ) -> None:
+        super().__init__(message, hint=hint, item=item)
+        self.partial = partial
+        """The text the model produced before it was cut off."""
