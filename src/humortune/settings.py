@@ -117,6 +117,11 @@ class Settings(BaseSettings):
                 f"invalid setting {field}: {first['msg']}",
                 hint=f"fix it in the arguments, {ENV_PREFIX}{field.upper()} or {CONFIG_FILE}",
             ) from None
+        except tomllib.TOMLDecodeError as exc:
+            path = _workspace_from(values) / CONFIG_FILE
+            raise ConfigError(
+                f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
+            ) from None
         self._provenance = self._trace_sources(values)
 
     def _trace_sources(self, init_kwargs: dict[str, Any]) -> dict[str, str]:

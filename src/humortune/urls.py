@@ -70,8 +70,8 @@ def parse_source(text: str) -> SourceRef:
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme in {"", "file"} or (len(scheme) == 1 and raw[1:3] in {":\\", ":/"}):
-        path = Path(unquote(parts.path) if scheme == "file" else raw).expanduser().resolve()
-        return SourceRef("file", f"file:{path}", str(path))
+        local = Path(unquote(parts.path) if scheme == "file" else raw).expanduser().resolve()
+        return SourceRef("file", f"file:{local}", str(local))
     if scheme not in {"http", "https"}:
         raise UnsupportedSourceError(
             f"cannot fetch a {scheme}:// source",

@@ -60,7 +60,9 @@ def state() -> State:
 def _root(
     workspace: Annotated[
         Path | None,
-        typer.Option("--workspace", "-w", help="Workspace directory (env HUMORTUNE_WORKSPACE; default .humortune)."),
+        typer.Option(
+            "--workspace", "-w", help="Workspace directory (env HUMORTUNE_WORKSPACE; default .humortune)."
+        ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
@@ -88,11 +90,9 @@ def run(argv: list[str]) -> int:
     except KeyboardInterrupt:
         err_console.print("interrupted")
         return 130
-    except Exception as exc:  # click usage errors and the like
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
-        raise
+    except typer.TyperException as exc:  # usage errors: typer shows them the usual way
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        return int(getattr(exc, "exit_code", 2))
     return result if isinstance(result, int) else 0

@@ -22,5 +22,6 @@ def open_storage(uri: str) -> Storage:
     if uri.startswith("gs://"):
         from humortune.storage.gcs import GCSStorage  # google-cloud-storage loads only when used
 
-        return GCSStorage.from_uri(uri)
+        gcs: Storage = GCSStorage.from_uri(uri)
+        return gcs
     return LocalStorage(uri)

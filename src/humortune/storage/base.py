@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
 
-__all__ = ["VIDEO_PREFIX", "DATASET_PREFIX", "ObjectInfo", "Storage", "dataset_key", "video_key"]
+__all__ = ["DATASET_PREFIX", "VIDEO_PREFIX", "ObjectInfo", "Storage", "dataset_key", "video_key"]
 
 VIDEO_PREFIX = "training/videos/"
 DATASET_PREFIX = "training/datasets/"

@@ -117,7 +117,9 @@ class LocalStorage:
         try:
             return open(self.path(key), "rb")
         except FileNotFoundError:
-            raise StorageError("no such object", hint="ingest or build it first", item=self.uri(key)) from None
+            raise StorageError(
+                "no such object", hint="ingest or build it first", item=self.uri(key)
+            ) from None
 
     def read_bytes(self, key: str) -> bytes:
         with self.open_read(key) as fh:

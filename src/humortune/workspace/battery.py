@@ -151,9 +151,7 @@ def parse_battery(path: str | Path, *, source: str = "battery") -> ParsedBattery
     return parsed
 
 
-def _check_item(
-    index: int, raw: Any, base: Path, problems: list[str], source: str
-) -> BatteryItem | None:
+def _check_item(index: int, raw: Any, base: Path, problems: list[str], source: str) -> BatteryItem | None:
     if not isinstance(raw, dict):
         problems.append(f"item {index}: expected an object, got {type(raw).__name__}")
         return None

@@ -115,7 +115,9 @@ class Corpus:
 
     # -- corrections ------------------------------------------------------------------------------
 
-    def import_battery(self, path: str | Path, *, strict: bool = False, source: str = "battery") -> ImportReport:
+    def import_battery(
+        self, path: str | Path, *, strict: bool = False, source: str = "battery"
+    ) -> ImportReport:
         """Import a battery file; idempotent. Raises `BatteryError` on any bad item when ``strict``."""
         parsed = parse_battery(path, source=source)
         if parsed.problems and strict:

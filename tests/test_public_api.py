@@ -1,0 +1,41 @@
+"""The public API imports, and `import humortune` stays light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import humortune
+
+HEAVY = ("google.genai", "google.cloud.storage", "google.cloud.aiplatform", "yt_dlp", "av", "fastapi")
+
+
+def test_every_public_name_imports() -> None:
+    for name in humortune.__all__:
+        assert getattr(humortune, name) is not None, name
+
+
+def test_all_is_sorted_and_unique() -> None:
+    names = [n for n in humortune.__all__ if n != "__version__"]
+    assert len(names) == len(set(names))
+
+
+def test_unknown_attribute_raises() -> None:
+    try:
+        humortune.NoSuchThing  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as exc:
+        assert "NoSuchThing" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
+
+
+def test_import_does_not_load_heavy_dependencies() -> None:
+    code = (
+        "import sys, json, time; before = set(sys.modules); t = time.perf_counter(); import humortune; "
+        "dt = time.perf_counter() - t; print(json.dumps({'new': sorted(set(sys.modules) - before), 'dt': dt}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = json.loads(out)["new"]
+    heavy = [m for m in loaded if m.startswith(HEAVY)]
+    assert heavy == [], heavy
