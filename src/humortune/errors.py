@@ -38,6 +38,8 @@ HumortuneError
 │   ├── EmptyResponseError      no candidates, or a candidate without text
 │   └── TruncatedOutputError    the answer hit max_output_tokens (MAX_TOKENS)
 └── EvaluationError
+    ├── JudgeError              a judge's answer could not be used
+    └── PromotionRefusedError   the promotion gate said no; ``decision`` holds the evidence
 ```
 
 Every message says what happened and what to do next; ``item`` names the one thing concerned (a URL, a
@@ -62,9 +64,11 @@ __all__ = [
     "EvaluationError",
     "HumortuneError",
     "HyperparameterError",
+    "JudgeError",
     "ModelNotFoundError",
     "PermanentSourceError",
     "ProbeError",
+    "PromotionRefusedError",
     "RateLimitedError",
     "RecordParseError",
     "SafetyBlockedError",
@@ -333,3 +337,18 @@ class TruncatedOutputError(AnalysisError):
         super().__init__(message, hint=hint, item=item)
         self.partial = partial
         """The text the model produced before it was cut off."""
+
+
+class JudgeError(EvaluationError):
+    """A model judge gave no usable answer (empty, or not the requested JSON)."""
+
+
+class PromotionRefusedError(EvaluationError):
+    """The promotion gate refused a candidate. ``decision`` is the `GateDecision` with every check."""
+
+    def __init__(
+        self, message: str, *, decision: object = None, hint: str | None = None, item: str | None = None
+    ) -> None:
+        self.decision = decision
+        """The gate decision (``humortune.evaluator.gate.GateDecision``) with the evidence."""
+        super().__init__(message, hint=hint, item=item)
