@@ -61,9 +61,7 @@ def test_reimport_changes_nothing(corpus: Corpus, tmp_path: Path) -> None:
     before = corpus.db.query("SELECT * FROM corrections ORDER BY id")
     report = corpus.import_battery(path)
     assert (report.added, report.updated, report.unchanged) == (0, 0, 2)
-    assert [tuple(r) for r in corpus.db.query("SELECT * FROM corrections ORDER BY id")] == [
-        tuple(r) for r in before
-    ]
+    assert [tuple(r) for r in corpus.db.query("SELECT * FROM corrections ORDER BY id")] == [tuple(r) for r in before]
 
 
 def test_changed_correction_updates(corpus: Corpus, tmp_path: Path) -> None:

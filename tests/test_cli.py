@@ -30,14 +30,10 @@ def test_import_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert code == 0 and "12 new" in out and "json-object[examples]" in out
     code, out, _ = run(capsys, "-w", ws, "status")
     assert code == 0
-    assert any(
-        line.split("│")[1:3] == [" corrections               ", "    12 "] for line in out.splitlines()
-    )
+    assert any(line.split("│")[1:3] == [" corrections               ", "    12 "] for line in out.splitlines())
 
 
-def test_import_reports_bad_items_and_strict_fails(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_import_reports_bad_items_and_strict_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     battery = tmp_path / "b.json"
     battery.write_text(
         json.dumps(

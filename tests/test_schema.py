@@ -51,9 +51,7 @@ VALID_FIELDS = (
         ),
         # 5. fence without a language tag, upper-case English enums
         (
-            "```\n{"
-            + VALID_FIELDS
-            + ', "category": "WHOLESOME", "quality": "Average", "replicable": "Yes"}\n```',
+            "```\n{" + VALID_FIELDS + ', "category": "WHOLESOME", "quality": "Average", "replicable": "Yes"}\n```',
             "wholesome",
             "average",
             True,
@@ -108,9 +106,7 @@ def test_parse_realistic_outputs(text: str, category: str, quality: str, replica
         ),
         # 12. mechanism is a paragraph
         (
-            '{"summary": "x", "mechanism": "'
-            + " ".join(["ord"] * 30)
-            + '", "why_it_works": "y", "audience": "z",'
+            '{"summary": "x", "mechanism": "' + " ".join(["ord"] * 30) + '", "why_it_works": "y", "audience": "z",'
             ' "category": "comedy", "quality": "good", "replicable": true}',
             "mechanism",
             "short phrase",
@@ -157,9 +153,7 @@ def test_extract_json_prefers_fenced_block() -> None:
 
 
 def test_correction_keeps_extra_fields() -> None:
-    c = Correction(
-        id="x", video_url="https://www.tiktok.com/@a/video/1", human_said="h", question="Q7", score=3
-    )
+    c = Correction(id="x", video_url="https://www.tiktok.com/@a/video/1", human_said="h", question="Q7", score=3)
     assert c.extra == {"question": "Q7", "score": 3}
     assert Correction.model_validate(c.model_dump()).extra == {"question": "Q7", "score": 3}
 

@@ -114,9 +114,7 @@ def test_record_and_extra_round_trip(corpus: Corpus) -> None:
 def test_videos_link_to_corrections_by_source_key(corpus: Corpus) -> None:
     corpus.add_correction(Correction(id="c1", video_url="https://m.tiktok.com/v/7301.html", human_said="h"))
     corpus.add_correction(
-        Correction(
-            id="c2", video_url="https://tiktok.com/@x/video/7301?lang=sv", human_said="h2", source="review"
-        )
+        Correction(id="c2", video_url="https://tiktok.com/@x/video/7301?lang=sv", human_said="h2", source="review")
     )
     corpus.add_video(_asset())
     assert corpus.link_video("tiktok:7301", SHA) == 2
@@ -135,9 +133,7 @@ def test_add_video_is_idempotent(corpus: Corpus) -> None:
 
 def test_failed_transaction_leaves_nothing(corpus: Corpus) -> None:
     with pytest.raises(RuntimeError), corpus.db.transaction():
-        corpus.add_correction(
-            Correction(id="c1", video_url="https://www.tiktok.com/@a/video/1", human_said="h")
-        )
+        corpus.add_correction(Correction(id="c1", video_url="https://www.tiktok.com/@a/video/1", human_said="h"))
         raise RuntimeError("crash mid-import")
     assert corpus.corrections() == []
 

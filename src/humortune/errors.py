@@ -331,9 +331,7 @@ class EmptyResponseError(AnalysisError):
 class TruncatedOutputError(AnalysisError):
     """The answer stopped at ``max_output_tokens`` (finish reason MAX_TOKENS). ``partial`` holds what came."""
 
-    def __init__(
-        self, message: str, *, hint: str | None = None, item: str | None = None, partial: str = ""
-    ) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, item: str | None = None, partial: str = "") -> None:
         super().__init__(message, hint=hint, item=item)
         self.partial = partial
         """The text the model produced before it was cut off."""

@@ -119,9 +119,7 @@ class Settings(BaseSettings):
             ) from None
         except tomllib.TOMLDecodeError as exc:
             path = _workspace_from(values) / CONFIG_FILE
-            raise ConfigError(
-                f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file"
-            ) from None
+            raise ConfigError(f"cannot read {path}: {exc}", hint="fix the TOML syntax or remove the file") from None
         self._provenance = self._trace_sources(values)
 
     def _trace_sources(self, init_kwargs: dict[str, Any]) -> dict[str, str]:

@@ -60,9 +60,7 @@ def state() -> State:
 def _root(
     workspace: Annotated[
         Path | None,
-        typer.Option(
-            "--workspace", "-w", help="Workspace directory (env HUMORTUNE_WORKSPACE; default .humortune)."
-        ),
+        typer.Option("--workspace", "-w", help="Workspace directory (env HUMORTUNE_WORKSPACE; default .humortune)."),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:

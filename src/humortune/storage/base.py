@@ -60,9 +60,7 @@ class Storage(Protocol):
         """Size and checksums of an object, or ``None`` if absent."""
         ...
 
-    def put_file(
-        self, key: str, path: Path, *, sha256: str, content_type: str = "application/octet-stream"
-    ) -> bool:
+    def put_file(self, key: str, path: Path, *, sha256: str, content_type: str = "application/octet-stream") -> bool:
         """Store a local file under ``key`` unless something is already there.
 
         Returns ``True`` if this call wrote the object, ``False`` if it was already present. The upload is

@@ -58,9 +58,7 @@ class LocalStorage:
         sha = sidecar.read_text("ascii").strip() if sidecar.is_file() else None
         return ObjectInfo(key=key, size=size, sha256=sha)
 
-    def put_file(
-        self, key: str, path: Path, *, sha256: str, content_type: str = "application/octet-stream"
-    ) -> bool:
+    def put_file(self, key: str, path: Path, *, sha256: str, content_type: str = "application/octet-stream") -> bool:
         target = self.path(key)
         if target.is_file():
             return False
@@ -117,9 +115,7 @@ class LocalStorage:
         try:
             return open(self.path(key), "rb")
         except FileNotFoundError:
-            raise StorageError(
-                "no such object", hint="ingest or build it first", item=self.uri(key)
-            ) from None
+            raise StorageError("no such object", hint="ingest or build it first", item=self.uri(key)) from None
 
     def read_bytes(self, key: str) -> bytes:
         with self.open_read(key) as fh:

@@ -115,9 +115,7 @@ class Corpus:
 
     # -- corrections ------------------------------------------------------------------------------
 
-    def import_battery(
-        self, path: str | Path, *, strict: bool = False, source: str = "battery"
-    ) -> ImportReport:
+    def import_battery(self, path: str | Path, *, strict: bool = False, source: str = "battery") -> ImportReport:
         """Import a battery file; idempotent. Raises `BatteryError` on any bad item when ``strict``."""
         parsed = parse_battery(path, source=source)
         if parsed.problems and strict:
@@ -219,9 +217,7 @@ class Corpus:
 
     def link_video(self, video_key: str, sha256: str) -> int:
         """Point every correction of a source at its stored video; returns how many were linked."""
-        cursor = self.db.execute(
-            "UPDATE corrections SET video_sha256 = ? WHERE video_key = ?", (sha256, video_key)
-        )
+        cursor = self.db.execute("UPDATE corrections SET video_sha256 = ? WHERE video_key = ?", (sha256, video_key))
         return cursor.rowcount
 
     def video(self, sha256: str) -> VideoAsset | None:
@@ -232,8 +228,7 @@ class Corpus:
     def video_for_key(self, video_key: str) -> VideoAsset | None:
         """The stored video a source key is linked to, if it was ingested."""
         row = self.db.query_one(
-            "SELECT v.* FROM videos v JOIN corrections c ON c.video_sha256 = v.sha256"
-            " WHERE c.video_key = ? LIMIT 1",
+            "SELECT v.* FROM videos v JOIN corrections c ON c.video_sha256 = v.sha256 WHERE c.video_key = ? LIMIT 1",
             (video_key,),
         )
         return _row_to_video(row) if row else None

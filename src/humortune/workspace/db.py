@@ -58,8 +58,7 @@ class Database:
             current = self.schema_version
             if current > SCHEMA_VERSION:
                 raise SchemaVersionError(
-                    f"the workspace has schema version {current}, this humortune understands up to "
-                    f"{SCHEMA_VERSION}",
+                    f"the workspace has schema version {current}, this humortune understands up to {SCHEMA_VERSION}",
                     hint="upgrade humortune (pip install -U humortune) to open it",
                     item=str(self.path),
                 )
@@ -130,9 +129,7 @@ def _translate(exc: sqlite3.Error, path: Path) -> CorpusError:
     if "locked" in text or "busy" in text:
         hint = "another process holds the workspace; wait for it to finish and retry"
     elif isinstance(exc, sqlite3.IntegrityError):
-        hint = (
-            "the write conflicts with existing data; this is a bug if you did not edit the database by hand"
-        )
+        hint = "the write conflicts with existing data; this is a bug if you did not edit the database by hand"
     elif "malformed" in text or "not a database" in text:
         hint = "the file is not a humortune workspace or is damaged; restore it from a backup"
     else:
