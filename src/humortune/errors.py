@@ -37,9 +37,10 @@ HumortuneError
 │   ├── SafetyBlockedError      the prompt or the answer was blocked by safety filters
 │   ├── EmptyResponseError      no candidates, or a candidate without text
 │   └── TruncatedOutputError    the answer hit max_output_tokens (MAX_TOKENS)
-└── EvaluationError
-    ├── JudgeError              a judge's answer could not be used
-    └── PromotionRefusedError   the promotion gate said no; ``decision`` holds the evidence
+├── EvaluationError
+│   ├── JudgeError              a judge's answer could not be used
+│   └── PromotionRefusedError   the promotion gate said no; ``decision`` holds the evidence
+└── FeedbackError               a review could not be saved, or a retrain/niche step could not run
 ```
 
 Every message says what happened and what to do next; ``item`` names the one thing concerned (a URL, a
@@ -62,6 +63,7 @@ __all__ = [
     "DatasetValidationError",
     "EmptyResponseError",
     "EvaluationError",
+    "FeedbackError",
     "HumortuneError",
     "HyperparameterError",
     "JudgeError",
@@ -350,3 +352,7 @@ class PromotionRefusedError(EvaluationError):
         self.decision = decision
         """The gate decision (``humortune.evaluator.gate.GateDecision``) with the evidence."""
         super().__init__(message, hint=hint, item=item)
+
+
+class FeedbackError(HumortuneError):
+    """A review could not be saved (bad input, unknown clip), or a retrain or niche step could not run."""
