@@ -349,12 +349,14 @@ class Analysis(BaseModel):
     narrative: str
     record: HumorRecord | None = None
     model: str
+    record_model: str | None = Field(None, description="The base model that wrote the record (two-stage mode).")
     prompt_version: str
     mode: OutputMode = "two-stage"
     usage: TokenUsage = Field(default_factory=TokenUsage)
     latency_s: float = 0.0
     cost_usd: float | None = None
     warnings: list[str] = Field(default_factory=list)
+    cached: bool = Field(False, description="Served from the corpus cache: this call cost nothing.")
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         default_factory=dict,
         description="Override training prices, USD per 1M tokens, by base model.",
     )
+    inference_price_per_mtok: dict[str, tuple[float, float]] = Field(
+        default_factory=dict,
+        description="Override inference prices, USD per 1M (input, output) tokens, by base model.",
+    )
     offline: bool = Field(False, description="Use the bundled FakeGemini instead of Vertex AI.")
 
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
