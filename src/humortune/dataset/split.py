@@ -1,0 +1,199 @@
+"""Stable, leak-free train/validation/test splits. Pure logic: the builder loads and saves assignments.
+
+Rules:
+
+* **Per video, never per row.** Every example of a clip lands in the same split. Clips are grouped by
+  content hash *and* canonical key, so the same video reached through two URLs cannot straddle splits.
+* **Assigned once, never moved.** An assignment is recorded (``split_assignments``) the first time a clip
+  is split; later builds keep it, so adding examples never moves an old one. The held-out ``test`` split is
+  frozen: a clip assigned to it never enters training in any later version.
+* **Deterministic.** New clips are visited in the order of a seeded hash of their canonical key, and each
+  goes to the split furthest below its target share, counted both within its stratum (niche / category)
+  and overall. Same corpus + same seed → same split, in any process.
+* **Leakage guard.** If one video ended up under two keys with different recorded splits (e.g. a file and a
+  TikTok URL that turned out to be the same bytes), the whole group goes to the most held-out split
+  (test > validation > train) and the move is reported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from humortune.errors import DatasetError
+
+__all__ = ["SPLITS", "SplitItem", "SplitName", "SplitPlan", "assign_splits", "hash_unit", "normalise_fractions"]
+
+SplitName = Literal["train", "validation", "test"]
+SPLITS: tuple[SplitName, ...] = ("train", "validation", "test")
+_HELD_OUT_RANK = {"train": 0, "validation": 1, "test": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class SplitItem:
+    """One clip to split: its canonical key, content hash and stratum (``niche/category``)."""
+
+    key: str
+    sha256: str
+    stratum: str = ""
+
+
+@dataclass(slots=True)
+class SplitPlan:
+    """Where every clip goes, what is newly assigned (to record), and what the leakage guard moved."""
+
+    assignments: dict[str, SplitName]
+    """canonical key → split, for every item."""
+    new: dict[str, SplitName] = field(default_factory=dict)
+    """Assignments made now (to be recorded)."""
+    moved: dict[str, tuple[SplitName, SplitName]] = field(default_factory=dict)
+    """key → (recorded split, new split) moved by the leakage guard."""
+    strata: dict[str, dict[str, int]] = field(default_factory=dict)
+    """stratum → split → number of clips."""
+    warnings: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """Clips per split."""
+        out: dict[str, int] = dict.fromkeys(SPLITS, 0)
+        for split in self.assignments.values():
+            out[split] += 1
+        return out
+
+
+def normalise_fractions(fractions: Sequence[float]) -> dict[SplitName, float]:
+    """``(train, validation[, test])`` → shares summing to 1. Raises `DatasetError` if impossible."""
+    values = [float(f) for f in fractions]
+    if not 1 <= len(values) <= 3 or any(v < 0 for v in values) or values[0] <= 0:
+        raise DatasetError(
+            f"invalid split {tuple(fractions)}",
+            hint="give (train, validation) or (train, validation, test), e.g. 0.8,0.2 or 0.7,0.2,0.1",
+        )
+    values += [0.0] * (3 - len(values))
+    total = sum(values)
+    if abs(total - 1.0) > 0.011:
+        raise DatasetError(
+            f"split fractions {tuple(fractions)} add up to {total:g}, not 1",
+            hint="e.g. --split 0.8,0.2 or 0.7,0.2,0.1",
+        )
+    return {name: v / total for name, v in zip(SPLITS, values, strict=True)}
+
+
+def hash_unit(key: str, seed: str) -> float:
+    """A number in [0, 1) from a seeded sha256 of the key: same key and seed → same number, everywhere."""
+    digest = hashlib.sha256(f"{seed}\x00{key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0**64
+
+
+def assign_splits(
+    items: Iterable[SplitItem],
+    recorded: Mapping[str, str],
+    *,
+    fractions: Sequence[float] = (0.8, 0.2),
+    seed: str = "humortune",
+) -> SplitPlan:
+    """Split clips, keeping every ``recorded`` assignment (canonical key → split) and adding the rest."""
+    targets = normalise_fractions(fractions)
+    items = list(items)
+    groups = _group(items)
+    assignments: dict[str, SplitName] = {}
+    plan = SplitPlan(assignments=assignments)
+    stratum_of = {item.key: item.stratum for item in items}
+    per_stratum: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SPLITS, 0))
+    overall = dict.fromkeys(SPLITS, 0)
+    pending: list[tuple[float, list[str]]] = []
+
+    for keys in groups:
+        known = sorted({_as_split(recorded[k]) for k in keys if k in recorded}, key=lambda s: _HELD_OUT_RANK[s])
+        if not known:
+            pending.append((min(hash_unit(k, seed) for k in keys), keys))
+            continue
+        split = known[-1]  # most held-out wins: a test clip never leaks into training
+        if len(known) > 1:
+            plan.warnings.append(
+                f"the same video is recorded in {' and '.join(known)} under {', '.join(keys)}; "
+                f"all of its examples now go to {split}"
+            )
+        for k in keys:
+            assignments[k] = split
+            if k not in recorded:
+                plan.new[k] = split
+            elif recorded[k] != split:
+                plan.moved[k] = (_as_split(recorded[k]), split)
+        stratum = stratum_of[keys[0]]
+        per_stratum[stratum][split] += 1
+        overall[split] += 1
+
+    open_splits = [s for s in SPLITS if targets[s] > 0]
+    for _, keys in sorted(pending):
+        stratum = stratum_of[keys[0]]
+        local = per_stratum[stratum]
+        n_local, n_all = sum(local.values()), sum(overall.values())
+
+        def shortfall(s: SplitName, local: dict[str, int] = local, n_local: int = n_local, n_all: int = n_all) -> float:
+            # How far below its target share each split would be, within the stratum and overall.
+            return (targets[s] * (n_local + 1) - local[s]) + (targets[s] * (n_all + 1) - overall[s])
+
+        split = max(open_splits, key=lambda s: (shortfall(s), -_HELD_OUT_RANK[s]))
+        for k in keys:
+            assignments[k] = split
+            plan.new[k] = split
+        local[split] += 1
+        overall[split] += 1
+
+    plan.strata = {s: dict(c) for s, c in sorted(per_stratum.items())}
+    plan.warnings.extend(_imbalance(plan, targets))
+    return plan
+
+
+def _as_split(value: str) -> SplitName:
+    if value not in _HELD_OUT_RANK:
+        raise DatasetError(f"unknown split {value!r} in split_assignments", hint="expected train, validation or test")
+    return value  # type: ignore[return-value]
+
+
+def _group(items: list[SplitItem]) -> list[list[str]]:
+    """Keys that share a content hash or a canonical key, as sorted groups (union-find over both)."""
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    by_sha: dict[str, str] = {}
+    for item in items:
+        first = by_sha.setdefault(item.sha256, item.key)
+        if first != item.key:
+            a, b = find(first), find(item.key)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    members: dict[str, list[str]] = defaultdict(list)
+    for key in dict.fromkeys(item.key for item in items):  # a key listed twice is still one clip
+        members[find(key)].append(key)
+    return [sorted(keys) for _, keys in sorted(members.items())]
+
+
+def _imbalance(plan: SplitPlan, targets: Mapping[SplitName, float]) -> list[str]:
+    counts = plan.counts()
+    total = sum(counts.values())
+    warnings: list[str] = []
+    if total == 0:
+        return warnings
+    for split in SPLITS:
+        share = counts[split] / total
+        if targets[split] > 0 and abs(share - targets[split]) > 0.05 and total >= 20:
+            warnings.append(
+                f"{split} holds {share:.0%} of the clips (target {targets[split]:.0%}): recorded assignments "
+                "are kept so examples never move between versions"
+            )
+    if targets["validation"] > 0 and counts["validation"] == 0:
+        warnings.append("the validation split is empty: add clips so Vertex can report validation loss")
+    for stratum, split_counts in plan.strata.items():
+        n = sum(split_counts.values())
+        if stratum and targets["validation"] > 0 and n * targets["validation"] >= 2 and split_counts["validation"] == 0:
+            warnings.append(f"stratum {stratum!r} ({n} clips) has no validation clips")
+    return warnings
