@@ -43,12 +43,18 @@ from humortune.settings import Settings
 from humortune.workspace import Corpus, Entry, ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
-    pass
+    from humortune.gemini import GeminiClient as GeminiClient
+    from humortune.gemini import Generation as Generation
+    from humortune.testing.fake_gemini import FakeGemini as FakeGemini
 
 __version__ = "0.1.0"
 
 # name → module that defines it; loaded on first attribute access (PEP 562).
-_LAZY: dict[str, str] = {}
+_LAZY: dict[str, str] = {
+    "FakeGemini": "humortune.testing.fake_gemini",
+    "GeminiClient": "humortune.gemini",
+    "Generation": "humortune.gemini",
+}
 
 __all__ = [
     "DEFAULT_PROMPT",

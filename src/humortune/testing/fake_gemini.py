@@ -1,0 +1,406 @@
+"""FakeGemini: a deterministic fake of the Vertex AI REST API, for offline mode, tests, docs and examples.
+
+It fakes the *server*, not the SDK: the real google-genai client runs its real code path against an
+``httpx.MockTransport`` (`FakeGemini.transport`) or a loopback HTTP server (`FakeGemini.serve`), with
+static fake credentials. Only httpx is imported here, never ``google.genai``.
+
+What it serves (``/v1beta1/projects/{p}/locations/{l}/…``):
+
+* ``tuningJobs`` create / get / list / ``:cancel`` with a realistic state sequence: PENDING → RUNNING →
+  SUCCEEDED (by number of polls, or by a clock you control), FAILED with a dataset error on demand,
+  CANCELLED; ``tunedModel{model, endpoint, checkpoints}`` and ``tuningDataStats`` with int64-as-string counts;
+* ``publishers/google/models/*:generateContent`` and ``endpoints/*:generateContent``: Swedish narratives in
+  the owner's form derived from a hash of the video URI (tuned endpoints remember their training rows), JSON
+  records when a ``responseSchema`` is requested, ``usageMetadata``;
+* ``batchPredictionJobs`` create / get (writes ``predictions.jsonl`` for ``file://`` input and output);
+* faults on demand: 429 with ``Retry-After``, 500, 503, 403, connection resets, safety blocks, empty
+  candidates, MAX_TOKENS; a per-call latency.
+
+```python
+fake = FakeGemini()
+client = GeminiClient.from_settings(settings, transport=fake.transport())
+```
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+from urllib.request import url2pathname
+
+import httpx
+
+from humortune.testing import _fake_content as content
+from humortune.testing._fake_jobs import JobBook, Reply, error
+from humortune.testing.vertex_schema import VertexSchemaError, message_for, validate
+
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.settings import Settings
+
+__all__ = ["DATASET_ERROR_MESSAGE", "FAULTS", "FakeGemini", "FakeRequest", "Reply"]
+
+DATASET_ERROR_MESSAGE = (
+    "Dataset validation failed: 3 of 12 examples (25.0%) in the training dataset are invalid, more than "
+    "the 10% allowed. First errors: line 2: contents[1].role must be 'model'; line 5: fileData.fileUri "
+    "'gs://bucket/training/videos/missing.mp4' could not be read; line 9: example exceeds the maximum of "
+    "131072 input and output tokens."
+)
+"""The fake's dataset failure text, modelled on Vertex's (FAILED jobs carry it in ``error.message``)."""
+
+_PATH = re.compile(r"^/v1(?:beta1)?/projects/([^/]+)/locations/(.+)$")
+FAULTS = ("429", "500", "503", "403", "reset", "safety", "prompt_blocked", "empty", "max_tokens")
+"""Fault kinds `FakeGemini.inject` understands."""
+
+
+@dataclass(frozen=True)
+class FakeRequest:
+    """One request the fake received (the Authorization header is never kept, only whether it was there)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body: dict[str, Any] | None
+    authorized: bool
+
+
+@dataclass
+class _Fault:
+    kind: str
+    times: int
+    match: str | None
+    retry_after: float | None
+
+
+class _Reset(Exception):
+    """The fake drops the connection instead of answering."""
+
+
+def read_local(uri: str) -> bytes | None:
+    """The default reader: ``file://`` URIs only (the fake never reaches Cloud Storage)."""
+    if not uri.startswith("file://"):
+        return None
+    path = Path(url2pathname(urlparse(uri).path))
+    return path.read_bytes() if path.is_file() else None
+
+
+class FakeGemini:
+    """A deterministic, in-process Vertex AI for google-genai. Thread-safe; optionally persistent.
+
+    Args:
+        project: the only project the fake serves (others get 403); ``None`` serves whichever is asked.
+        location: the default region.
+        pending, running: how long a job stays PENDING and RUNNING, in polls (GETs of that job) or, with
+            ``clock``, in seconds of that clock.
+        clock: a callable returning seconds; switches the schedule from polls to time.
+        latency_s: sleep before every answer (benchmarks, timeouts).
+        strict: validate every request body against the aiplatform protos and answer 400 when one does not
+            parse (unknown fields rejected), like the real service.
+        allow_file_uris: accept ``file://`` dataset URIs (offline mode); Vertex itself only reads gs://.
+        reader: reads a dataset/batch URI's bytes (``None`` when it cannot), so tuned endpoints can remember
+            training rows. Defaults to local ``file://`` files.
+        state_path: a JSON file that keeps jobs across processes (``humortune tune --offline`` then
+            ``humortune jobs wait --offline``).
+    """
+
+    def __init__(
+        self,
+        *,
+        project: str | None = None,
+        location: str = "us-central1",
+        pending: float = 1,
+        running: float = 2,
+        clock: Callable[[], float] | None = None,
+        latency_s: float = 0.0,
+        strict: bool = False,
+        allow_file_uris: bool = True,
+        reader: Callable[[str], bytes | None] | None = read_local,
+        state_path: str | Path | None = None,
+    ) -> None:
+        self.project = project
+        self.location = location
+        self.latency_s = latency_s
+        self.strict = strict
+        self.reader = reader
+        self.requests: list[FakeRequest] = []
+        """Every request received, in order."""
+        self._faults: list[_Fault] = []
+        self._lock = threading.RLock()
+        self.book = JobBook(
+            project=project or "offline-project",
+            location=location,
+            pending=pending,
+            running=running,
+            clock=clock,
+            allow_file_uris=allow_file_uris,
+            reader=self._read,
+            state_path=Path(state_path) if state_path else None,
+        )
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> FakeGemini:
+        """The offline backend of a workspace: persistent under ``<workspace>/offline/``, local files only."""
+        return cls(
+            project=settings.project or "offline-project",
+            location=settings.location,
+            state_path=settings.workspace / "offline" / "fake_gemini.json",
+        )
+
+    # -- control ------------------------------------------------------------------------------------
+
+    def inject(self, kind: str, *, times: int = 1, match: str | None = None, retry_after: float | None = None) -> None:
+        """Make the next ``times`` matching requests fail with ``kind`` (one of `FAULTS`).
+
+        ``match`` restricts the fault to request paths containing it (e.g. ``":generateContent"``).
+        """
+        if kind not in FAULTS:
+            raise ValueError(f"unknown fault {kind!r}; choose one of {', '.join(FAULTS)}")
+        with self._lock:
+            self._faults.append(_Fault(kind, times, match, retry_after))
+
+    def fail_next_job(self, message: str = DATASET_ERROR_MESSAGE, *, code: int = 3) -> None:
+        """The next tuning job created fails after PENDING with ``message`` (Vertex's dataset-error form)."""
+        self.book.fail_next(message, code)
+
+    def remember(self, jsonl: str, *, train_uri: str) -> None:
+        """Teach future jobs on ``train_uri`` its rows (for gs:// datasets the fake cannot read)."""
+        self.book.remember(train_uri, content.training_memory(jsonl))
+
+    def calls(self, fragment: str = "", method: str | None = None) -> list[FakeRequest]:
+        """Requests whose path contains ``fragment`` (and with ``method``, if given)."""
+        return [r for r in self.requests if fragment in r.path and (method is None or r.method == method)]
+
+    # -- transports ---------------------------------------------------------------------------------
+
+    def transport(self) -> httpx.MockTransport:
+        """A sync (and async-capable) httpx transport answering from this fake."""
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            if self.latency_s:
+                time.sleep(self.latency_s)
+            return self._to_httpx(request)
+
+        return httpx.MockTransport(handler)
+
+    def async_transport(self) -> httpx.MockTransport:
+        """An async httpx transport whose latency does not block the event loop."""
+
+        async def handler(request: httpx.Request) -> httpx.Response:
+            if self.latency_s:
+                await asyncio.sleep(self.latency_s)
+            return self._to_httpx(request)
+
+        return httpx.MockTransport(handler)
+
+    def _to_httpx(self, request: httpx.Request) -> httpx.Response:
+        query = {k: v for k, v in request.url.params.items()}
+        try:
+            reply = self.handle(
+                request.method, request.url.path, query, request.content, "authorization" in request.headers
+            )
+        except _Reset:
+            raise httpx.ReadError("[Errno 104] Connection reset by peer", request=request) from None
+        return httpx.Response(reply.status, json=reply.body, headers=reply.headers)
+
+    @contextmanager
+    def serve(self) -> Iterator[str]:
+        """Run the fake on 127.0.0.1 (a free port) and yield its base URL, e.g. for ``base_url=``."""
+        from humortune.testing._fake_server import serve
+
+        with serve(self) as url:
+            yield url
+
+    # -- the API ------------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict[str, str], raw: bytes, authorized: bool = True) -> Reply:
+        """Answer one request (the transport-independent core)."""
+        body: dict[str, Any] | None = None
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                return error(400, "Invalid JSON payload received.")
+        with self._lock:
+            self.requests.append(FakeRequest(method, path, dict(query), body, authorized))
+            fault = self._take_fault(path)
+        if not authorized:
+            return error(401, "Request is missing required authentication credential.")
+        if fault is not None:
+            reply = self._apply_fault(fault, path)
+            if reply is not None:
+                return reply
+        if self.strict and body:
+            name = message_for(method, path, response=False)
+            if name:
+                try:
+                    validate(name, body)
+                except VertexSchemaError as exc:
+                    return error(400, f"Invalid JSON payload received. {exc}")
+        match = _PATH.match(path)
+        if match is None:
+            return error(404, f"The requested URL {path} was not found on this server.")
+        project, rest = match.group(1), match.group(2)
+        if self.project is not None and project != self.project:
+            return error(403, f"Permission denied on resource project {project}.")
+        with self._lock:
+            self.book.project = project
+            return self._route(method, rest, query, body or {}, fault)
+
+    def _take_fault(self, path: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.times > 0 and (fault.match is None or fault.match in path):
+                fault.times -= 1
+                if fault.times == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    def _apply_fault(self, fault: _Fault, path: str) -> Reply | None:
+        if fault.kind == "reset":
+            raise _Reset()
+        if fault.kind == "429":
+            headers = {"Retry-After": f"{fault.retry_after:g}"} if fault.retry_after is not None else {}
+            return error(
+                429,
+                "Resource exhausted. Please try again later. Please refer to "
+                "https://cloud.google.com/vertex-ai/generative-ai/docs/error-code-429 for more details.",
+                headers,
+            )
+        if fault.kind in ("500", "503"):
+            text = "Internal error encountered." if fault.kind == "500" else "The service is currently unavailable."
+            return error(int(fault.kind), text)
+        if fault.kind == "403":
+            return error(
+                403,
+                f"Permission 'aiplatform.endpoints.predict' denied on resource '//aiplatform.googleapis.com/"
+                f"projects/{self.book.project}/locations/{self.location}' (or it may not exist).",
+            )
+        return None  # content faults are applied by generateContent
+
+    def _route(
+        self, method: str, rest: str, query: dict[str, str], body: dict[str, Any], fault: _Fault | None
+    ) -> Reply:
+        location, _, resource = rest.partition("/")
+        book = self.book
+        if resource == "tuningJobs" and method == "POST":
+            return book.create_tuning(body)
+        if resource == "tuningJobs" and method == "GET":
+            return book.list_tuning(int(query.get("pageSize", "50") or 50), query.get("pageToken", ""))
+        if resource.startswith("tuningJobs/") and resource.endswith(":cancel") and method == "POST":
+            return book.cancel_tuning(resource.removesuffix(":cancel").split("/", 1)[1])
+        if resource.startswith("tuningJobs/") and method == "GET":
+            return book.get_tuning(resource.split("/", 1)[1])
+        if resource == "batchPredictionJobs" and method == "POST":
+            return book.create_batch(body)
+        if resource.startswith("batchPredictionJobs/") and resource.endswith(":cancel") and method == "POST":
+            return book.cancel_batch(resource.removesuffix(":cancel").split("/", 1)[1])
+        if resource.startswith("batchPredictionJobs/") and method == "GET":
+            return book.get_batch(resource.split("/", 1)[1], self._generate_for_batch)
+        if resource.endswith(":generateContent") and method == "POST":
+            return self._generate(location, resource.removesuffix(":generateContent"), body, fault)
+        return error(404, f"Method not found: {method} {resource}")
+
+    # -- generation ---------------------------------------------------------------------------------
+
+    def _generate(self, location: str, target: str, body: dict[str, Any], fault: _Fault | None) -> Reply:
+        memory: dict[str, str] | None = None
+        if target.startswith("publishers/google/models/"):
+            model = target.rsplit("/", 1)[-1]
+            if not content.is_known_model(model):
+                name = f"projects/{self.book.project}/locations/{location}/{target}"
+                return error(
+                    404,
+                    f"Publisher Model `{name}` was not found or your project does not have access to it. "
+                    "Please ensure you are using a valid model version.",
+                )
+            version = f"{model}-001"
+        elif target.startswith("endpoints/"):
+            name = f"projects/{self.book.project}/locations/{location}/{target}"
+            found = self.book.endpoint(name)
+            if found is None:
+                return error(404, f"Endpoint `{name}` not found.")
+            memory, version = found
+        else:
+            return error(404, f"Unknown model resource {target}.")
+        return Reply(200, self.answer(body, memory=memory, model_version=version, fault=fault))
+
+    def answer(
+        self,
+        body: dict[str, Any],
+        *,
+        memory: dict[str, str] | None = None,
+        model_version: str = "gemini-2.5-flash-001",
+        fault: _Fault | None = None,
+    ) -> dict[str, Any]:
+        """The ``GenerateContentResponse`` for a request body (also used for batch predictions)."""
+        contents = body.get("contents") or []
+        parts = [p for c in contents for p in c.get("parts", [])]
+        video = next((_file_uri(p) for p in parts if _file_uri(p)), None)
+        prompt = " ".join(p.get("text", "") for p in parts if "text" in p)
+        config = body.get("generationConfig") or {}
+        narrative = content.narrative_for(video, memory=memory)
+        if "Det roliga i detta klipp är" in prompt:  # second stage: a record from a given narrative
+            narrative = prompt[prompt.index("Det roliga i detta klipp är") :]
+        text = narrative
+        if config.get("responseMimeType") == "application/json":
+            schema = config.get("responseSchema") or {"type": "OBJECT", "properties": {}}
+            value = content.fill_schema(schema, seed=video or prompt, narrative=narrative)
+            text = json.dumps(value, ensure_ascii=False)
+        finish = "STOP"
+        limit = config.get("maxOutputTokens")
+        if isinstance(limit, int) and content.token_count(text) > limit:
+            text, finish = text[: limit * 4], "MAX_TOKENS"
+        kind = fault.kind if fault else None
+        if kind == "max_tokens":
+            text, finish = text[: max(8, len(text) // 3)], "MAX_TOKENS"
+        resolution = config.get("mediaResolution", "MEDIA_RESOLUTION_LOW")
+        per_second = (66 if resolution == "MEDIA_RESOLUTION_LOW" else 258) + 32
+        prompt_tokens = content.token_count(prompt + json.dumps(body.get("systemInstruction") or ""))
+        if video:
+            prompt_tokens += int(content.video_seconds(video) * per_second)
+        out_tokens = content.token_count(text) if text else 0
+        usage = {
+            "promptTokenCount": prompt_tokens,
+            "candidatesTokenCount": out_tokens,
+            "totalTokenCount": prompt_tokens + out_tokens,
+        }
+        response_id = f"fake-{content.seed_int(video or '', prompt, text) % 10**12:012d}"
+        base: dict[str, Any] = {"usageMetadata": usage, "modelVersion": model_version, "responseId": response_id}
+        if kind == "prompt_blocked":
+            return {"promptFeedback": {"blockReason": "SAFETY"}, **base, "usageMetadata": {"promptTokenCount": 1}}
+        if kind == "empty":
+            return {**base, "candidates": []}
+        if kind == "safety":
+            rating = {"category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": True}
+            return {**base, "candidates": [{"finishReason": "SAFETY", "safetyRatings": [rating]}]}
+        candidate = {"content": {"role": "model", "parts": [{"text": text}]}, "finishReason": finish}
+        return {**base, "candidates": [candidate]}
+
+    def _generate_for_batch(self, model: str, request: dict[str, Any]) -> dict[str, Any]:
+        found = self.book.endpoint(model) if "/endpoints/" in model else None
+        memory, version = found if found else (None, f"{model.rsplit('/', 1)[-1]}-001")
+        return self.answer(request, memory=memory, model_version=version)
+
+    def _read(self, uri: str) -> bytes | None:
+        if self.reader is None:
+            return None
+        try:
+            return self.reader(uri)
+        except OSError:
+            return None
+
+
+def _file_uri(part: dict[str, Any]) -> str | None:
+    data = part.get("fileData") or part.get("file_data")
+    if not isinstance(data, dict):
+        return None
+    uri = data.get("fileUri") or data.get("file_uri")
+    return str(uri) if uri else None

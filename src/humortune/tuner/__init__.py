@@ -1,0 +1,36 @@
+"""Tuning: submit, monitor and register Vertex AI supervised-tuning jobs; sweeps; the model registry.
+
+Names load lazily (PEP 562) so that `humortune.gemini` can use `humortune.tuner.catalog` without importing
+the tuner itself.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.tuner.catalog import TUNABLE_MODELS as TUNABLE_MODELS
+    from humortune.tuner.catalog import BaseModelSpec as BaseModelSpec
+    from humortune.tuner.catalog import Hyperparameters as Hyperparameters
+
+_LAZY = {
+    "TUNABLE_MODELS": "humortune.tuner.catalog",
+    "BaseModelSpec": "humortune.tuner.catalog",
+    "Hyperparameters": "humortune.tuner.catalog",
+}
+
+__all__ = ["TUNABLE_MODELS", "BaseModelSpec", "Hyperparameters"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'humortune.tuner' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
