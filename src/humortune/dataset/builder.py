@@ -26,7 +26,7 @@ from urllib.parse import unquote
 
 from humortune._util import short_hash
 from humortune.dataset.estimate import estimate_cost
-from humortune.dataset.issues import ValidationReport, VideoFacts
+from humortune.dataset.issues import Issue, ValidationReport, VideoFacts
 from humortune.dataset.limits import MEDIA_RESOLUTIONS
 from humortune.dataset.registry import (
     ExampleRef,
@@ -179,7 +179,10 @@ class DatasetBuilder:
 
         report = self._validate(examples, model)
         if not report.ok and drop_invalid:
-            bad = {(i.split, i.line): i for i in report.errors if i.line is not None}
+            bad: dict[tuple[str | None, int], Issue] = {}
+            for issue in report.errors:
+                if issue.line is not None:
+                    bad.setdefault((issue.split, issue.line), issue)  # the first problem names the reason
             kept: list[_Example] = []
             for split_name in SPLITS:
                 rows = [e for e in examples if e.split == split_name]
