@@ -75,6 +75,13 @@ class Settings(BaseSettings):
     proxy: SecretStr | None = Field(None, description="Proxy URL for downloads (may hold credentials).")
     download_concurrency: int = Field(8, ge=1, le=64, description="Parallel downloads during ingest.")
     max_video_mb: int = Field(100, ge=1, description="Largest video accepted (Vertex's limit is 100 MB).")
+    download_timeout_s: float = Field(30.0, gt=0, description="Socket timeout for video downloads.")
+    download_attempts: int = Field(
+        3, ge=1, le=20, description="Tries per source for transient failures (rate limits, 5xx, resets)."
+    )
+    download_backoff_s: float = Field(
+        2.0, ge=0, description="First wait between tries; doubles each time (with jitter)."
+    )
     confirm_cost_above_usd: float = Field(5.0, ge=0, description="Ask before submitting jobs costing more.")
     training_price_per_mtok: dict[str, float] = Field(
         default_factory=dict,
