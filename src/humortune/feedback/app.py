@@ -1,0 +1,105 @@
+"""The app ``humortune review`` runs: the ``humortune serve`` app with the review UI mounted on it.
+
+```python
+from humortune.feedback import create_review_app
+app = create_review_app(settings)                 # token: app.state.review.security.token
+```
+
+Or mount the UI on an app you already have:
+
+```python
+from humortune.feedback import ReviewContext, create_review_router
+app.include_router(create_review_router(ReviewContext(corpus, storage)))
+```
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from humortune.feedback.router import PREFIX, ReviewContext, create_review_router
+from humortune.feedback.security import ReviewSecurity
+from humortune.settings import Settings
+from humortune.storage import Storage, open_storage
+from humortune.workspace import Corpus
+
+__all__ = ["create_review_app", "review_context"]
+
+
+def review_context(
+    settings: Settings,
+    *,
+    corpus: Corpus | None = None,
+    storage: Storage | None = None,
+    security: ReviewSecurity | None = None,
+) -> ReviewContext:
+    """The review UI's shared state for a workspace, with promotions decided through the registry."""
+    from humortune.feedback.promotions import decide_proposal
+
+    corpus = corpus or Corpus.open(settings=settings)
+    ctx = ReviewContext(
+        corpus=corpus,
+        storage=storage or open_storage(settings.storage_uri),
+        security=security or ReviewSecurity(),
+    )
+    ctx.on_promotion = lambda event_id, confirm: decide_proposal(corpus, event_id, confirm)
+    return ctx
+
+
+def create_review_app(
+    settings: Settings | None = None,
+    *,
+    corpus: Corpus | None = None,
+    storage: Storage | None = None,
+    security: ReviewSecurity | None = None,
+    standalone: bool = False,
+) -> FastAPI:
+    """The ``humortune serve`` app (JSON API under ``/v1``) with the review UI under ``/review``.
+
+    The review token also opens the ``/v1`` API, so one secret covers the whole app. ``standalone=True``
+    builds a bare FastAPI app holding only the review UI. ``GET /`` redirects to the queue.
+    """
+    settings = settings or Settings()
+    owns_corpus = corpus is None
+    corpus = corpus or Corpus.open(settings=settings)
+    ctx = review_context(settings, corpus=corpus, storage=storage, security=security)
+    router = create_review_router(ctx)
+    app: FastAPI | None = None
+    if not standalone:
+        try:
+            from humortune.service import create_app
+        except ImportError:  # pragma: no cover - the service module ships with humortune
+            app = None
+        else:
+            app = create_app(
+                settings,
+                corpus=corpus,
+                storage=ctx.storage,
+                token=ctx.security.token,
+                routers=[router],
+                max_body_bytes=ctx.security.max_body_bytes,
+            )
+            if owns_corpus:
+                app.state.service.owns_corpus = True
+    if app is None:
+
+        @asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            yield
+            if owns_corpus:
+                corpus.close()
+
+        app = FastAPI(title="humortune review", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+        app.include_router(router)
+
+    @app.get("/", include_in_schema=False)
+    def root(request: Request) -> RedirectResponse:
+        query = f"?{request.url.query}" if request.url.query else ""  # keep ?token= for the first visit
+        return RedirectResponse(f"{PREFIX}/{query}", status_code=307)
+
+    app.state.review = ctx
+    return app

@@ -1,0 +1,504 @@
+"""The review web UI as a FastAPI `APIRouter` (server-rendered Jinja2, one small script, no CDN).
+
+Mount it on the ``humortune serve`` app (``create_app(routers=[router])``) or on any FastAPI app with
+``app.include_router(router)``; `humortune.feedback.app.create_review_app` builds a stand-alone one.
+
+```
+GET  /review/                          queue (filters: niche, model, reason; paged)
+GET  /review/clip/{analysis_id}        clip page: video, model output, owner's previous correction, editor
+POST /review/clip/{analysis_id}/save   save the edited narrative + record (+ niche, verdict)
+POST /review/clip/{analysis_id}/accept accept the model's output as-is
+POST /review/clip/{analysis_id}/skip   skip the clip
+POST /review/clip/{analysis_id}/niche  tag the clip's corrections with a niche
+POST /review/undo                      undo the newest review still in effect
+GET  /review/ab                        blind A/B page;  POST /review/ab  record the choice
+GET  /review/promotions                proposed promotions; POST …/{id}/confirm | …/{id}/reject
+GET  /review/video/{sha256}            video bytes (Range requests: 206 + Content-Range)
+GET  /review/static/{name}             app.js, app.css
+```
+
+Every route requires the review token (`humortune.feedback.security`); model output is autoescaped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from humortune.errors import HumortuneError
+from humortune.feedback.abtest import BlindAB
+from humortune.feedback.media import Unsatisfiable, iter_range, parse_range, resolve_video
+from humortune.feedback.queue import REASONS, QueueFilter, ReviewQueue, short_model
+from humortune.feedback.review import (
+    MAX_FIELD_CHARS,
+    MAX_NARRATIVE_CHARS,
+    RECORD_FIELDS,
+    Clip,
+    ReviewStore,
+    record_from_form,
+)
+from humortune.feedback.security import CSRF_FIELD, ReviewSecurity, Session, secure_route_class
+from humortune.schema import Category, HumorRecord, Quality
+from humortune.storage.base import Storage
+from humortune.workspace import Corpus
+
+__all__ = ["PREFIX", "ReviewContext", "create_review_router"]
+
+PREFIX = "/review"
+"""Where the review UI lives on the app."""
+_HERE = Path(__file__).parent
+_STATIC = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
+_ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
+_SHA = r"^[0-9a-f]{64}$"
+_FIELD_LABELS = {
+    "summary": "Summary",
+    "mechanism": "Mechanism",
+    "why_it_works": "Why it works",
+    "audience": "Audience",
+    "category": "Category",
+    "quality": "Quality",
+    "replicable": "Replicable",
+}
+
+
+@dataclass
+class ReviewContext:
+    """What the review routes share: the corpus, the storage the videos live in, and the security."""
+
+    corpus: Corpus
+    storage: Storage
+    security: ReviewSecurity = field(default_factory=ReviewSecurity)
+    low_score: float = 0.5
+    per_page: int = 25
+    on_promotion: Callable[[int, bool], str] | None = None
+    """Confirm (``True``) or reject a proposed promotion by ``alias_history`` id; returns a message.
+    Set by `humortune.feedback.app` to the retrain layer's handler."""
+
+    def __post_init__(self) -> None:
+        self.store = ReviewStore(self.corpus)
+        self.queue = ReviewQueue(self.corpus, low_score=self.low_score)
+        self.ab = BlindAB(self.corpus, key=self.security.token.encode())
+        self.env = Environment(
+            loader=FileSystemLoader(_HERE / "templates"),
+            autoescape=True,  # model output is untrusted text: always escaped
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self.env.globals.update(prefix=PREFIX, short_model=short_model, field_labels=_FIELD_LABELS)
+        self.static = {name: (_HERE / "static" / name).read_bytes() for name in _STATIC}
+
+
+def _wants_html(request: Request) -> bool:
+    return "text/html" in request.headers.get("accept", "")
+
+
+def create_review_router(ctx: ReviewContext) -> APIRouter:
+    """The review UI's routes, bound to ``ctx``."""
+
+    def render(request: Request, name: str, status: int = 200, **values: Any) -> HTMLResponse:
+        session: Session | None = getattr(request.state, "review_session", None)
+        csrf = ctx.security.csrf_token(session) if session else ""
+        html = ctx.env.get_template(name).render(csrf_field=CSRF_FIELD, csrf=csrf, **values)
+        return HTMLResponse(html, status_code=status)
+
+    def render_error(request: Request, exc: HTTPException) -> Response:
+        headers = dict(exc.headers or {})
+        if exc.status_code in (301, 302, 303, 307, 308):
+            return Response(status_code=exc.status_code, headers=headers)
+        if _wants_html(request):
+            html = ctx.env.get_template("error.html").render(status=exc.status_code, message=str(exc.detail))
+            return HTMLResponse(html, status_code=exc.status_code, headers=headers)
+        return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
+
+    def auth(request: Request) -> Session:
+        session = ctx.security.authenticate(request)
+        request.state.review_session = session
+        return session
+
+    def write_guard(
+        request: Request,
+        session: Annotated[Session, Depends(auth)],
+        csrf_token: Annotated[str | None, Form(max_length=200)] = None,
+    ) -> Session:
+        ctx.security.check_csrf(request, session, csrf_token)
+        return session
+
+    router = APIRouter(
+        prefix=PREFIX,
+        dependencies=[Depends(auth)],
+        route_class=secure_route_class(ctx.security.max_body_bytes, render_error),
+        include_in_schema=False,
+    )
+    writer = [Depends(write_guard)]
+
+    def filters(niche: str | None, model: str | None, reason: str | None) -> QueueFilter:
+        return QueueFilter(
+            niche=niche or None,
+            model=model or None,
+            reason=reason if reason in REASONS else None,
+        )
+
+    def query_of(flt: QueueFilter, **extra: Any) -> str:
+        items = {"niche": flt.niche, "model": flt.model, "reason": flt.reason, **extra}
+        kept = {k: v for k, v in items.items() if v not in (None, "")}
+        return f"?{urlencode(kept)}" if kept else ""
+
+    def after(flt: QueueFilter, done: str | None, flash: int | None = None) -> RedirectResponse:
+        target = ctx.queue.next(flt, exclude=done)
+        extra = {"flash": flash} if flash else {}
+        if target is None:
+            return RedirectResponse(f"{PREFIX}/{query_of(flt, **extra)}", status_code=303)
+        return RedirectResponse(f"{PREFIX}/clip/{target}{query_of(flt, **extra)}", status_code=303)
+
+    def flash_message(review_id: int | None) -> str | None:
+        if not review_id:
+            return None
+        row = ctx.corpus.db.query_one("SELECT action, correction_id, diff_json FROM reviews WHERE id = ?", (review_id,))
+        if row is None:
+            return None
+        import json
+
+        diff = json.loads(row["diff_json"] or "{}")
+        action = row["action"]
+        if action == "edit":
+            n = len(diff.get("changed", []))
+            return f"Saved correction {row['correction_id']} ({n} field{'s' if n != 1 else ''} changed). Undo: u"
+        if action == "accept":
+            return f"Accepted the model's output as correction {row['correction_id']}. Undo: u"
+        if action == "skip":
+            return "Skipped. Undo: u"
+        if action == "niche":
+            return "Niche tagged. Undo: u"
+        if action == "undo":
+            return f"Undid the last {diff.get('action', 'review')}."
+        return None
+
+    # -- pages ------------------------------------------------------------------------------------
+
+    @router.get("/", response_class=HTMLResponse)
+    def queue_page(
+        request: Request,
+        niche: Annotated[str | None, Query(max_length=64)] = None,
+        model: Annotated[str | None, Query(max_length=512)] = None,
+        reason: Annotated[str | None, Query(max_length=32)] = None,
+        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+        flash: Annotated[int | None, Query(ge=1)] = None,
+    ) -> HTMLResponse:
+        flt = filters(niche, model, reason)
+        result = ctx.queue.page(flt, page=page, per_page=ctx.per_page)
+        return render(
+            request,
+            "queue.html",
+            page=result,
+            flt=flt,
+            reasons=REASONS,
+            query=query_of(flt),
+            page_query=lambda n: query_of(flt, page=n),
+            flash=flash_message(flash),
+        )
+
+    def clip_page(
+        request: Request,
+        clip: Clip,
+        flt: QueueFilter,
+        *,
+        form: dict[str, str] | None = None,
+        error: str | None = None,
+        error_field: str | None = None,
+        flash: str | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        analysis = clip.analysis
+        model_record = analysis.record.model_dump(mode="json") if analysis.record else {}
+        previous_record = clip.previous.record.model_dump(mode="json") if clip.previous and clip.previous.record else {}
+        if form is None:
+            form = {"narrative": analysis.narrative, "niche": clip.niche or "", "verdict": ""}
+            form.update({k: _form_value(model_record.get(k)) for k in RECORD_FIELDS})
+        return render(
+            request,
+            "clip.html",
+            status=status,
+            clip=clip,
+            analysis=analysis,
+            model_record=model_record,
+            previous_record=previous_record,
+            form=form,
+            fields=RECORD_FIELDS,
+            categories=[c.value for c in Category],
+            qualities=[q.value for q in Quality],
+            niches=ctx.store.niches(),
+            error=error,
+            error_field=error_field,
+            flash=flash,
+            flt=flt,
+            query=query_of(flt),
+            position=ctx.queue.counts(QueueFilter(niche=flt.niche, model=flt.model)),
+            model_values=_values(analysis.narrative, model_record),
+            previous_values=(
+                {**_values(clip.previous.human_said, previous_record), "niche": clip.previous.niche or ""}
+                if clip.previous
+                else None
+            ),
+            max_narrative=MAX_NARRATIVE_CHARS,
+            max_field=MAX_FIELD_CHARS,
+        )
+
+    def load_clip(analysis_id: str) -> Clip:
+        clip = ctx.store.clip(analysis_id)
+        if clip is None:
+            raise HTTPException(404, "no such analysis: it may have been removed; go back to the queue")
+        return clip
+
+    @router.get("/clip/{analysis_id}", response_class=HTMLResponse)
+    def clip_view(
+        request: Request,
+        analysis_id: Annotated[str, _path_id()],
+        niche: Annotated[str | None, Query(max_length=64)] = None,
+        model: Annotated[str | None, Query(max_length=512)] = None,
+        reason: Annotated[str | None, Query(max_length=32)] = None,
+        flash: Annotated[int | None, Query(ge=1)] = None,
+    ) -> HTMLResponse:
+        return clip_page(request, load_clip(analysis_id), filters(niche, model, reason), flash=flash_message(flash))
+
+    @router.post("/clip/{analysis_id}/save", dependencies=writer)
+    def save(
+        request: Request,
+        analysis_id: Annotated[str, _path_id()],
+        narrative: Annotated[str, Form()] = "",
+        summary: Annotated[str, Form()] = "",
+        mechanism: Annotated[str, Form()] = "",
+        why_it_works: Annotated[str, Form()] = "",
+        audience: Annotated[str, Form()] = "",
+        category: Annotated[str, Form()] = "",
+        quality: Annotated[str, Form()] = "",
+        replicable: Annotated[str, Form()] = "",
+        niche: Annotated[str, Form()] = "",
+        verdict: Annotated[str, Form()] = "",
+        f_niche: Annotated[str, Form()] = "",
+        f_model: Annotated[str, Form()] = "",
+        f_reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        flt = filters(f_niche, f_model, f_reason)
+        clip = load_clip(analysis_id)
+        form = {
+            "narrative": narrative,
+            "summary": summary,
+            "mechanism": mechanism,
+            "why_it_works": why_it_works,
+            "audience": audience,
+            "category": category,
+            "quality": quality,
+            "replicable": replicable,
+            "niche": niche,
+            "verdict": verdict,
+        }
+        try:
+            record: HumorRecord | None = record_from_form(form)
+            chosen = verdict.upper() if verdict.upper() in ("PASS", "FAIL") else None
+            result = ctx.store.save(
+                analysis_id,
+                narrative=narrative,
+                record=record,
+                niche=niche,
+                verdict=chosen,  # type: ignore[arg-type]
+            )
+        except HumortuneError as exc:
+            field_name = getattr(exc, "field", None) or (exc.item if exc.item in ("narrative", "niche") else None)
+            return clip_page(request, clip, flt, form=form, error=str(exc), error_field=field_name, status=422)
+        return after(flt, analysis_id, result.review_id)
+
+    @router.post("/clip/{analysis_id}/accept", dependencies=writer)
+    def accept(
+        request: Request,
+        analysis_id: Annotated[str, _path_id()],
+        niche: Annotated[str, Form()] = "",
+        f_niche: Annotated[str, Form()] = "",
+        f_model: Annotated[str, Form()] = "",
+        f_reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        flt = filters(f_niche, f_model, f_reason)
+        clip = load_clip(analysis_id)
+        try:
+            result = ctx.store.accept(analysis_id, niche=niche)
+        except HumortuneError as exc:
+            return clip_page(request, clip, flt, error=str(exc), status=422)
+        return after(flt, analysis_id, result.review_id)
+
+    @router.post("/clip/{analysis_id}/skip", dependencies=writer)
+    def skip(
+        analysis_id: Annotated[str, _path_id()],
+        f_niche: Annotated[str, Form()] = "",
+        f_model: Annotated[str, Form()] = "",
+        f_reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        flt = filters(f_niche, f_model, f_reason)
+        load_clip(analysis_id)
+        result = ctx.store.skip(analysis_id)
+        return after(flt, analysis_id, result.review_id)
+
+    @router.post("/clip/{analysis_id}/niche", dependencies=writer)
+    def tag_niche(
+        request: Request,
+        analysis_id: Annotated[str, _path_id()],
+        niche: Annotated[str, Form()] = "",
+        f_niche: Annotated[str, Form()] = "",
+        f_model: Annotated[str, Form()] = "",
+        f_reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        flt = filters(f_niche, f_model, f_reason)
+        clip = load_clip(analysis_id)
+        try:
+            result = ctx.store.tag_niche(analysis_id, niche)
+        except HumortuneError as exc:
+            return clip_page(request, clip, flt, error=str(exc), error_field="niche", status=422)
+        return RedirectResponse(f"{PREFIX}/clip/{analysis_id}{query_of(flt, flash=result.review_id)}", status_code=303)
+
+    @router.post("/undo", dependencies=writer)
+    def undo(
+        f_niche: Annotated[str, Form()] = "",
+        f_model: Annotated[str, Form()] = "",
+        f_reason: Annotated[str, Form()] = "",
+    ) -> Response:
+        flt = filters(f_niche, f_model, f_reason)
+        result = ctx.store.undo()
+        if result is None or result.analysis_id is None:
+            return RedirectResponse(f"{PREFIX}/{query_of(flt)}", status_code=303)
+        target = f"{PREFIX}/clip/{result.analysis_id}{query_of(flt, flash=result.review_id)}"
+        return RedirectResponse(target, status_code=303)
+
+    # -- blind A/B --------------------------------------------------------------------------------
+
+    @router.get("/ab", response_class=HTMLResponse)
+    def ab_page(
+        request: Request,
+        model_a: Annotated[str | None, Query(max_length=512)] = None,
+        model_b: Annotated[str | None, Query(max_length=512)] = None,
+        done: Annotated[int | None, Query(ge=0)] = None,
+    ) -> HTMLResponse:
+        models = (model_a, model_b) if model_a and model_b else ctx.ab.default_models()
+        pair = None
+        error = None
+        if models is not None:
+            try:
+                pair = ctx.ab.next_pair(*models)
+            except HumortuneError as exc:
+                error = str(exc)
+        model_choices = [str(r[0]) for r in ctx.corpus.db.query("SELECT DISTINCT model FROM analyses ORDER BY model")]
+        return render(
+            request,
+            "ab.html",
+            pair=pair,
+            models=models,
+            model_choices=model_choices,
+            error=error,
+            done=done,
+            fields=RECORD_FIELDS,
+        )
+
+    @router.post("/ab", dependencies=writer)
+    def ab_choose(
+        token: Annotated[str, Form(max_length=2000)],
+        choice: Annotated[str, Form(max_length=8)],
+        model_a: Annotated[str, Form(max_length=512)] = "",
+        model_b: Annotated[str, Form(max_length=512)] = "",
+        done: Annotated[int, Form(ge=0)] = 0,
+    ) -> Response:
+        if choice not in ("a", "b", "tie"):
+            raise HTTPException(422, "choice must be a, b or tie")
+        try:
+            ctx.ab.record(token, choice)  # type: ignore[arg-type]
+        except HumortuneError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        query: dict[str, Any] = {"done": done + 1}
+        if model_a and model_b:
+            query.update(model_a=model_a, model_b=model_b)
+        return RedirectResponse(f"{PREFIX}/ab?{urlencode(query)}", status_code=303)
+
+    # -- promotions -------------------------------------------------------------------------------
+
+    @router.get("/promotions", response_class=HTMLResponse)
+    def promotions(request: Request, flash: Annotated[str | None, Query(max_length=300)] = None) -> HTMLResponse:
+        from humortune.feedback.promotions import pending_proposals
+
+        return render(request, "promotions.html", proposals=pending_proposals(ctx.corpus), flash=flash)
+
+    @router.post("/promotions/{event_id}/{decision}", dependencies=writer)
+    def decide(event_id: int, decision: str) -> Response:
+        if decision not in ("confirm", "reject"):
+            raise HTTPException(404, "unknown decision")
+        if ctx.on_promotion is None:
+            raise HTTPException(409, "promotions cannot be decided from this app")
+        try:
+            message = ctx.on_promotion(event_id, decision == "confirm")
+        except HumortuneError as exc:
+            raise HTTPException(409, str(exc)) from exc
+        return RedirectResponse(f"{PREFIX}/promotions?{urlencode({'flash': message[:300]})}", status_code=303)
+
+    # -- bytes ------------------------------------------------------------------------------------
+
+    @router.api_route("/video/{sha256}", methods=["GET", "HEAD"])
+    def video(request: Request, sha256: Annotated[str, _path_sha()]) -> Response:
+        asset = ctx.corpus.video(sha256)
+        source = resolve_video(ctx.storage, asset) if asset is not None else None
+        if source is None:
+            raise HTTPException(404, "no stored video with this hash in the configured storage")
+        headers = {
+            "Accept-Ranges": "bytes",
+            "ETag": f'"{source.sha256}"',
+            "Cache-Control": "private, max-age=3600",
+            "Content-Disposition": "inline",
+        }
+        try:
+            wanted = parse_range(request.headers.get("range"), source.size)
+        except Unsatisfiable:
+            headers["Content-Range"] = f"bytes */{source.size}"
+            return Response(status_code=416, headers=headers)
+        start, length, status = 0, source.size, 200
+        if wanted is not None:
+            start, length, status = wanted.start, wanted.length, 206
+            headers["Content-Range"] = wanted.content_range
+        headers["Content-Length"] = str(length)
+        if request.method == "HEAD":
+            return Response(status_code=status, headers=headers, media_type=source.mime)
+        body = iter_range(ctx.storage, source.key, start, length)
+        return StreamingResponse(body, status_code=status, headers=headers, media_type=source.mime)
+
+    @router.get("/static/{name}")
+    def static(name: str) -> Response:
+        if name not in ctx.static:
+            raise HTTPException(404, "no such file")
+        return Response(ctx.static[name], media_type=_STATIC[name], headers={"Cache-Control": "private, max-age=300"})
+
+    return router
+
+
+def _values(narrative: str, record: dict[str, Any]) -> dict[str, str]:
+    return {"narrative": narrative, **{k: _form_value(record.get(k)) for k in RECORD_FIELDS}}
+
+
+def _form_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _path_id() -> Any:
+    from fastapi import Path as PathParam
+
+    return PathParam(pattern=_ID)
+
+
+def _path_sha() -> Any:
+    from fastapi import Path as PathParam
+
+    return PathParam(pattern=_SHA)
