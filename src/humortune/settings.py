@@ -92,6 +92,15 @@ class Settings(BaseSettings):
         description="Override inference prices, USD per 1M (input, output) tokens, by base model.",
     )
     offline: bool = Field(False, description="Use the bundled FakeGemini instead of Vertex AI.")
+    judge_model: str | None = Field(None, description="Base model that judges evaluations (default: base_model).")
+    judge_min_agreement: float = Field(
+        0.8, ge=0, le=1, description="Agreement with the owner's labels a judge needs before it may gate a promotion."
+    )
+    judge_min_labels: int = Field(20, ge=1, description="Owner labels a judge must be checked on before it may gate.")
+    gate_slice_margin: float = Field(
+        0.05, ge=0, le=1, description="How far a niche or category slice may regress before it blocks a promotion."
+    )
+    gate_min_slice_size: int = Field(10, ge=1, description="Slices smaller than this are reported but never block.")
 
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
 
