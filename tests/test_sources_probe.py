@@ -20,6 +20,8 @@ def _encode(path: Path, codec: str, fmt: str, *, audio: str | None = None, frame
     with av.open(str(path), mode="w", format=fmt) as out:
         stream: Any = out.add_stream(codec, rate=12)
         stream.width, stream.height, stream.pix_fmt = 64, 48, "yuv420p"
+        if codec == "libx265":
+            stream.options = {"x265-params": "log-level=none"}
         astream: Any = out.add_stream(audio, rate=48000) if audio else None
         for i in range(frames):
             img = np.full((48, 64, 3), i * 10, dtype=np.uint8)

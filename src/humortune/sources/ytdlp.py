@@ -162,10 +162,13 @@ class YtDlpDownloader:
         from yt_dlp.extractor.common import UnsupportedURLIE
 
         ydl = yt_dlp.YoutubeDL(params, auto_init=False)
-        for ie in self._extractors if self._extractors is not None else _default_extractor_classes():
-            ydl.add_info_extractor(ie)
         if self._extractors is None:
+            for ie in _default_extractor_classes():
+                ydl.add_info_extractor(ie)  # classes: yt-dlp instantiates the one it needs
             ydl.add_info_extractor(UnsupportedURLIE())
+        else:  # instances: yt-dlp can only look up its own extractor classes by name
+            for ie in self._extractors:
+                ydl.add_info_extractor(ie() if isinstance(ie, type) else ie)
         if self._configure is not None:
             self._configure(ydl)
         return ydl
