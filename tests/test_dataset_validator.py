@@ -96,11 +96,11 @@ def test_rule_top_level_keys_rejects_the_seed_response_format(tmp_path: Path) ->
     path.write_text(json.dumps(seed_style, ensure_ascii=False) + "\n", encoding="utf-8")
     report = validate_jsonl({"train": path}, facts=lambda _u: OK_FACTS)
     assert texts(report, "top-level-keys") == [
-        "train.jsonl:1: error [top-level-keys] top-level 'response' is not valid: there is no top-level 'response' "
+        "seed.jsonl:1: error [top-level-keys] top-level 'response' is not valid: there is no top-level 'response' "
         'field in Gemini tuning rows — put the answer in the last `contents` item with role "model"'
     ]
     assert texts(report, "last-turn-model") == [
-        'train.jsonl:1: error [last-turn-model] the last turn must be the model\'s answer (role "model") '
+        'seed.jsonl:1: error [last-turn-model] the last turn must be the model\'s answer (role "model") '
         "— end every row with the target text in a model turn"
     ]
     other = check([dict(row(1), messages=[]), dict(row(2), extra=1)])

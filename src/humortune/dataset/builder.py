@@ -22,7 +22,6 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote
 
 from humortune._util import short_hash
 from humortune.dataset.estimate import estimate_cost
@@ -35,6 +34,7 @@ from humortune.dataset.registry import (
     load_version,
     recorded_splits,
     save_version,
+    storage_key,
 )
 from humortune.dataset.rows import TARGET_FORMATS, dumps_row, example_row, render_target
 from humortune.dataset.split import SPLITS, SplitItem, SplitPlan, assign_splits, normalise_fractions
@@ -187,15 +187,15 @@ class DatasetBuilder:
             for split_name in SPLITS:
                 rows = [e for e in examples if e.split == split_name]
                 for line, ex in enumerate(rows, start=1):
-                    issue = bad.get((split_name, line))
-                    if issue is None:
+                    found = bad.get((split_name, line))
+                    if found is None:
                         kept.append(ex)
                     else:
                         skipped.append(
                             Skipped(
                                 ex.source.correction_id,
-                                f"[{issue.rule}] {issue.message}",
-                                issue.hint or "fix the clip or the correction",
+                                f"[{found.rule}] {found.message}",
+                                found.hint or "fix the clip or the correction",
                             )
                         )
             examples = kept
@@ -327,12 +327,11 @@ class DatasetBuilder:
 
     def _existing(self, uris: set[str]) -> dict[str, bool | None]:
         """uri → whether the object exists in storage (``None``: not in this storage, not checked)."""
-        root = self.storage.root_uri.rstrip("/") + "/"
-        local = root.startswith("file:")
         keys = {}
         for uri in uris:
-            if uri.startswith(root):
-                keys[uri] = unquote(uri[len(root) :]) if local else uri[len(root) :]
+            key = storage_key(self.storage, uri)
+            if key is not None:
+                keys[uri] = key
         out: dict[str, bool | None] = dict.fromkeys(uris)
         if len(keys) > _LIST_THRESHOLD and all(k.startswith(VIDEO_PREFIX) for k in keys.values()):
             present = _present_keys(self.storage, VIDEO_PREFIX)

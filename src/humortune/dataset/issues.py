@@ -89,9 +89,11 @@ class Issue:
     split: str | None = None
     line: int | None = None
     hint: str | None = None
+    file: str | None = None
+    """The file's name when it is not ``<split>.jsonl`` (external files)."""
 
     def __str__(self) -> str:
-        where = f"{self.split}.jsonl" if self.split else "dataset"
+        where = self.file or (f"{self.split}.jsonl" if self.split else "dataset")
         if self.line is not None:
             where += f":{self.line}"
         text = f"{where}: {self.severity} [{self.rule}] {self.message}"
@@ -99,7 +101,7 @@ class Issue:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (stored with the dataset version)."""
-        return {k: getattr(self, k) for k in ("rule", "severity", "message", "split", "line", "hint")}
+        return {k: getattr(self, k) for k in ("rule", "severity", "message", "split", "line", "hint", "file")}
 
 
 @dataclass(frozen=True, slots=True)

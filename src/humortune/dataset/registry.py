@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
+from humortune.dataset.issues import Issue, VideoFacts
 from humortune.errors import DatasetError
 from humortune.schema import CostEstimate, DatasetVersion
+from humortune.storage import Storage
 from humortune.workspace import Corpus
 from humortune.workspace.db import Database
 
@@ -31,7 +35,9 @@ __all__ = [
     "recorded_splits",
     "resolve_version",
     "save_version",
+    "storage_key",
     "version_manifest",
+    "video_facts",
 ]
 
 
@@ -192,8 +198,6 @@ def _to_version(row: sqlite3.Row) -> DatasetVersion:
 
 
 def _issue_text(issue: Mapping[str, Any]) -> str:
-    from humortune.dataset.issues import Issue
-
     return str(
         Issue(
             str(issue.get("rule")),
@@ -283,3 +287,46 @@ def diff_versions(corpus: Corpus, old: str, new: str) -> DatasetDiff:
             elif x.split == y.split:
                 result.unchanged += 1
     return result
+
+
+def storage_key(storage: Storage, uri: str) -> str | None:
+    """The object key of ``uri`` in ``storage``, or ``None`` if the URI is not under its root."""
+    root = storage.root_uri.rstrip("/") + "/"
+    if not uri.startswith(root):
+        return None
+    key = uri[len(root) :]
+    return unquote(key) if root.startswith("file:") else key
+
+
+def video_facts(corpus: Corpus, storage: Storage) -> Callable[[str], VideoFacts]:
+    """What the corpus and storage know about a video URI, for validating JSONL that refers to it.
+
+    Probe facts (size, duration, audio) come from the corpus' videos table; existence from ``storage`` for
+    URIs under its root, from the file system for other ``file://`` URIs; anything else is unknown.
+    """
+    known = {r[0]: r for r in corpus.db.query("SELECT uri, size_bytes, duration_s, has_audio FROM videos")}
+    cache: dict[str, VideoFacts] = {}
+
+    def facts(uri: str) -> VideoFacts:
+        if uri in cache:
+            return cache[uri]
+        row = known.get(uri)
+        exists: bool | None = None
+        size = int(row[1]) if row else None
+        key = storage_key(storage, uri)
+        if key is not None:
+            exists = storage.exists(key)
+        elif uri.startswith("file:"):
+            path = Path(unquote(urlsplit(uri).path))
+            exists = path.is_file()
+            size = path.stat().st_size if exists and size is None else size
+        result = VideoFacts(
+            exists=exists,
+            size_bytes=size,
+            duration_s=float(row[2]) if row else None,
+            has_audio=bool(row[3]) if row else True,
+        )
+        cache[uri] = result
+        return result
+
+    return facts

@@ -14,10 +14,12 @@ for issue in report.errors:
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -61,8 +63,11 @@ class Validator:
         base_model: str = "gemini-2.5-flash",
         for_vertex: bool = True,
         facts: Mapping[str, VideoFacts] | Callable[[str], VideoFacts] | None = None,
+        file_names: Mapping[str, str] | None = None,
     ) -> None:
         self.base_model = base_model
+        self.file_names = dict(file_names or {})
+        """split → file name shown in issues (default ``<split>.jsonl``)."""
         self.family = model_family(base_model)
         self.for_vertex = for_vertex
         if facts is None:
@@ -391,9 +396,16 @@ class Validator:
     def invalid_line(self, split: str, line: int, message: str) -> None:
         """Record a line that is not JSON at all."""
         self._report.rows[split] = self._report.rows.get(split, 0) + 1
-        self._finish_row(
-            [Issue("json", "error", message, split, line, "each line must be one JSON object")], split, line
-        )
+        issue = Issue("json", "error", message, split, line, "each line must be one JSON object")
+        self._finish_row([issue], split, line)
+
+    def _add(
+        self, rule: str, severity: Severity, message: str, split: str | None = None, *, hint: str | None = None
+    ) -> None:
+        self._report.issues.append(Issue(rule, severity, message, split, hint=hint))
+
+    def _name(self, split: str) -> str:
+        return self.file_names.get(split) or f"{split}.jsonl"
 
     def finish(self) -> ValidationReport:
         """Apply the dataset-level rules and return the report."""
@@ -401,123 +413,106 @@ class Validator:
         add = report.issues.append
         for (rule, severity, message), where in self._aggregated.items():
             first_split, first_line = where[0]
-            add(Issue(rule, severity, f"{message} ({len(where)} row(s), first at {first_split}.jsonl:{first_line})"))
+            first = f"{self._name(first_split)}:{first_line}"
+            add(Issue(rule, severity, f"{message} ({len(where)} row(s), first at {first})"))
         for split, size in self._file_bytes.items():
             cap = LIMITS["max_file_bytes"].value
             if size > cap:
-                add(
-                    Issue(
-                        "file-size",
-                        "error",
-                        f"{split}.jsonl is {size / 1024**3:.2f} GB; the limit is 1 GB",
-                        split,
-                        hint="split the corpus by niche or lower the example count",
-                    )
+                self._add(
+                    "file-size",
+                    "error",
+                    f"{self._name(split)} is {size / 1024**3:.2f} GB; the limit is 1 GB",
+                    split,
+                    hint="split the corpus by niche or lower the example count",
                 )
         train = report.rows.get("train", 0)
         validation = report.rows.get("validation", 0)
         total = train + validation
         if train == 0:
-            add(
-                Issue(
-                    "example-count",
-                    "error",
-                    "no training examples",
-                    "train",
-                    hint="ingest videos for the corrections (`humortune ingest`) and build again",
-                )
+            self._add(
+                "example-count",
+                "error",
+                "no training examples",
+                "train",
+                hint="ingest videos for the corrections (`humortune ingest`) and build again",
             )
         elif total > LIMITS["max_multimodal_examples"].value:
-            add(
-                Issue(
-                    "example-count",
-                    "error",
-                    f"{total:,} examples; Vertex allows "
-                    f"{LIMITS['max_multimodal_examples'].value:,.0f} multimodal examples",
-                )
+            self._add(
+                "example-count",
+                "error",
+                f"{total:,} examples; Vertex allows {LIMITS['max_multimodal_examples'].value:,.0f} multimodal examples",
             )
         elif train < LIMITS["min_recommended_examples"].value:
-            add(
-                Issue(
-                    "example-count",
-                    "warning",
-                    f"only {train} training examples; Google recommends "
-                    f"{LIMITS['min_recommended_examples'].value:.0f}–{LIMITS['max_recommended_examples'].value:.0f}",
-                    "train",
-                    hint="add corrections; quality beats quantity",
-                )
+            self._add(
+                "example-count",
+                "warning",
+                f"only {train} training examples; Google recommends "
+                f"{LIMITS['min_recommended_examples'].value:.0f}–{LIMITS['max_recommended_examples'].value:.0f}",
+                "train",
+                hint="add corrections; quality beats quantity",
             )
         self._validation_size(train, validation)
         for uri, splits in self._video_splits.items():
             if len(splits) > 1:
-                add(
-                    Issue(
-                        "split-leakage",
-                        "error",
-                        f"video {uri} is in {' and '.join(sorted(splits))}",
-                        hint="a clip's examples must all be in one split",
-                    )
+                self._add(
+                    "split-leakage",
+                    "error",
+                    f"video {uri} is in {' and '.join(sorted(splits))}",
+                    hint="a clip's examples must all be in one split",
                 )
         if len({k for k in report.media_resolutions}) > 1:
             mix = ", ".join(f"{k} in {n} row(s)" for k, n in sorted(report.media_resolutions.items()))
             mixed: Severity = "error" if self.family == "gemini-2.5" else "warning"
-            add(
-                Issue(
-                    "media-resolution",
-                    mixed,
-                    f"mixed media resolutions: {mix}",
-                    hint="Vertex needs one mediaResolution for every train and validation row; rebuild with one",
-                )
+            self._add(
+                "media-resolution",
+                mixed,
+                f"mixed media resolutions: {mix}",
+                hint="Vertex needs one mediaResolution for every train and validation row; rebuild with one",
             )
         cap_s = LIMITS["max_total_video_seconds"].value
         if report.video_seconds > cap_s:
-            add(
-                Issue(
-                    "total-video",
-                    "warning",
-                    f"{report.video_seconds / 3600:.1f} hours of video in train + "
-                    "validation; the seed cautions against more than 1 hour per job",
-                    hint="the documented 1 h figure is an inference limit; check the job's cost and time",
-                )
+            self._add(
+                "total-video",
+                "warning",
+                f"{report.video_seconds / 3600:.1f} hours of video in train + "
+                "validation; the seed cautions against more than 1 hour per job",
+                hint="the documented 1 h figure is an inference limit; check the job's cost and time",
             )
         self._invalid_fraction(sum(report.rows.values()))
+        if self.file_names:  # external files: name them as the user did
+            report.issues = [
+                replace(i, file=self.file_names[i.split]) if i.split in self.file_names else i for i in report.issues
+            ]
         return report
 
     def _validation_size(self, train: int, validation: int) -> None:
-        add = self._report.issues.append
         if validation == 0:
-            add(
-                Issue(
-                    "validation-size",
-                    "warning",
-                    "no validation set; Vertex strongly recommends one",
-                    "validation",
-                    hint="build with a validation share, e.g. --split 0.8,0.2",
-                )
+            self._add(
+                "validation-size",
+                "warning",
+                "no validation set; Vertex strongly recommends one",
+                "validation",
+                hint="build with a validation share, e.g. --split 0.8,0.2",
             )
             return
         cap = LIMITS["max_validation_examples"].value
         share = LIMITS["max_validation_fraction"].value
         above = LIMITS["validation_fraction_applies_above"].value
         if validation > cap:
-            add(
-                Issue(
-                    "validation-size",
-                    "error",
-                    f"{validation:,} validation examples; the limit is {cap:,.0f}",
-                    "validation",
-                    hint="lower the validation share",
-                )
+            self._add(
+                "validation-size",
+                "error",
+                f"{validation:,} validation examples; the limit is {cap:,.0f}",
+                "validation",
+                hint="lower the validation share",
             )
         elif validation > above and validation > share * train:
-            add(
-                Issue(
-                    "validation-size",
-                    "error",
-                    f"{validation:,} validation examples is more than {share:.0%} of {train:,} training examples",
-                    "validation",
-                    hint="lower the validation share (Vertex caps it at 30% of train above 1000)",
-                )
+            self._add(
+                "validation-size",
+                "error",
+                f"{validation:,} validation examples is more than {share:.0%} of {train:,} training examples",
+                "validation",
+                hint="lower the validation share (Vertex caps it at 30% of train above 1000)",
             )
 
     def _invalid_fraction(self, rows: int) -> None:
@@ -531,13 +526,11 @@ class Validator:
             if share > cap
             else "Vertex would drop them and fail the job above 10%"
         )
-        self._report.issues.append(
-            Issue(
-                "invalid-rows",
-                "error",
-                f"{invalid} of {rows} rows ({share:.1%}) are invalid; {verdict}",
-                hint="fix or remove every invalid row (see the errors above)",
-            )
+        self._add(
+            "invalid-rows",
+            "error",
+            f"{invalid} of {rows} rows ({share:.1%}) are invalid; {verdict}",
+            hint="fix or remove every invalid row (see the errors above)",
         )
 
     def validate(
@@ -553,31 +546,45 @@ class Validator:
 
 
 def validate_jsonl(
-    files: Mapping[str, str | os.PathLike[str]],
+    files: Mapping[str, str | os.PathLike[str] | bytes],
     *,
     base_model: str = "gemini-2.5-flash",
     for_vertex: bool = True,
     facts: Mapping[str, VideoFacts] | Callable[[str], VideoFacts] | None = None,
 ) -> ValidationReport:
-    """Validate JSONL files (split name → path), e.g. one a user wrote by hand or another tool produced."""
-    validator = Validator(base_model=base_model, for_vertex=for_vertex, facts=facts)
-    for split, path in files.items():
-        path = Path(path)
-        validator.check_file_size(split, path.stat().st_size)
-        with open(path, "rb") as fh:
-            for line_no, raw in enumerate(fh, start=1):
-                try:
-                    text = raw.decode("utf-8").strip()
-                except UnicodeDecodeError as exc:
-                    validator.invalid_line(split, line_no, f"not UTF-8 text (byte {exc.start})")
-                    continue
-                if not text:
-                    validator.invalid_line(split, line_no, "empty line")
-                    continue
-                try:
-                    row = json.loads(text)
-                except json.JSONDecodeError as exc:
-                    validator.invalid_line(split, line_no, f"not valid JSON: {exc.msg} at column {exc.colno}")
-                    continue
-                validator.check_row(row, split=split, line=line_no, text=text)
+    """Validate JSONL (split name → path, or the file's bytes), e.g. a file a user wrote or another tool made."""
+    names = {split: Path(source).name for split, source in files.items() if not isinstance(source, bytes)}
+    validator = Validator(
+        base_model=base_model,
+        for_vertex=for_vertex,
+        facts=facts,
+        file_names={split: name for split, name in names.items() if name != f"{split}.jsonl"},
+    )
+    for split, source in files.items():
+        if isinstance(source, bytes):
+            validator.check_file_size(split, len(source))
+            _check_lines(validator, split, io.BytesIO(source))
+        else:
+            path = Path(source)
+            validator.check_file_size(split, path.stat().st_size)
+            with open(path, "rb") as fh:
+                _check_lines(validator, split, fh)
     return validator.finish()
+
+
+def _check_lines(validator: Validator, split: str, lines: Iterable[bytes]) -> None:
+    for line_no, raw in enumerate(lines, start=1):
+        try:
+            text = raw.decode("utf-8").strip()
+        except UnicodeDecodeError as exc:
+            validator.invalid_line(split, line_no, f"not UTF-8 text (byte {exc.start})")
+            continue
+        if not text:
+            validator.invalid_line(split, line_no, "empty line")
+            continue
+        try:
+            row = json.loads(text)
+        except json.JSONDecodeError as exc:
+            validator.invalid_line(split, line_no, f"not valid JSON: {exc.msg} at column {exc.colno}")
+            continue
+        validator.check_row(row, split=split, line=line_no, text=text)
