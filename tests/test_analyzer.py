@@ -26,6 +26,7 @@ from humortune.schema import Category, Correction, HumorRecord, VideoAsset
 from humortune.settings import Settings
 from humortune.storage import LocalStorage
 from humortune.testing.fake_gemini import FakeGemini
+from humortune.testing.sources import FakeDownloader
 from humortune.testing.vertex_schema import validate
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
@@ -350,7 +351,7 @@ def test_urls_use_the_ingested_clip_or_say_what_to_do(
     settings: Settings, corpus: Corpus, client: GeminiClient, fake: FakeGemini, tmp_path: Path
 ) -> None:
     url = "https://www.tiktok.com/@kock/video/7301234567890123456"
-    analyzer = analyzer_for(settings, corpus, client, model="gemini-2.5-flash")
+    analyzer = analyzer_for(settings, corpus, client, model="gemini-2.5-flash", fetch_urls=False)
     with pytest.raises(AnalysisError, match="has not been ingested") as info:
         analyzer.analyze(url)
     assert "humortune ingest" in (info.value.hint or "")
@@ -361,6 +362,20 @@ def test_urls_use_the_ingested_clip_or_say_what_to_do(
     corpus.link_video("tiktok:7301234567890123456", clip.sha256)
     analysis = analyzer.analyze(url + "?is_from_webapp=1")
     assert analysis.video_sha256 == clip.sha256
+
+
+def test_urls_never_ingested_are_downloaded_stored_and_linked(
+    settings: Settings, corpus: Corpus, client: GeminiClient, tmp_path: Path
+) -> None:
+    url = "https://www.tiktok.com/@kock/video/7301234567890123999"
+    downloader = FakeDownloader({url: make_test_video(tmp_path / "d.mp4", seconds=1.0, seed=9)})
+    analyzer = analyzer_for(settings, corpus, client, model="gemini-2.5-flash", downloader=downloader)
+    first = analyzer.analyze(url)
+    assert first.video_sha256 is not None and first.video_uri.endswith(f"{first.video_sha256}.mp4")
+    asset = corpus.video(first.video_sha256)
+    assert asset is not None and asset.source_id == "7301234567890123999"
+    assert analyzer.analyze(url).cached  # found again by its TikTok id: no second download
+    assert downloader.calls["tiktok:7301234567890123999"] == 1
 
 
 # -- many clips -------------------------------------------------------------------------------------------

@@ -129,6 +129,7 @@ class Analyzer:
         max_output_tokens: int | None = None,
         max_rps: float | None = None,
         downloader: Downloader | None = None,
+        fetch_urls: bool = True,
     ) -> None:
         if mode not in _MODES:
             raise AnalysisError(f"unknown mode {mode!r}", hint=f"use one of {', '.join(_MODES)}")
@@ -157,7 +158,9 @@ class Analyzer:
         self.max_output_tokens = max_output_tokens
         self.limiter = TokenBucket(max_rps) if max_rps else None
         """Rate limit applied to every model call of this analyzer (``None``: unlimited)."""
-        self.downloader = downloader
+        self._downloader = downloader
+        self.fetch_urls = fetch_urls
+        """Whether URLs that were never ingested are downloaded (with the ingest layer's yt-dlp downloader)."""
         if mode == "joint" and self.model.target_format == "narrative":
             self.notes.append(
                 "joint mode on a model tuned with narrative-only targets: records will come from two-stage extraction"
@@ -197,6 +200,16 @@ class Analyzer:
             return self._client
 
     @property
+    def downloader(self) -> Downloader:
+        """The downloader for URLs never ingested (default: the ingest layer's `YtDlpDownloader`)."""
+        with self._lock:
+            if self._downloader is None:
+                from humortune.sources.ytdlp import YtDlpDownloader
+
+                self._downloader = YtDlpDownloader(self.settings)
+            return self._downloader
+
+    @property
     def storage(self) -> Storage:
         """Where local files are stored before analysis (the workspace's storage by default)."""
         with self._lock:
@@ -231,7 +244,7 @@ class Analyzer:
             corpus=self.corpus,
             storage=self.storage,
             max_video_mb=self.settings.max_video_mb,
-            downloader=self.downloader,
+            downloader=(lambda: self.downloader) if self.fetch_urls else None,
         )
 
     def cached(self, ref: VideoRef) -> Analysis | None:

@@ -14,6 +14,7 @@ import mimetypes
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
@@ -76,9 +77,11 @@ def prepare_video(
     corpus: Corpus | None,
     storage: Storage | None,
     max_video_mb: int = 100,
-    downloader: Downloader | None = None,
+    downloader: Callable[[], Downloader] | None = None,
 ) -> VideoRef:
     """Turn any accepted input into a `VideoRef`, storing and probing local files on the way.
+
+    ``downloader`` provides the downloader for URLs never ingested (called only when one is needed).
 
     Raises `SourceError` for unreadable or unsupported inputs and `AnalysisError` when a URL was never
     ingested and no downloader is available.
@@ -106,7 +109,12 @@ def _gcs_ref(uri: str, corpus: Corpus | None) -> VideoRef:
 
 
 def _url_ref(
-    url: str, *, corpus: Corpus | None, storage: Storage | None, max_video_mb: int, downloader: Downloader | None
+    url: str,
+    *,
+    corpus: Corpus | None,
+    storage: Storage | None,
+    max_video_mb: int,
+    downloader: Callable[[], Downloader] | None,
 ) -> VideoRef:
     source = parse_source(url)
     if corpus is not None:
@@ -117,12 +125,12 @@ def _url_ref(
             return VideoRef(asset.uri, asset.sha256, asset.mime, asset)
     if downloader is None:
         raise AnalysisError(
-            "this URL has not been ingested and no downloader is available",
+            "this URL has not been ingested, and downloading is off here",
             hint="ingest it first (humortune ingest), or pass a local file or a gs:// URI",
             item=url,
         )
     with tempfile.TemporaryDirectory(prefix="humortune-fetch-") as tmp:
-        fetched = downloader.download(source, Path(tmp))
+        fetched = downloader().download(source, Path(tmp))
         path = fetched.path
         ref = store_local(
             path,

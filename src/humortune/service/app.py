@@ -1,0 +1,398 @@
+"""The JSON API behind ``humortune serve``: how an app that is not Python asks for analyses.
+
+```
+POST /v1/analyze            {"video": "gs://…" | "https://www.tiktok.com/@u/video/…" | "<sha256>", "model"?, "mode"?}
+GET  /v1/analyses/{id}      a stored analysis
+GET  /healthz               liveness (no token needed)
+GET  /docs, /openapi.json   OpenAPI
+```
+
+Every ``/v1`` route needs ``Authorization: Bearer <token>`` (``settings.api_token``, or the random token
+printed when the server starts). Request bodies are capped (``max_body_bytes``, 413 beyond), invalid ones get
+a 422 naming the fields, and humortune errors come back as ``{"error", "message", "hint", "item"}`` with a
+status that says whose fault it was. The review UI mounts its own routers on the same app
+(``create_app(routers=[…])``) and can reuse `require_token`.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+import humortune
+from humortune.errors import AnalysisError, HumortuneError, ModelNotFoundError, SourceError
+from humortune.schema import Analysis, OutputMode, VideoAsset
+from humortune.settings import Settings
+from humortune.urls import parse_source
+from humortune.workspace.corpus import Corpus
+
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.analyzer.analyzer import Analyzer
+    from humortune.gemini import GeminiClient
+    from humortune.storage.base import Storage
+
+__all__ = ["AnalyzeRequest", "ErrorBody", "Service", "create_app", "require_token"]
+
+DEFAULT_MAX_BODY_BYTES = 16 * 1024
+"""A request names a video; it never uploads one. 16 KiB is far more than any valid body needs."""
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_ANALYSIS_ID = r"^an-[0-9a-f]{16}$"
+_bearer = HTTPBearer(auto_error=False, description="The token printed by `humortune serve` or HUMORTUNE_API_TOKEN")
+
+
+class AnalyzeRequest(BaseModel):
+    """Which clip to analyse, and optionally with which model and output mode."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"video": "gs://my-bucket/training/videos/7301234567890123456.mp4"}]},
+    )
+
+    video: str = Field(
+        min_length=1,
+        max_length=2048,
+        description="A gs:// URI, an http(s) or TikTok URL (ingested earlier), or the sha256 of a stored video.",
+    )
+    model: str | None = Field(
+        None, max_length=512, description="Alias, model id, endpoint or base model; default: the server's."
+    )
+    mode: OutputMode | None = Field(None, description="two-stage (default), joint or narrative.")
+    refresh: bool = Field(False, description="Ignore the cache and call the model again (costs money).")
+
+    @field_validator("video")
+    @classmethod
+    def _remote_only(cls, value: str) -> str:
+        value = value.strip()
+        if _SHA256.match(value) or value.startswith(("gs://", "http://", "https://")):
+            return value
+        raise ValueError("must be a gs:// URI, an http(s) URL, or the sha256 of a stored video (no local paths)")
+
+
+class ErrorBody(BaseModel):
+    """What every error response holds."""
+
+    error: str = Field(description="The error class, e.g. ModelNotFoundError or ValidationError.")
+    message: str
+    hint: str | None = None
+    item: str | None = None
+    fields: list[str] = Field(default_factory=list, description="For 422: the request fields at fault.")
+
+
+@dataclass
+class Service:
+    """What the routes share: settings, the corpus, one Gemini client, the default model and mode."""
+
+    settings: Settings
+    corpus: Corpus
+    token: str
+    model: str | None = None
+    mode: OutputMode = "two-stage"
+    client: GeminiClient | None = None
+    storage: Storage | None = None
+    analyzer_factory: Callable[[str | None, OutputMode], Analyzer] | None = None
+    fetch_urls: bool = True
+    """Download TikTok URLs that were never ingested (other sites must be ingested first)."""
+    owns_corpus: bool = False
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def analyzer(self, model: str | None, mode: OutputMode | None, *, fetch_urls: bool = False) -> Analyzer:
+        """An analyzer sharing the service's corpus and client. "current" is resolved on every request,
+        so a promotion takes effect without a restart."""
+        chosen_model, chosen_mode = model or self.model, mode or self.mode
+        if self.analyzer_factory is not None:
+            return self.analyzer_factory(chosen_model, chosen_mode)
+        from humortune.analyzer.analyzer import Analyzer
+
+        with self._lock:
+            if self.client is None:
+                from humortune.gemini import GeminiClient
+
+                self.client = GeminiClient.from_settings(self.settings)
+        return Analyzer(
+            chosen_model,
+            client=self.client,
+            settings=self.settings,
+            corpus=self.corpus,
+            storage=self.storage,
+            mode=chosen_mode,
+            fetch_urls=fetch_urls,
+        )
+
+    def close(self) -> None:
+        """Close the client and, if the service opened it, the corpus."""
+        if self.client is not None:
+            self.client.close()
+        if self.owns_corpus:
+            self.corpus.close()
+
+
+def require_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> None:
+    """Dependency: reject the request with 401 unless it carries the service's bearer token."""
+    expected: str = request.app.state.service.token
+    given = credentials.credentials if credentials is not None else ""
+    if not given or not secrets.compare_digest(given.encode(), expected.encode()):
+        raise HTTPException(
+            status_code=401,
+            detail="missing or wrong bearer token",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+
+
+def _service(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def _router() -> APIRouter:
+    router = APIRouter(prefix="/v1", dependencies=[Depends(require_token)], tags=["analysis"])
+    errors: dict[int | str, dict[str, Any]] = {
+        401: {"model": ErrorBody, "description": "Missing or wrong bearer token"},
+        413: {"model": ErrorBody, "description": "Request body too large"},
+        422: {"model": ErrorBody, "description": "Invalid request (fields named) or unusable video"},
+    }
+
+    @router.post(
+        "/analyze",
+        response_model=Analysis,
+        responses={
+            **errors,
+            404: {"model": ErrorBody, "description": "Unknown model, alias or stored video"},
+            502: {"model": ErrorBody, "description": "The model failed (safety block, empty or cut-off answer)"},
+            503: {"model": ErrorBody, "description": "Rate-limited or unavailable after retries; see Retry-After"},
+        },
+    )
+    def analyze(body: AnalyzeRequest, service: Annotated[Service, Depends(_service)]) -> Analysis | JSONResponse:
+        """Analyse one clip: the narrative, the structured record, usage, cost and warnings.
+
+        Cached: the same clip, model, prompt version and mode is answered from the corpus for free unless
+        ``refresh`` is true. Runs in a worker thread, so concurrent requests are analysed concurrently.
+        """
+        video: str | VideoAsset = body.video
+        if _SHA256.match(body.video):
+            asset = service.corpus.video(body.video)
+            if asset is None:
+                return _error(
+                    404, "NotFound", "no stored video has this sha256", hint="ingest it first", item=body.video
+                )
+            video = asset
+        # Only TikTok links are fetched on demand: a generic URL would let callers make the server download
+        # anything yt-dlp can reach.
+        fetch = service.fetch_urls and body.video.startswith("http") and parse_source(body.video).kind != "http"
+        analyzer = service.analyzer(body.model, body.mode, fetch_urls=fetch)
+        try:
+            return analyzer.analyze(video, refresh=body.refresh)
+        finally:
+            analyzer.close()
+
+    @router.get("/analyses/{analysis_id}", response_model=Analysis, responses={**errors, 404: {"model": ErrorBody}})
+    def get_analysis(
+        analysis_id: Annotated[str, Path(pattern=_ANALYSIS_ID, description="an-<16 hex digits>")],
+        service: Annotated[Service, Depends(_service)],
+    ) -> Analysis | JSONResponse:
+        """A stored analysis by id (the ``id`` returned by ``POST /v1/analyze``)."""
+        from humortune.analyzer.cache import AnalysisCache
+
+        found = AnalysisCache(service.corpus.db).by_id(analysis_id)
+        if found is None:
+            return _error(404, "NotFound", "no analysis has this id", item=analysis_id)
+        return found
+
+    return router
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    corpus: Corpus | None = None,
+    client: GeminiClient | None = None,
+    storage: Storage | None = None,
+    token: str | None = None,
+    model: str | None = None,
+    mode: OutputMode = "two-stage",
+    routers: Sequence[APIRouter] = (),
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    analyzer_factory: Callable[[str | None, OutputMode], Analyzer] | None = None,
+    fetch_urls: bool = True,
+) -> FastAPI:
+    """Build the FastAPI app (run it with uvicorn; `humortune serve` does).
+
+    ``token`` defaults to ``settings.api_token``, else a random one (read it from ``app.state.service.token``).
+    ``model``/``mode`` are the defaults for requests that do not name them. ``routers`` are mounted as given
+    (the review UI). ``analyzer_factory(model, mode)`` replaces how analyzers are built (tests, custom set-ups).
+    ``fetch_urls`` lets requests name TikTok URLs that were never ingested (they are downloaded and stored).
+    """
+    settings = settings or Settings()
+    secret = token or (settings.api_token.get_secret_value() if settings.api_token else None)
+    service = Service(
+        settings=settings,
+        corpus=corpus or Corpus.open(settings=settings),
+        token=secret or secrets.token_urlsafe(32),
+        model=model,
+        mode=mode,
+        client=client,
+        storage=storage,
+        analyzer_factory=analyzer_factory,
+        fetch_urls=fetch_urls,
+        owns_corpus=corpus is None,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        service.close()
+
+    app = FastAPI(
+        title="humortune",
+        version=humortune.__version__,
+        description="Analyse short-form video with the owner's tuned Gemini model. "
+        "Every /v1 route needs `Authorization: Bearer <token>`.",
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HumortuneError, _humortune_error)  # type: ignore[arg-type]
+    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+
+    @app.get("/healthz", tags=["service"])
+    def healthz() -> dict[str, Any]:
+        """Liveness: no token needed, no secrets in the answer."""
+        return {"status": "ok", "version": humortune.__version__, "offline": settings.offline}
+
+    app.include_router(_router())
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+# -- errors --------------------------------------------------------------------------------------------
+
+
+def _error(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
+    headers = extra.pop("headers", None)
+    body = ErrorBody(error=error, message=message, **extra)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def status_for(exc: HumortuneError) -> int:
+    """The HTTP status for a humortune error: whose fault it was, and whether retrying may help."""
+    if exc.transient:
+        return 503
+    if isinstance(exc, ModelNotFoundError):
+        return 404
+    if isinstance(exc, SourceError):
+        return 422
+    if isinstance(exc, AnalysisError) and "not been ingested" in exc.message:
+        return 422
+    if isinstance(exc, AnalysisError):
+        return 502  # the model (upstream) did not produce an analysis
+    return 500
+
+
+async def _humortune_error(request: Request, exc: HumortuneError) -> JSONResponse:
+    status = status_for(exc)
+    headers = None
+    retry_after = getattr(exc, "retry_after", None)
+    if status == 503:
+        headers = {"Retry-After": str(int(retry_after) if isinstance(retry_after, int | float) else 30)}
+    return _error(status, type(exc).__name__, exc.message, hint=exc.hint, item=exc.item, headers=headers)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    fields: list[str] = []
+    problems: list[str] = []
+    for err in exc.errors():
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        name = ".".join(loc) or "body"
+        if name not in fields:
+            fields.append(name)
+        problems.append(f"{name}: {err.get('msg', 'invalid')}")
+    return _error(422, "ValidationError", "invalid request: " + "; ".join(problems), fields=fields)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+    names = {401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
+    return _error(
+        exc.status_code,
+        names.get(exc.status_code, "HTTPError"),
+        str(exc.detail),
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+# -- request size limit ---------------------------------------------------------------------------------
+
+_Scope = MutableMapping[str, Any]
+_Message = MutableMapping[str, Any]
+_Receive = Callable[[], Awaitable[_Message]]
+_Send = Callable[[_Message], Awaitable[None]]
+
+
+class BodySizeLimit:
+    """ASGI middleware: 413 for a body over ``max_bytes``, by Content-Length or while streaming (chunked)."""
+
+    def __init__(self, app: Callable[[_Scope, _Receive, _Send], Awaitable[None]], max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._reject(scope, receive, send)
+                return
+        seen = 0
+        started = rejected = False
+
+        async def limited_receive() -> _Message:
+            # Over the limit mid-stream: answer 413 now and tell the app the client went away (raising here
+            # would be turned into a 400 by FastAPI's body parsing).
+            nonlocal seen, started, rejected
+            message = await receive()
+            if message["type"] == "http.request" and not rejected:
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    rejected = True
+                    if not started:
+                        started = True
+                        await self._reject(scope, receive, send)
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def guarded_send(message: _Message) -> None:
+            nonlocal started
+            if rejected:
+                return  # the 413 already went out
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, guarded_send)
+        except Exception:
+            if not rejected:
+                raise
+
+    async def _reject(self, scope: _Scope, receive: _Receive, send: _Send) -> None:
+        response = _error(
+            413,
+            "RequestTooLarge",
+            f"the request body is over {self.max_bytes} bytes",
+            hint="send the video's URI, not the video",
+        )
+        await response(scope, receive, send)
