@@ -16,6 +16,7 @@ from typing import Any
 __all__ = [
     "fill_schema",
     "is_known_model",
+    "mp4_duration",
     "narrative_for",
     "parse_narrative",
     "pick",
@@ -75,9 +76,28 @@ def pick(options: list[str], *parts: str) -> str:
     return options[seed_int(*parts) % len(options)]
 
 
-def video_seconds(uri: str) -> float:
-    """A stable pretend duration, 8–60 s, for a video the fake cannot open."""
+def video_seconds(uri: str, data: bytes | None = None) -> float:
+    """The clip's duration from its MP4 ``mvhd`` box when the bytes are at hand, else a stable 8–60 s."""
+    if data:
+        found = mp4_duration(data)
+        if found is not None:
+            return found
     return 8.0 + seed_int("duration", uri) % 53
+
+
+def mp4_duration(data: bytes) -> float | None:
+    """Duration in seconds from an MP4/MOV movie header (``mvhd``), or ``None``."""
+    at = data.find(b"mvhd")
+    if at < 0 or len(data) < at + 36:
+        return None
+    version = data[at + 4]
+    if version == 1:
+        timescale = int.from_bytes(data[at + 24 : at + 28], "big")
+        duration = int.from_bytes(data[at + 28 : at + 36], "big")
+    else:
+        timescale = int.from_bytes(data[at + 16 : at + 20], "big")
+        duration = int.from_bytes(data[at + 20 : at + 24], "big")
+    return duration / timescale if timescale else None
 
 
 def token_count(text: str) -> int:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 import threading
 import time
@@ -56,6 +57,8 @@ DATASET_ERROR_MESSAGE = (
 )
 """The fake's dataset failure text, modelled on Vertex's (FAILED jobs carry it in ``error.message``)."""
 
+_ADAPTERS = {"ADAPTER_SIZE_ONE": 1, "ADAPTER_SIZE_TWO": 2, "ADAPTER_SIZE_FOUR": 4, "ADAPTER_SIZE_EIGHT": 8}
+_ADAPTERS |= {"ADAPTER_SIZE_SIXTEEN": 16, "ADAPTER_SIZE_THIRTY_TWO": 32}
 _PATH = re.compile(r"^/v1(?:beta1)?/projects/([^/]+)/locations/(.+)$")
 FAULTS = ("429", "500", "503", "403", "reset", "safety", "prompt_blocked", "empty", "max_tokens")
 """Fault kinds `FakeGemini.inject` understands."""
@@ -173,6 +176,28 @@ class FakeGemini:
     def remember(self, jsonl: str, *, train_uri: str) -> None:
         """Teach future jobs on ``train_uri`` its rows (for gs:// datasets the fake cannot read)."""
         self.book.remember(train_uri, content.training_memory(jsonl))
+
+    def training_metrics(self, info: Any) -> dict[str, Any] | None:
+        """Pretend ``/eval_total_loss`` per checkpoint of a finished job (a `TuningJobInfo`), deterministic.
+
+        Vertex reports these in the job's Experiment, not in the TuningJob resource; sweep reports use this
+        offline. Loss falls with epochs × learning rate, rises past 4 epochs (overfitting), and prefers
+        adapter size 8.
+        """
+        checkpoints = getattr(info, "checkpoints", None) or []
+        if not checkpoints:
+            return None
+        hp = getattr(info, "hyperparameters", {}) or {}
+        lr = float(hp.get("learning_rate_multiplier") or 1.0)
+        adapter = _ADAPTERS.get(str(hp.get("adapter_size")), 4)
+        losses = {}
+        for ckpt in checkpoints:
+            epoch = int(ckpt.get("epoch") or 1)
+            loss = 0.9 / (1 + 0.6 * epoch * lr) + 0.03 * abs(math.log2(adapter / 8)) + 0.05 * max(0, epoch - 4) * lr
+            loss += (content.seed_int(info.name, str(epoch)) % 100) / 10_000
+            losses[str(ckpt.get("checkpoint_id"))] = round(loss, 4)
+        best = min(losses, key=lambda k: losses[k])
+        return {"eval_loss": losses[best], "best_checkpoint": best, "eval_loss_by_checkpoint": losses}
 
     def calls(self, fragment: str = "", method: str | None = None) -> list[FakeRequest]:
         """Requests whose path contains ``fragment`` (and with ``method``, if given)."""

@@ -13,14 +13,33 @@ if TYPE_CHECKING:  # pragma: no cover
     from humortune.tuner.catalog import TUNABLE_MODELS as TUNABLE_MODELS
     from humortune.tuner.catalog import BaseModelSpec as BaseModelSpec
     from humortune.tuner.catalog import Hyperparameters as Hyperparameters
+    from humortune.tuner.jobs import TuningJob as TuningJob
+    from humortune.tuner.registry import ModelRegistry as ModelRegistry
+    from humortune.tuner.sweep import Sweep as Sweep
+    from humortune.tuner.sweep import SweepReport as SweepReport
+    from humortune.tuner.tuner import Tuner as Tuner
 
 _LAZY = {
     "TUNABLE_MODELS": "humortune.tuner.catalog",
     "BaseModelSpec": "humortune.tuner.catalog",
     "Hyperparameters": "humortune.tuner.catalog",
+    "TuningJob": "humortune.tuner.jobs",
+    "ModelRegistry": "humortune.tuner.registry",
+    "Sweep": "humortune.tuner.sweep",
+    "SweepReport": "humortune.tuner.sweep",
+    "Tuner": "humortune.tuner.tuner",
 }
 
-__all__ = ["TUNABLE_MODELS", "BaseModelSpec", "Hyperparameters"]
+__all__ = [
+    "TUNABLE_MODELS",
+    "BaseModelSpec",
+    "Hyperparameters",
+    "ModelRegistry",
+    "Sweep",
+    "SweepReport",
+    "Tuner",
+    "TuningJob",
+]
 
 
 def __getattr__(name: str) -> Any:

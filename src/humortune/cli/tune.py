@@ -1,0 +1,353 @@
+"""``humortune tune``, ``humortune sweep``, ``humortune jobs …`` and ``humortune models …``."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from humortune.cli._app import app, console, err_console, state
+
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.gemini import GeminiClient
+    from humortune.schema import DatasetVersion, TunedModel
+    from humortune.settings import Settings
+    from humortune.tuner import TuningJob
+    from humortune.workspace import Corpus
+
+jobs_app = typer.Typer(help="Tuning jobs: list, show, wait, cancel.", no_args_is_help=True)
+models_app = typer.Typer(help="Tuned models and their lineage.", no_args_is_help=True)
+app.add_typer(jobs_app, name="jobs")
+app.add_typer(models_app, name="models")
+
+OfflineOpt = Annotated[bool, typer.Option("--offline", help="Use the bundled FakeGemini (no credentials, no cost).")]
+DatasetArg = Annotated[
+    str | None, typer.Argument(help="Dataset version id (prefix ok; default: latest) or a gs://…/train.jsonl URI.")
+]
+
+
+def _settings(offline: bool) -> Settings:
+    return state().settings(offline=True) if offline else state().settings()
+
+
+def _client(settings: Settings, *, dry_run: bool = False) -> GeminiClient:
+    from humortune.gemini import GeminiClient
+
+    if dry_run and not settings.offline:
+        import httpx
+
+        def refuse(_request: httpx.Request) -> httpx.Response:  # a dry run never sends anything
+            return httpx.Response(599, json={"error": {"message": "dry run: nothing is sent"}})
+
+        return GeminiClient.from_settings(settings, transport=httpx.MockTransport(refuse))
+    return GeminiClient.from_settings(settings)
+
+
+def _dataset(corpus: Corpus, ref: str | None) -> DatasetVersion | str:
+    if ref and ref.startswith(("gs://", "file://")):
+        return ref
+    from humortune.dataset.registry import resolve_version
+
+    return resolve_version(corpus, ref)
+
+
+def _labels(pairs: list[str]) -> dict[str, str]:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"expected key=value, got {pair!r}", param_hint="--label")
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _offline_banner(settings: Settings) -> None:
+    if settings.offline:
+        err_console.print("[bold magenta]offline:[/] FakeGemini answers instead of Vertex AI; nothing is billed")
+
+
+@app.command()
+def tune(
+    dataset: DatasetArg = None,
+    base_model: Annotated[str | None, typer.Option("--base-model", "-m", help="Base or tuned model.")] = None,
+    epochs: Annotated[int | None, typer.Option("--epochs", help="3–5; default: Vertex chooses.")] = None,
+    lr: Annotated[float | None, typer.Option("--lr", help="Learning-rate multiplier 0.5–2.0.")] = None,
+    adapter_size: Annotated[int | None, typer.Option("--adapter-size", help="4, 8 or 16 (Pro: 4 or 8).")] = None,
+    checkpoint: Annotated[str | None, typer.Option("--checkpoint", help="Continue from this checkpoint.")] = None,
+    display_name: Annotated[str | None, typer.Option("--display-name")] = None,
+    label: Annotated[list[str] | None, typer.Option("--label", help="key=value, repeatable.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the exact request body; send nothing.")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before costly jobs.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Submit even if the same job exists.")] = False,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the job and register the model.")] = True,
+    offline: OfflineOpt = False,
+) -> None:
+    """Submit a dataset version to Vertex AI supervised tuning (shows the cost; asks above the threshold)."""
+    from humortune.tuner import Tuner
+
+    settings = _settings(offline)
+    _offline_banner(settings)
+    with state().corpus(settings) as corpus:
+        target = _dataset(corpus, dataset)
+        tuner = Tuner(
+            base_model,
+            epochs=epochs,
+            learning_rate_multiplier=lr,
+            adapter_size=adapter_size,
+            checkpoint_id=checkpoint,
+            display_name=display_name,
+            labels=_labels(label or []),
+            client=_client(settings, dry_run=dry_run),
+            corpus=corpus,
+            settings=settings,
+        )
+        estimate = tuner.estimate(target)
+        if dry_run:
+            console.print(f"POST …/projects/{tuner.client.project}/locations/{tuner.client.location}/tuningJobs")
+            console.print_json(json.dumps(tuner.request(target), ensure_ascii=False))
+            _print_estimate(estimate)
+            if isinstance(target, str) or not target.in_gcs:
+                err_console.print("[yellow]note:[/] `humortune tune` (without --offline) needs the dataset in gs://")
+            return
+        _print_estimate(estimate)
+        job = tuner.submit(target, force=force, yes=yes, confirm=lambda message: typer.confirm(message, default=False))
+        verb = "already submitted (not paying twice; --force to resubmit)" if job.reused else "submitted"
+        console.print(f"[bold]{escape(job.name)}[/] {verb}: {job.state}")
+        if wait:
+            model = job.wait(progress=True, console=err_console)
+            _print_model(model)
+        else:
+            console.print(f"watch it with: humortune jobs wait {job.name}")
+
+
+@app.command()
+def sweep(
+    dataset: DatasetArg = None,
+    max_cost: Annotated[float, typer.Option("--max-cost", help="Refuse if the estimated total is above (USD).")] = 20.0,
+    epochs: Annotated[str | None, typer.Option("--epochs", help="Comma list, e.g. 3,5.")] = None,
+    lr: Annotated[str | None, typer.Option("--lr", help="Comma list, e.g. 0.5,1.0.")] = None,
+    adapter_size: Annotated[str | None, typer.Option("--adapter-size", help="Comma list, e.g. 4,8.")] = None,
+    base_model: Annotated[str | None, typer.Option("--base-model", "-m")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
+    wait: Annotated[bool, typer.Option("--wait/--no-wait")] = True,
+    offline: OfflineOpt = False,
+) -> None:
+    """Submit a grid of jobs (epochs × lr × adapter size) under a cost cap; report them side by side."""
+    from humortune.schema import DatasetVersion
+    from humortune.tuner import Tuner
+
+    settings = _settings(offline)
+    _offline_banner(settings)
+    grid: dict[str, list[Any]] = {}
+    for key, text, cast in (
+        ("epochs", epochs, int),
+        ("learning_rate_multiplier", lr, float),
+        ("adapter_size", adapter_size, int),
+    ):
+        if text:
+            grid[key] = [cast(v) for v in text.split(",") if v.strip()]
+    with state().corpus(settings) as corpus:
+        target = _dataset(corpus, dataset)
+        if not isinstance(target, DatasetVersion):
+            raise typer.BadParameter("a sweep needs a built dataset version (its estimate caps the cost)")
+        tuner = Tuner(base_model, client=_client(settings), corpus=corpus, settings=settings)
+        result = tuner.sweep(
+            target, grid, max_cost=max_cost, yes=yes, confirm=lambda m: typer.confirm(m, default=False)
+        )
+        console.print(f"sweep [bold]{result.id}[/]: {len(result.jobs)} job(s), up to ${result.total_usd_high:.2f}")
+        if wait:
+            result.wait(progress=True, console=err_console)
+        console.print(result.report().table())
+
+
+@jobs_app.command("list")
+def jobs_list(
+    remote: Annotated[bool, typer.Option("--remote", help="Also list the project's jobs on Vertex AI.")] = False,
+    offline: OfflineOpt = False,
+) -> None:
+    """Tuning jobs known to the workspace (newest first)."""
+    from humortune.tuner import Tuner
+
+    settings = _settings(offline)
+    with state().corpus(settings) as corpus:
+        client = _client(settings) if remote else None
+        jobs = Tuner(client=client, corpus=corpus, settings=settings).jobs(remote=remote) if remote else None
+        table = Table(title="tuning jobs")
+        for column in ("job", "state", "base model", "dataset", "hyperparameters", "est. $", "created"):
+            table.add_column(column)
+        if jobs is None:
+            from humortune.tuner.registry import ModelRegistry
+
+            for row in ModelRegistry(corpus).jobs():
+                hp = row.hyperparams
+                table.add_row(
+                    escape(row.name.rsplit("/", 1)[-1]),
+                    row.state.removeprefix("JOB_STATE_"),
+                    escape(row.base_model.rsplit("/", 1)[-1]),
+                    escape(str(hp.get("dataset_id") or hp.get("train_uri") or "")),
+                    _hp_text(hp),
+                    f"{row.estimate_usd:.2f}" if row.estimate_usd is not None else "—",
+                    row.created_at.strftime("%Y-%m-%d %H:%M"),
+                )
+        else:
+            for job in jobs:
+                info = job.info
+                table.add_row(
+                    escape(job.name.rsplit("/", 1)[-1]),
+                    job.state or "?",
+                    escape(str(info.base_model if info else "")),
+                    escape(str(job.context.get("dataset_id") or (info.train_uri if info else ""))),
+                    _hp_text(job.context or (info.hyperparameters if info else {})),
+                    "—",
+                    escape(str(info.create_time if info else "")),
+                )
+    console.print(table)
+
+
+def _hp_text(hp: dict[str, Any]) -> str:
+    def show(key: str) -> str:
+        value = hp.get(key)
+        return "auto" if value is None else str(value)
+
+    return f"epochs {show('epochs')}, lr× {show('learning_rate_multiplier')}, adapter {show('adapter_size')}"
+
+
+def _job(name: str, settings: Settings, corpus: Corpus) -> TuningJob:
+    from humortune.tuner import TuningJob
+
+    return TuningJob.from_name(name, settings=settings, corpus=corpus, client=_client(settings))
+
+
+@jobs_app.command("show")
+def jobs_show(name: Annotated[str, typer.Argument(help="Job name or id.")], offline: OfflineOpt = False) -> None:
+    """The job's current state on Vertex AI (and the registered model once it succeeded)."""
+    settings = _settings(offline)
+    with state().corpus(settings) as corpus:
+        job = _job(name, settings, corpus)
+        info = job.refresh()
+        console.print_json(json.dumps(info.to_dict(), ensure_ascii=False, default=str))
+        if job.model is not None:
+            _print_model(job.model)
+
+
+@jobs_app.command("wait")
+def jobs_wait(
+    name: Annotated[str, typer.Argument(help="Job name or id.")],
+    poll: Annotated[float | None, typer.Option("--poll", help="First poll interval, seconds.")] = None,
+    offline: OfflineOpt = False,
+) -> None:
+    """Wait for a job (Ctrl-C stops waiting; the job keeps running) and register its model."""
+    settings = _settings(offline)
+    _offline_banner(settings)
+    with state().corpus(settings) as corpus:
+        model = _job(name, settings, corpus).wait(progress=True, poll_s=poll, console=err_console)
+        _print_model(model)
+
+
+@jobs_app.command("cancel")
+def jobs_cancel(
+    name: Annotated[str, typer.Argument(help="Job name or id.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
+    offline: OfflineOpt = False,
+) -> None:
+    """Cancel a running job (best effort; Vertex keeps its record as CANCELLED)."""
+    settings = _settings(offline)
+    with state().corpus(settings) as corpus:
+        job = _job(name, settings, corpus)
+        if not yes and not typer.confirm(f"Cancel {job.name}?", default=False):
+            raise typer.Exit(1)
+        info = job.cancel()
+        console.print(f"{escape(job.name)}: {info.short_state}")
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Registered tuned models (newest first)."""
+    from humortune.tuner.registry import ModelRegistry
+
+    with state().corpus() as corpus:
+        models = ModelRegistry(corpus).models()
+    table = Table(title="tuned models")
+    for column in ("model", "base", "dataset", "prompt", "resolution", "billable tok", "created"):
+        table.add_column(column)
+    for m in models:
+        table.add_row(
+            escape(m.id),
+            escape(m.base_model),
+            escape(m.dataset_id or str(m.stats.get("train_uri") or "")),
+            escape(m.prompt_version or ""),
+            (m.media_resolution or "").removeprefix("MEDIA_RESOLUTION_"),
+            f"{m.stats.get('total_billable_token_count', 0):,}",
+            m.created_at.strftime("%Y-%m-%d %H:%M"),
+        )
+    console.print(table)
+
+
+@models_app.command("show")
+def models_show(
+    ref: Annotated[str, typer.Argument(help="Model id, endpoint, job name or a unique fragment.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full lineage as JSON.")] = False,
+) -> None:
+    """A model's lineage: job, hyperparameters, dataset version, prompt version, training videos."""
+    from humortune.tuner.registry import ModelRegistry
+
+    with state().corpus() as corpus:
+        lineage = ModelRegistry(corpus).lineage(ref)
+    if as_json:
+        console.print_json(json.dumps(lineage, ensure_ascii=False, default=str))
+        return
+    model, job, dataset = lineage["model"], lineage["job"] or {}, lineage["dataset"] or {}
+    console.print(f"[bold]{escape(model['id'])}[/]")
+    rows = [
+        ("endpoint", model.get("endpoint")),
+        ("base model", model.get("base_model")),
+        ("continued from", lineage.get("parent")),
+        ("job", job.get("name")),
+        ("hyperparameters", _hp_text(job.get("hyperparameters") or {})),
+        ("dataset", dataset.get("id")),
+        ("prompt version", lineage.get("prompt_version")),
+        ("media resolution", model.get("media_resolution")),
+        ("examples", f"{len(lineage['examples'])} ({len(lineage['videos'])} training/validation videos)"),
+        ("checkpoints", ", ".join(str(c.get("checkpoint_id")) for c in model.get("checkpoints", []))),
+    ]
+    rec = (model.get("stats") or {}).get("reconciliation") or {}
+    if rec.get("ratio_to_low") is not None:
+        rows.append(
+            (
+                "tokens",
+                f"billable {rec['billable_tokens']:,}/epoch vs estimated {rec['estimated_tokens_low']:,}–"
+                f"{rec['estimated_tokens_high']:,} (×{rec['ratio_to_low']} of the low end); billed ≈ "
+                f"${rec['billed_usd']:.2f}",
+            )
+        )
+    for key, value in rows:
+        if value:
+            console.print(f"  {key:>16}: {escape(str(value))}", soft_wrap=True)
+
+
+def _print_estimate(estimate: dict[str, Any] | None) -> None:
+    if estimate is None:
+        err_console.print("[yellow]cost:[/] unknown (no dataset estimate)")
+        return
+    assumed = " (assumed; Vertex picks)" if estimate["epochs_assumed"] else ""
+    console.print(
+        f"estimated cost: [bold]${estimate['usd_low']:.2f}–${estimate['usd_high']:.2f}[/] = "
+        f"{estimate['tokens_per_epoch_low']:,}–{estimate['tokens_per_epoch_high']:,} tokens/epoch × "
+        f"{estimate['epochs']} epochs{assumed} × ${estimate['price_per_mtok_usd']:g}/1M tokens",
+        soft_wrap=True,
+    )
+
+
+def _print_model(model: TunedModel) -> None:
+    console.print(f"model [bold]{escape(model.id)}[/]")
+    console.print(f"  endpoint: {escape(model.endpoint or '—')}")
+    rec = model.stats.get("reconciliation") or {}
+    if rec.get("ratio_to_low") is not None:
+        console.print(
+            f"  billable tokens {rec['billable_tokens']:,}/epoch = ×{rec['ratio_to_low']} the low estimate "
+            f"(×{rec['ratio_to_high']} the high); billed ≈ ${rec['billed_usd']:.2f}"
+        )
+    console.print(f"  lineage: humortune models show {escape(model.id)}")

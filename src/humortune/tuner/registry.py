@@ -1,0 +1,306 @@
+"""The tuner's tables: ``tuning_jobs``, ``sweeps`` and ``models``, and the lineage that joins them.
+
+Lineage of a tuned model, all from the corpus: model → job (hyperparameters, request, billable tokens) →
+dataset version (prompt version, media resolution, JSONL URIs) → examples (correction ids, video sha256 per
+split) → and, for continued tuning, the parent model's own lineage.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from humortune._gemini_results import TuningJobInfo
+from humortune.errors import TuningError
+from humortune.schema import TunedModel, utcnow
+from humortune.workspace import Corpus
+
+__all__ = ["JobRow", "ModelRegistry"]
+
+_DEAD_STATES = ("JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED")
+
+
+def _now() -> str:
+    return utcnow().isoformat(timespec="microseconds")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+@dataclass(frozen=True, slots=True)
+class JobRow:
+    """One row of ``tuning_jobs``."""
+
+    name: str
+    dataset_id: str | None
+    base_model: str
+    request_hash: str
+    hyperparams: dict[str, Any]
+    """Hyperparameters plus the request's context (train/validation URIs, checkpoint, labels)."""
+    display_name: str | None
+    state: str
+    sweep_id: str | None
+    estimate_usd: float | None
+    info: TuningJobInfo | None
+    created_at: datetime
+    updated_at: datetime
+
+
+def _job_row(row: sqlite3.Row) -> JobRow:
+    return JobRow(
+        name=row["name"],
+        dataset_id=row["dataset_id"],
+        base_model=row["base_model"],
+        request_hash=row["request_hash"],
+        hyperparams=json.loads(row["hyperparams_json"]),
+        display_name=row["display_name"],
+        state=row["state"],
+        sweep_id=row["sweep_id"],
+        estimate_usd=row["estimate_usd"],
+        info=TuningJobInfo.from_dict(json.loads(row["job_json"])) if row["job_json"] else None,
+        created_at=datetime.fromisoformat(row["created_at"]),
+        updated_at=datetime.fromisoformat(row["updated_at"]),
+    )
+
+
+def _model(row: sqlite3.Row) -> TunedModel:
+    return TunedModel(
+        id=row["id"],
+        endpoint=row["endpoint"],
+        job_name=row["job_name"],
+        base_model=row["base_model"],
+        dataset_id=row["dataset_id"],
+        prompt_version=row["prompt_version"],
+        media_resolution=row["media_resolution"],
+        niche=row["niche"],
+        checkpoints=json.loads(row["checkpoints_json"]),
+        stats=json.loads(row["stats_json"]),
+        created_at=datetime.fromisoformat(row["created_at"]),
+    )
+
+
+class ModelRegistry:
+    """Read and write the tuner's tables in a corpus."""
+
+    def __init__(self, corpus: Corpus) -> None:
+        self.corpus = corpus
+        self.db = corpus.db
+
+    # -- datasets (read-only: the dataset layer owns the table) --------------------------------------
+
+    def dataset_exists(self, dataset_id: str | None) -> bool:
+        """Whether ``dataset_versions`` has this id (foreign keys need it)."""
+        if not dataset_id:
+            return False
+        return self.db.query_one("SELECT 1 FROM dataset_versions WHERE id = ?", (dataset_id,)) is not None
+
+    # -- jobs ------------------------------------------------------------------------------------------
+
+    def record_job(
+        self,
+        info: TuningJobInfo,
+        *,
+        dataset_id: str | None,
+        base_model: str,
+        request_hash: str,
+        hyperparams: dict[str, Any],
+        display_name: str | None,
+        sweep_id: str | None = None,
+        estimate_usd: float | None = None,
+    ) -> None:
+        """Insert a job (or adopt one found remotely); an existing row keeps its context and gets the new state."""
+        now = _now()
+        known = self.dataset_id_if_known(dataset_id)
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO tuning_jobs (name, dataset_id, base_model, request_hash, hyperparams_json, display_name,"
+                " state, sweep_id, estimate_usd, job_json, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET state = excluded.state, job_json = excluded.job_json,"
+                " sweep_id = COALESCE(tuning_jobs.sweep_id, excluded.sweep_id), updated_at = excluded.updated_at",
+                (
+                    info.name,
+                    known,
+                    base_model,
+                    request_hash,
+                    _dumps(hyperparams),
+                    display_name,
+                    info.state,
+                    sweep_id,
+                    estimate_usd,
+                    _dumps(info.to_dict()),
+                    now,
+                    now,
+                ),
+            )
+
+    def dataset_id_if_known(self, dataset_id: str | None) -> str | None:
+        """``dataset_id`` when the corpus has that version, else ``None`` (kept in the JSON instead)."""
+        return dataset_id if self.dataset_exists(dataset_id) else None
+
+    def update_job(self, info: TuningJobInfo) -> None:
+        """Store the latest snapshot of a job we already know."""
+        self.db.execute(
+            "UPDATE tuning_jobs SET state = ?, job_json = ?, updated_at = ? WHERE name = ?",
+            (info.state, _dumps(info.to_dict()), _now(), info.name),
+        )
+
+    def set_sweep(self, name: str, sweep_id: str) -> None:
+        """Attach a job to a sweep (a job submitted before keeps its first sweep)."""
+        self.db.execute(
+            "UPDATE tuning_jobs SET sweep_id = COALESCE(sweep_id, ?) WHERE name = ?",
+            (sweep_id, name),
+        )
+
+    def job(self, name: str) -> JobRow | None:
+        """The row of a job, by full resource name or unique id suffix."""
+        row = self.db.query_one("SELECT * FROM tuning_jobs WHERE name = ?", (name,))
+        if row is None and "/" not in name:
+            rows = self.db.query("SELECT * FROM tuning_jobs WHERE name LIKE ?", (f"%/tuningJobs/{name}%",))
+            if len(rows) > 1:
+                raise TuningError(f"{name!r} matches {len(rows)} jobs", hint="give the full job name", item=name)
+            row = rows[0] if rows else None
+        return _job_row(row) if row else None
+
+    def live_job_for(self, request_hash: str) -> JobRow | None:
+        """The newest job with this request hash that did not fail or get cancelled (duplicate detection)."""
+        row = self.db.query_one(
+            f"SELECT * FROM tuning_jobs WHERE request_hash = ? AND state NOT IN {_DEAD_STATES}"
+            " ORDER BY created_at DESC LIMIT 1",
+            (request_hash,),
+        )
+        return _job_row(row) if row else None
+
+    def jobs(self, *, sweep_id: str | None = None) -> list[JobRow]:
+        """Known jobs, newest first (optionally one sweep's)."""
+        if sweep_id:
+            rows = self.db.query("SELECT * FROM tuning_jobs WHERE sweep_id = ? ORDER BY created_at, name", (sweep_id,))
+        else:
+            rows = self.db.query("SELECT * FROM tuning_jobs ORDER BY created_at DESC, name")
+        return [_job_row(r) for r in rows]
+
+    # -- sweeps ----------------------------------------------------------------------------------------
+
+    def record_sweep(
+        self, sweep_id: str, *, dataset_id: str | None, grid: dict[str, Any], max_cost: float | None
+    ) -> bool:
+        """Record a sweep once; ``False`` if it was already recorded (a rerun resumes it)."""
+        with self.db.transaction() as conn:
+            if conn.execute("SELECT 1 FROM sweeps WHERE id = ?", (sweep_id,)).fetchone():
+                return False
+            conn.execute(
+                "INSERT INTO sweeps (id, dataset_id, grid_json, max_cost, created_at) VALUES (?, ?, ?, ?, ?)",
+                (sweep_id, self.dataset_id_if_known(dataset_id), _dumps(grid), max_cost, _now()),
+            )
+        return True
+
+    def sweep(self, sweep_id: str) -> dict[str, Any] | None:
+        """A sweep's grid and cap, or ``None``."""
+        row = self.db.query_one("SELECT * FROM sweeps WHERE id = ?", (sweep_id,))
+        if row is None:
+            return None
+        return {
+            "id": row["id"],
+            "dataset_id": row["dataset_id"],
+            "grid": json.loads(row["grid_json"]),
+            "max_cost": row["max_cost"],
+            "created_at": row["created_at"],
+        }
+
+    def sweeps(self) -> list[dict[str, Any]]:
+        """Every sweep, newest first."""
+        rows = self.db.query("SELECT id FROM sweeps ORDER BY created_at DESC")
+        return [s for s in (self.sweep(r["id"]) for r in rows) if s]
+
+    # -- models ----------------------------------------------------------------------------------------
+
+    def register(self, model: TunedModel) -> TunedModel:
+        """Insert or refresh a tuned model (idempotent: the first registration time is kept)."""
+        with self.db.transaction() as conn:
+            conn.execute(
+                "INSERT INTO models (id, endpoint, job_name, base_model, dataset_id, prompt_version,"
+                " media_resolution, niche, checkpoints_json, stats_json, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(id) DO UPDATE SET endpoint = excluded.endpoint, checkpoints_json ="
+                " excluded.checkpoints_json, stats_json = excluded.stats_json",
+                (
+                    model.id,
+                    model.endpoint,
+                    model.job_name,
+                    model.base_model,
+                    self.dataset_id_if_known(model.dataset_id),
+                    model.prompt_version,
+                    model.media_resolution,
+                    model.niche,
+                    _dumps(model.checkpoints),
+                    _dumps(model.stats),
+                    model.created_at.isoformat(timespec="microseconds"),
+                ),
+            )
+        found = self.model(model.id)
+        assert found is not None
+        return found
+
+    def model(self, ref: str) -> TunedModel | None:
+        """A model by resource name, endpoint, job name or unique id fragment."""
+        row = self.db.query_one("SELECT * FROM models WHERE id = ? OR endpoint = ? OR job_name = ?", (ref, ref, ref))
+        if row is None:
+            rows = self.db.query("SELECT * FROM models WHERE id LIKE ?", (f"%{ref}%",))
+            row = rows[0] if len(rows) == 1 else None
+        return _model(row) if row else None
+
+    def models(self) -> list[TunedModel]:
+        """Every registered model, newest first."""
+        return [_model(r) for r in self.db.query("SELECT * FROM models ORDER BY created_at DESC, id")]
+
+    def lineage(self, ref: str) -> dict[str, Any]:
+        """Everything that produced a model: job, hyperparameters, dataset, prompt, examples, parent model."""
+        model = self.model(ref)
+        if model is None:
+            raise TuningError(f"no registered model {ref!r}", hint="see `humortune models list`", item=ref)
+        job = self.job(model.job_name) if model.job_name else None
+        dataset_id = model.dataset_id or (job.hyperparams.get("dataset_id") if job else None)
+        dataset = (
+            self.db.query_one(
+                "SELECT id, prompt_version, target_format, media_resolution, niche, train_uri, validation_uri,"
+                " created_at FROM dataset_versions WHERE id = ?",
+                (dataset_id,),
+            )
+            if dataset_id
+            else None
+        )
+        examples = (
+            self.db.query(
+                "SELECT correction_id, video_sha256, split, row_hash FROM dataset_examples WHERE dataset_id = ?"
+                " ORDER BY split, correction_id",
+                (dataset_id,),
+            )
+            if dataset_id
+            else []
+        )
+        parent_id = job.hyperparams.get("parent_model") if job else None
+        parent = self.model(parent_id) if parent_id else None
+        return {
+            "model": model.model_dump(mode="json"),
+            "job": {
+                "name": job.name,
+                "state": job.state,
+                "request_hash": job.request_hash,
+                "hyperparameters": job.hyperparams,
+                "display_name": job.display_name,
+                "sweep_id": job.sweep_id,
+                "estimate_usd": job.estimate_usd,
+                "created_at": job.created_at.isoformat(),
+            }
+            if job
+            else None,
+            "dataset": dict(dataset) if dataset else ({"id": dataset_id} if dataset_id else None),
+            "prompt_version": model.prompt_version,
+            "examples": [dict(e) for e in examples],
+            "videos": sorted({e["video_sha256"] for e in examples if e["split"] != "test"}),
+            "parent": parent.id if parent else parent_id,
+        }

@@ -1,0 +1,370 @@
+"""`Tuner`: submit a dataset version to Vertex AI supervised tuning, safely.
+
+Safety, in order: the dataset must be valid and in Cloud Storage; hyperparameters must be allowed for the base
+model; the cost estimate is shown and, above ``confirm_cost_above_usd``, confirmed; the same request (dataset,
+base model, hyperparameters, project, region) returns the existing job instead of paying twice — checked in
+the corpus and, for crash safety, among the project's jobs by label; creating a job is never retried.
+
+```python
+job = Tuner(base_model="gemini-2.5-flash", epochs=4, adapter_size=8).submit(dataset, yes=True)
+model = job.wait(progress=True)
+```
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from humortune._util import content_hash
+from humortune.errors import CostLimitError, DatasetError, HumortuneError, TuningError
+from humortune.schema import DatasetVersion
+from humortune.settings import Settings
+from humortune.tuner.catalog import Hyperparameters, is_tuned_model, validate_hyperparameters, validate_labels
+from humortune.tuner.jobs import TuningJob
+from humortune.tuner.registry import ModelRegistry
+
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.gemini import GeminiClient
+    from humortune.tuner.sweep import Sweep
+    from humortune.workspace import Corpus
+
+__all__ = ["REQUEST_LABEL", "Tuner"]
+
+log = logging.getLogger(__name__)
+REQUEST_LABEL = "humortune-request"
+"""Label carrying the request hash on every job, so a lost create response is found again."""
+_DEAD = {"JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED"}
+Confirm = Callable[[str], bool]
+
+
+def _label_value(text: str) -> str:
+    return re.sub(r"[^a-z0-9_-]", "-", text.lower())[:63]
+
+
+class Tuner:
+    """Submits tuning jobs for one base model and one set of hyperparameters.
+
+    Args:
+        base_model: a tunable Gemini id (default ``settings.base_model``), or a tuned model
+            ``projects/…/models/…@1`` to continue tuning it.
+        epochs, learning_rate_multiplier, adapter_size: ``None`` lets Vertex choose (recommended first).
+        checkpoint_id: with a tuned ``base_model``, the checkpoint to continue from (default: its last).
+        client: a `humortune.gemini.GeminiClient`; default built from settings (``offline`` → FakeGemini).
+        corpus: where jobs and models are recorded; default the settings' workspace.
+    """
+
+    def __init__(
+        self,
+        base_model: str | None = None,
+        *,
+        epochs: int | None = None,
+        learning_rate_multiplier: float | None = None,
+        adapter_size: int | None = None,
+        display_name: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        client: GeminiClient | None = None,
+        corpus: Corpus | None = None,
+        settings: Settings | None = None,
+        checkpoint_id: str | None = None,
+        export_last_checkpoint_only: bool | None = None,
+        description: str | None = None,
+    ) -> None:
+        self.settings = settings or (client.settings if client is not None else Settings())
+        self._client = client
+        self._corpus = corpus
+        self._own_corpus = corpus is None
+        self.hyperparameters = Hyperparameters(epochs, learning_rate_multiplier, adapter_size)
+        self.display_name = display_name
+        self.labels = dict(labels or {})
+        self.checkpoint_id = checkpoint_id
+        self.export_last_checkpoint_only = export_last_checkpoint_only
+        self.description = description
+        self.parent_model: str | None = None
+        requested = base_model or self.settings.base_model
+        self.family = requested
+        if is_tuned_model(requested) or requested.startswith("projects/"):
+            parent = self.registry.model(requested)
+            if parent is None and not is_tuned_model(requested):
+                raise TuningError(f"no registered model {requested!r}", hint="see `humortune models list`")
+            self.parent_model = parent.id if parent else requested
+            self.family = parent.base_model if parent else requested
+            requested = self.parent_model
+        self.base_model = requested
+        family = None if is_tuned_model(self.family) else self.family
+        validate_hyperparameters(self.base_model, self.hyperparameters, location=self.settings.location, family=family)
+        validate_labels(self.labels, display_name)
+
+    # -- collaborators ---------------------------------------------------------------------------------
+
+    @property
+    def client(self) -> GeminiClient:
+        """The Gemini client (built on first use)."""
+        if self._client is None:
+            from humortune.gemini import GeminiClient
+
+            self._client = GeminiClient.from_settings(self.settings)
+        return self._client
+
+    @property
+    def corpus(self) -> Corpus:
+        """The corpus jobs and models are recorded in (opened on first use)."""
+        if self._corpus is None:
+            from humortune.workspace import Corpus
+
+            self._corpus = Corpus.open(settings=self.settings)
+        return self._corpus
+
+    @property
+    def registry(self) -> ModelRegistry:
+        """The tuner's tables in the corpus."""
+        return ModelRegistry(self.corpus)
+
+    # -- what would be sent ----------------------------------------------------------------------------
+
+    def _resolve(
+        self, dataset: DatasetVersion | str, *, check_storage: bool = True
+    ) -> tuple[str, str | None, DatasetVersion | None]:
+        offline = self.client.offline
+        if isinstance(dataset, DatasetVersion):
+            if not dataset.valid:
+                shown = "; ".join(dataset.errors[:3]) or "see its validation report"
+                raise DatasetError(
+                    f"dataset {dataset.id} failed validation: {shown}",
+                    hint="fix the rows (`humortune validate`), rebuild with `humortune build`, then tune again",
+                    item=dataset.id,
+                )
+            train, validation, version = dataset.train_uri, dataset.validation_uri, dataset
+        else:
+            train, validation, version = dataset, None, None
+        if not train.endswith(".jsonl"):
+            raise DatasetError(f"{train} is not a JSONL file", hint="pass the train.jsonl of a built dataset")
+        for uri in (train, validation):
+            if not check_storage or uri is None or uri.startswith("gs://") or (offline and uri.startswith("file://")):
+                continue
+            raise DatasetError(
+                f"Vertex AI only reads datasets from Cloud Storage, and {uri} is not in gs://",
+                hint="set HUMORTUNE_STORAGE=gs://YOUR-BUCKET/humortune and run `humortune prepare BATTERY` (or "
+                "`humortune build`) again, or tune with --offline to try the flow against the bundled fake",
+                item=getattr(version, "id", None) or uri,
+            )
+        return train, validation, version
+
+    def estimate(self, dataset: DatasetVersion | str) -> dict[str, Any] | None:
+        """This job's cost range, re-priced from the dataset's token estimate (``None`` if unknown)."""
+        version = dataset if isinstance(dataset, DatasetVersion) else None
+        if version is None or version.estimate is None:
+            return None
+        from humortune.dataset.estimate import training_price
+
+        est = version.estimate
+        epochs = self.hyperparameters.epochs or est.epochs
+        price, source = training_price(
+            self.family if not is_tuned_model(self.family) else est.base_model, self.settings
+        )
+        return {
+            "tokens_per_epoch_low": est.tokens_per_epoch_low,
+            "tokens_per_epoch_high": est.tokens_per_epoch_high,
+            "epochs": epochs,
+            "epochs_assumed": self.hyperparameters.epochs is None,
+            "price_per_mtok_usd": price,
+            "price_source": source,
+            "usd_low": round(est.tokens_per_epoch_low * epochs / 1e6 * price, 4),
+            "usd_high": round(est.tokens_per_epoch_high * epochs / 1e6 * price, 4),
+            "estimated_for": est.base_model,
+        }
+
+    def _context(self, dataset: DatasetVersion | str, *, check_storage: bool = True) -> dict[str, Any]:
+        train, validation, version = self._resolve(dataset, check_storage=check_storage)
+        client = self.client
+        key = {
+            "dataset": version.id if version else train,
+            "train_uri": train,
+            "validation_uri": validation,
+            "base_model": self.base_model,
+            "checkpoint_id": self.checkpoint_id,
+            "hyperparameters": self.hyperparameters.as_dict(),
+            "project": client.project,
+            "location": client.location,
+        }
+        request_hash = content_hash(key)
+        labels = {REQUEST_LABEL: request_hash[:32], **self.labels}
+        if version:
+            labels.setdefault("humortune-dataset", _label_value(version.id))
+            labels.setdefault("humortune-prompt", _label_value(version.prompt_version))
+        return {
+            **key,
+            "request_hash": request_hash,
+            "labels": labels,
+            "display_name": self.display_name
+            or f"humortune-{_label_value(version.id) if version else 'uri'}-{request_hash[:8]}",
+            "dataset_id": version.id if version else None,
+            "prompt_version": version.prompt_version if version else None,
+            "media_resolution": version.media_resolution if version else None,
+            "niche": version.niche if version else None,
+            "family": self.family,
+            "parent_model": self.parent_model,
+            "estimate": self.estimate(version) if version else None,
+            "offline": client.offline,
+        }
+
+    def _request_args(self, ctx: dict[str, Any]) -> dict[str, Any]:
+        hp = self.hyperparameters
+        return {
+            "base_model": self.base_model,
+            "train_uri": ctx["train_uri"],
+            "validation_uri": ctx["validation_uri"],
+            "epochs": hp.epochs,
+            "learning_rate_multiplier": hp.learning_rate_multiplier,
+            "adapter_size": hp.adapter_size,
+            "display_name": ctx["display_name"],
+            "labels": ctx["labels"],
+            "description": self.description,
+            "checkpoint_id": self.checkpoint_id,
+            "export_last_checkpoint_only": self.export_last_checkpoint_only,
+        }
+
+    def request(self, dataset: DatasetVersion | str) -> dict[str, Any]:
+        """The exact REST body `submit` would POST (for ``--dry-run``); nothing is sent.
+
+        Unlike `submit`, a dataset outside Cloud Storage is not refused here, so a local build can be previewed.
+        """
+        return self.client.tuning_request(**self._request_args(self._context(dataset, check_storage=False)))
+
+    # -- submit ---------------------------------------------------------------------------------------
+
+    def submit(
+        self,
+        dataset: DatasetVersion | str,
+        *,
+        force: bool = False,
+        confirm: Confirm | None = None,
+        yes: bool = False,
+        sweep_id: str | None = None,
+    ) -> TuningJob:
+        """Submit ``dataset`` (a built `DatasetVersion`, or a ``gs://…jsonl`` URI) and return its `TuningJob`.
+
+        The same request submitted again returns the existing job (``job.reused``) unless ``force``. Above
+        ``settings.confirm_cost_above_usd`` (or when the cost is unknown) ``confirm(message)`` must say yes,
+        or ``yes=True``; otherwise `CostLimitError`.
+        """
+        ctx = self._context(dataset)
+        if not force:
+            existing = self._existing(ctx)
+            if existing is not None:
+                if sweep_id:
+                    self.registry.set_sweep(existing.name, sweep_id)
+                return existing
+        self._check_cost(ctx, confirm=confirm, yes=yes)
+        info = self.client.create_tuning_job(**self._request_args(ctx))
+        self.registry.record_job(
+            info,
+            dataset_id=ctx["dataset_id"],
+            base_model=self.base_model,
+            request_hash=ctx["request_hash"],
+            hyperparams={**ctx, **self.hyperparameters.as_dict()},
+            display_name=ctx["display_name"],
+            sweep_id=sweep_id,
+            estimate_usd=(ctx["estimate"] or {}).get("usd_high"),
+        )
+        log.info("submitted %s (%s)", info.name, self.hyperparameters.describe())
+        return TuningJob(info.name, client=self.client, corpus=self.corpus, info=info, context=ctx)
+
+    def _existing(self, ctx: dict[str, Any]) -> TuningJob | None:
+        row = self.registry.live_job_for(ctx["request_hash"])
+        if row is not None:
+            job = TuningJob(row.name, client=self.client, corpus=self.corpus, info=row.info, context=row.hyperparams)
+            job.reused = True
+            try:
+                info = job.refresh()
+            except HumortuneError as exc:
+                if not exc.transient:
+                    raise
+                return job  # cannot check now; still never submit twice
+            if info.state not in _DEAD:
+                return job
+            return None
+        # Crash safety: a create whose answer was lost still carries our label on the server.
+        try:
+            remote = self.client.list_tuning_jobs(limit=100)
+        except HumortuneError as exc:
+            log.warning("could not list remote jobs for duplicate detection: %s", exc)
+            return None
+        for info in remote:
+            if info.labels.get(REQUEST_LABEL) == ctx["request_hash"][:32] and info.state not in _DEAD:
+                self.registry.record_job(
+                    info,
+                    dataset_id=ctx["dataset_id"],
+                    base_model=self.base_model,
+                    request_hash=ctx["request_hash"],
+                    hyperparams={**ctx, **self.hyperparameters.as_dict()},
+                    display_name=ctx["display_name"],
+                )
+                return TuningJob(info.name, client=self.client, corpus=self.corpus, info=info, context=ctx, reused=True)
+        return None
+
+    def _check_cost(self, ctx: dict[str, Any], *, confirm: Confirm | None, yes: bool) -> None:
+        estimate = ctx["estimate"]
+        threshold = self.settings.confirm_cost_above_usd
+        offline = " (offline: FakeGemini bills nothing)" if ctx["offline"] else ""
+        if estimate is None:
+            message = f"The cost of this job is unknown (no dataset estimate){offline}. Submit anyway?"
+        elif estimate["usd_high"] > threshold:
+            message = (
+                f"Estimated training cost ${estimate['usd_low']:.2f}–${estimate['usd_high']:.2f} "
+                f"({estimate['epochs']} epochs × {estimate['tokens_per_epoch_high']:,} tokens at "
+                f"${estimate['price_per_mtok_usd']:g}/1M), above the ${threshold:g} confirmation threshold{offline}. "
+                "Submit?"
+            )
+        else:
+            return
+        if yes:
+            return
+        if confirm is None:
+            raise CostLimitError(
+                message.removesuffix(" Submit?").removesuffix(" Submit anyway?"),
+                hint="confirm with --yes (yes=True), or raise confirm_cost_above_usd in humortune.toml",
+            )
+        if not confirm(message):
+            raise CostLimitError("submission declined", hint="nothing was submitted")
+
+    # -- listing and sweeps ----------------------------------------------------------------------------
+
+    def jobs(self, *, remote: bool = False) -> list[TuningJob]:
+        """Jobs recorded in the corpus (newest first); with ``remote``, the project's jobs on Vertex AI too."""
+        out = [
+            TuningJob(r.name, client=self.client, corpus=self.corpus, info=r.info, context=r.hyperparams)
+            for r in self.registry.jobs()
+        ]
+        if remote:
+            known = {j.name for j in out}
+            out += [
+                TuningJob(i.name, client=self.client, corpus=self.corpus, info=i)
+                for i in self.client.list_tuning_jobs()
+                if i.name not in known
+            ]
+        return out
+
+    def sweep(
+        self,
+        dataset: DatasetVersion | Sequence[DatasetVersion],
+        grid: Mapping[str, Sequence[Any]],
+        *,
+        max_cost: float,
+        yes: bool = False,
+        confirm: Confirm | None = None,
+        force: bool = False,
+    ) -> Sweep:
+        """Submit one job per grid point (epochs × learning_rate_multiplier × adapter_size × media_resolution)
+        if the estimated total stays under ``max_cost``; see `humortune.tuner.sweep`."""
+        from humortune.tuner.sweep import run_sweep
+
+        return run_sweep(self, dataset, grid, max_cost=max_cost, yes=yes, confirm=confirm, force=force)
+
+    def close(self) -> None:
+        """Close the corpus if this tuner opened it."""
+        if self._own_corpus and self._corpus is not None:
+            self._corpus.close()
+            self._corpus = None
