@@ -123,13 +123,10 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         request.state.review_session = session
         return session
 
-    def write_guard(
-        request: Request,
-        session: Annotated[Session, Depends(auth)],
-        csrf_token: Annotated[str | None, Form(max_length=200)] = None,
-    ) -> Session:
+    def write_guard(request: Request, csrf_token: Annotated[str | None, Form(max_length=200)] = None) -> None:
+        # Annotations here may only use module-level names (they are resolved from the module's globals).
+        session = getattr(request.state, "review_session", None) or auth(request)
         ctx.security.check_csrf(request, session, csrf_token)
-        return session
 
     router = APIRouter(
         prefix=PREFIX,
