@@ -46,6 +46,9 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.gemini import GeminiClient as GeminiClient
     from humortune.gemini import Generation as Generation
     from humortune.testing.fake_gemini import FakeGemini as FakeGemini
+    from humortune.tuner import ModelRegistry as ModelRegistry
+    from humortune.tuner import Tuner as Tuner
+    from humortune.tuner import TuningJob as TuningJob
 
 __version__ = "0.1.0"
 
@@ -54,6 +57,9 @@ _LAZY: dict[str, str] = {
     "FakeGemini": "humortune.testing.fake_gemini",
     "GeminiClient": "humortune.gemini",
     "Generation": "humortune.gemini",
+    "ModelRegistry": "humortune.tuner.registry",
+    "Tuner": "humortune.tuner.tuner",
+    "TuningJob": "humortune.tuner.jobs",
 }
 
 __all__ = [
