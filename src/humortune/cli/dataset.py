@@ -176,14 +176,17 @@ def list_() -> None:
         console.print("no dataset versions yet: run `humortune build` (or `humortune prepare`)")
         return
     table = Table(title="dataset versions")
-    for column in ("id", "created", "train", "val", "test", "target", "resolution", "valid", "GCS", "cost (USD)"):
-        table.add_column(column, justify="right" if column in ("train", "val", "test") else "left")
+    table.add_column("id", no_wrap=True)
+    table.add_column("created", no_wrap=True)
+    table.add_column("train/val/test", justify="right")
+    for column in ("target", "resolution", "valid", "in GCS", "USD"):
+        table.add_column(column)
     for v in versions:
         cost = f"{v.estimate.usd_low:.2f}–{v.estimate.usd_high:.2f}" if v.estimate else "?"
         table.add_row(
             v.id,
             v.created_at.strftime("%Y-%m-%d %H:%M"),
-            *(str(v.counts.get(s, 0)) for s in ("train", "validation", "test")),
+            "/".join(str(v.counts.get(s, 0)) for s in ("train", "validation", "test")),
             v.target_format,
             v.media_resolution.removeprefix("MEDIA_RESOLUTION_"),
             "yes" if v.valid else "[red]no[/]",
@@ -332,7 +335,7 @@ def print_request_preview(version: DatasetVersion, settings: Settings, **options
     from humortune.dataset.request import tuning_request_preview
 
     body = tuning_request_preview(version, settings, **{k: v for k, v in options.items() if v is not None})
-    console.print(f"tuning request (POST …/projects/{{project}}/locations/{settings.location}/tuningJobs; not sent):")
+    console.print(f"tuning request body (POST …/locations/{settings.location}/tuningJobs; nothing was sent):")
     console.print_json(json.dumps(body, ensure_ascii=False))
     if not version.in_gcs:
         err_console.print(
