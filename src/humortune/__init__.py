@@ -34,6 +34,8 @@ from humortune.schema import (
     Analysis,
     Category,
     Correction,
+    CostEstimate,
+    DatasetVersion,
     HumorRecord,
     Quality,
     TokenUsage,
@@ -43,6 +45,8 @@ from humortune.settings import Settings
 from humortune.workspace import Corpus, Entry, ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
+    from humortune.dataset import DatasetBuilder as DatasetBuilder
+    from humortune.dataset import validate_jsonl as validate_jsonl
     from humortune.gemini import GeminiClient as GeminiClient
     from humortune.gemini import Generation as Generation
     from humortune.testing.fake_gemini import FakeGemini as FakeGemini
@@ -54,6 +58,8 @@ __version__ = "0.1.0"
 
 # name → module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
+    "DatasetBuilder": "humortune.dataset",
+    "validate_jsonl": "humortune.dataset",
     "FakeGemini": "humortune.testing.fake_gemini",
     "GeminiClient": "humortune.gemini",
     "Generation": "humortune.gemini",
@@ -72,8 +78,10 @@ __all__ = [
     "Corpus",
     "CorpusError",
     "Correction",
+    "CostEstimate",
     "DatasetError",
     "DatasetValidationError",
+    "DatasetVersion",
     "Entry",
     "EvaluationError",
     "HumorRecord",
