@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+import secrets
 import shutil
+import time
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from humortune._util import atomic_write
+from humortune._util import file_sha256
 from humortune.errors import StorageError
 from humortune.storage.base import ObjectInfo
 
 __all__ = ["LocalStorage"]
+
+_UPLOAD_SUFFIX = ".upload.tmp"
+_TMP_PID = re.compile(r"\.(\d+)\.[0-9a-f]+\.upload\.tmp$")
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process exists (POSIX). Elsewhere we cannot tell cheaply, so assume it does."""
+    if pid == os.getpid():
+        return True
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class LocalStorage:
@@ -55,15 +76,39 @@ class LocalStorage:
         except FileNotFoundError:
             return None
         sidecar = path.with_name(path.name + ".sha256")
-        sha = sidecar.read_text("ascii").strip() if sidecar.is_file() else None
+        try:
+            sha: str | None = sidecar.read_text("ascii").strip()
+        except FileNotFoundError:
+            sha = self._heal_sidecar(path, sidecar)
         return ObjectInfo(key=key, size=size, sha256=sha)
+
+    def _heal_sidecar(self, path: Path, sidecar: Path) -> str | None:
+        # A crash between publishing an object and writing its checksum leaves no sidecar. Objects are
+        # immutable once published, so hashing the file now gives the value the sidecar should hold.
+        try:
+            sha = file_sha256(path)
+            self._write_sidecar(sidecar, sha)
+        except OSError:
+            return None
+        return sha
+
+    def _write_sidecar(self, sidecar: Path, sha256: str) -> None:
+        tmp = self._tmp_path(sidecar)  # pid-tagged, so `sweep_temp` can clean up after a crash
+        try:
+            with open(tmp, "w", encoding="ascii") as fh:
+                fh.write(sha256)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, sidecar)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def put_file(self, key: str, path: Path, *, sha256: str, content_type: str = "application/octet-stream") -> bool:
         target = self.path(key)
         if target.is_file():
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.upload.tmp")
+        tmp = self._tmp_path(target)
         try:
             digest = hashlib.sha256()
             with open(path, "rb") as src, open(tmp, "wb") as dst:
@@ -89,7 +134,7 @@ class LocalStorage:
         if target.is_file():
             return False
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{target.name}.{os.getpid()}.upload.tmp")
+        tmp = self._tmp_path(target)
         try:
             with open(tmp, "wb") as fh:
                 fh.write(data)
@@ -101,15 +146,45 @@ class LocalStorage:
         finally:
             tmp.unlink(missing_ok=True)
 
+    @staticmethod
+    def _tmp_path(target: Path) -> Path:
+        # pid (for sweeping after a crash) + a random token (threads of one process may store the same key).
+        return target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}{_UPLOAD_SUFFIX}")
+
     def _publish(self, tmp: Path, target: Path, sha256: str) -> bool:
-        # The sidecar goes first so a visible object always has its checksum next to it.
-        with atomic_write(target.with_name(target.name + ".sha256"), "w") as fh:
-            fh.write(sha256)
         try:
             os.link(tmp, target)  # atomic and fails if the target exists: put-if-absent
         except FileExistsError:
-            return False
+            return False  # the object already there keeps its own checksum sidecar
+        # Only the writer that won writes the sidecar; if it crashes first, `stat` recomputes it.
+        self._write_sidecar(target.with_name(target.name + ".sha256"), sha256)
         return True
+
+    def sweep_temp(self, *, max_age_s: float = 6 * 3600) -> int:
+        """Delete upload temp files left by crashed writers; returns how many were removed.
+
+        A temp file is removed when the process that wrote it is gone (POSIX) or it is older than
+        ``max_age_s``. Temp files of live writers are left alone.
+        """
+        removed = 0
+        if not self.root.is_dir():
+            return 0
+        now = time.time()
+        for dirpath, _dirs, files in os.walk(self.root):
+            for name in files:
+                if not (name.startswith(".") and name.endswith(".tmp")):
+                    continue
+                path = Path(dirpath, name)
+                try:
+                    age = now - path.stat().st_mtime
+                except FileNotFoundError:
+                    continue
+                match = _TMP_PID.search(name)
+                dead = match is not None and not _pid_alive(int(match.group(1)))
+                if dead or age > max_age_s:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+        return removed
 
     def open_read(self, key: str) -> BinaryIO:
         try:
