@@ -451,7 +451,8 @@ class Evaluator:
         decision = report.gate
         assert decision is not None
         evidence: dict[str, Any] = {
-            "decision": decision.as_dict(),
+            "summary": _evidence_line(report),
+            "gate": decision.as_dict(),
             "evaluation_id": report.id,
             "report": report.report_path,
             "test_set": report.test_set,
@@ -481,6 +482,17 @@ class Evaluator:
         """Restore the model that was ``alias`` before the current one (or ``to``), recorded with the reason."""
         target = self._resolve(to)[0] if to else None
         return self.registry.rollback(alias=alias, to=target, evidence={"reason": reason} if reason else None)
+
+
+def _evidence_line(report: EvaluationReport) -> str:
+    c = report.comparison
+    if c is None:
+        return "no comparison"
+    wr = c.win_rate
+    return (
+        f"win rate {wr.estimate:.3f} (95% CI {wr.low:.3f}–{wr.high:.3f}) over {c.n} held-out clips, "
+        f"{c.wins}W/{c.ties}T/{c.losses}L, sign test p={c.sign_test_p:.4f}"
+    )
 
 
 def _report_id(report: EvaluationReport, judge_model: str | None) -> str:
