@@ -27,7 +27,10 @@ from humortune.tuner.catalog import TUNABLE_MODELS
 __all__ = ["LOGIN_HINT", "MAYBE_CREATED_HINT", "api_error", "parse_retry_after", "tunable_hint"]
 
 LOGIN_HINT = "run `gcloud auth application-default login` (or set HUMORTUNE_CREDENTIALS_FILE to a key file)"
-MAYBE_CREATED_HINT = "the job may have been created anyway: run `humortune jobs list` before submitting again"
+MAYBE_CREATED_HINT = (
+    "the job may have been created anyway: list the jobs (`humortune jobs list --remote` for tuning) before "
+    "submitting again"
+)
 _TUNING_IAM = (
     "grant the caller roles/aiplatform.user, and give the Vertex AI Service Agent "
     "(service-PROJECT_NUMBER@gcp-sa-aiplatform.iam.gserviceaccount.com) roles/storage.objectViewer on the "
