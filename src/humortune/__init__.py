@@ -45,6 +45,8 @@ from humortune.settings import Settings
 from humortune.workspace import Corpus, Entry, ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
+    from humortune.analyzer.analyzer import AnalysisResult as AnalysisResult
+    from humortune.analyzer.analyzer import Analyzer as Analyzer
     from humortune.dataset import DatasetBuilder as DatasetBuilder
     from humortune.dataset import validate_jsonl as validate_jsonl
     from humortune.gemini import GeminiClient as GeminiClient
@@ -58,6 +60,8 @@ __version__ = "0.1.0"
 
 # name → module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
+    "Analyzer": "humortune.analyzer.analyzer",
+    "AnalysisResult": "humortune.analyzer.analyzer",
     "DatasetBuilder": "humortune.dataset",
     "validate_jsonl": "humortune.dataset",
     "FakeGemini": "humortune.testing.fake_gemini",

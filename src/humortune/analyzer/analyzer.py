@@ -312,7 +312,7 @@ class Analyzer:
 
     def _plan(self, ref: VideoRef, *, first: Generation | None = None, batch: bool = False) -> _Plan:
         """The steps of one analysis. ``first`` is the narrative answer when it came from a batch job."""
-        warnings: list[str] = list(self.notes)
+        warnings: list[str] = []
         tuned = self.model.kind == "tuned"
         if first is None:
             first = yield self._narrative_request(ref)
