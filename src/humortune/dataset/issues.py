@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from humortune.dataset.limits import Severity
+from humortune.dataset.limits import LIMITS, Severity
 from humortune.errors import DatasetValidationError
 
-__all__ = ["RULES", "Issue", "Rule", "ValidationReport", "VideoFacts"]
+__all__ = ["RULES", "Issue", "Rule", "ValidationReport", "VideoFacts", "rules_markdown"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,3 +158,13 @@ class ValidationReport:
             "media_resolutions": self.media_resolutions,
             "issues": [i.to_dict() for i in self.issues],
         }
+
+
+def rules_markdown() -> str:
+    """The validator's rules as a Markdown table (the one in ``docs/datasets.md``; a test keeps them equal)."""
+    lines = ["| rule | severity | checks | limit | source |", "|---|---|---|---|---|"]
+    for rule in RULES.values():
+        limit = LIMITS[rule.limit] if rule.limit else None
+        value = f"`{rule.limit}` = {limit.display()}" if limit else ""
+        lines.append(f"| `{rule.name}` | {rule.severity} | {rule.checks} | {value} | {limit.source if limit else ''} |")
+    return "\n".join(lines)

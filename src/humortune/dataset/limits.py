@@ -51,6 +51,16 @@ class Limit:
     description: str
     source: str
 
+    def display(self) -> str:
+        """The value as people read it: ``100 MiB``, ``131,072 tokens``, ``30% × train``."""
+        if self.unit == "bytes":
+            for size, name in ((1024**3, "GiB"), (1024**2, "MiB")):
+                if self.value >= size and self.value % size == 0:
+                    return f"{self.value / size:g} {name}"
+        if self.value < 1:
+            return f"{self.value:.0%} {self.unit}"
+        return f"{self.value:,.0f} {self.unit}"
+
 
 _LIMIT_LIST = [
     Limit(
@@ -203,3 +213,18 @@ def model_family(base_model: str) -> ModelFamily:
     """``gemini-3`` for Gemini 3.x bases, else ``gemini-2.5`` (the token rules differ)."""
     name = base_model.rsplit("/", 1)[-1].lower()
     return "gemini-3" if name.startswith("gemini-3") else "gemini-2.5"
+
+
+def limits_markdown() -> str:
+    """`LIMITS` as a Markdown table (the one in ``docs/datasets.md``; a test keeps them equal)."""
+    lines = ["| limit | value | past it | meaning | source |", "|---|---|---|---|---|"]
+    for limit in LIMITS.values():
+        lines.append(
+            f"| `{limit.name}` | {limit.display()} | {limit.severity} | {limit.description} | {limit.source} |"
+        )
+    for resolution, seconds in MAX_CLIP_SECONDS.items():
+        lines.append(
+            f"| `MAX_CLIP_SECONDS[{resolution}]` | {seconds:,.0f} seconds | error | longest clip per example "
+            "at this media resolution | [VT] |"
+        )
+    return "\n".join(lines)

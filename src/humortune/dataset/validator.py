@@ -348,7 +348,9 @@ class Validator:
                 err(
                     "video-duration",
                     f"clip is {_mmss(seconds)} long; at {effective} Vertex drops examples over {_mmss(limit)}",
-                    "trim the clip or use MEDIA_RESOLUTION_LOW (20 min)",
+                    "trim or split the clip"
+                    if effective == "MEDIA_RESOLUTION_LOW"
+                    else "trim the clip or use MEDIA_RESOLUTION_LOW (20 min)",
                 )
         low, high = example_tokens(
             duration_s=seconds,
