@@ -133,7 +133,7 @@ def _validate(
     from humortune.dataset.registry import resolve_version, storage_key, video_facts
     from humortune.storage import open_storage
 
-    storage = open_storage(settings.storage_uri)
+    storage = open_storage(settings=settings)
     for_vertex = vertex if vertex is not None else settings.storage_uri.startswith("gs://")
     facts = video_facts(corpus, storage)
     model = base_model or settings.base_model

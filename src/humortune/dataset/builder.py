@@ -99,7 +99,7 @@ class DatasetBuilder:
     ) -> None:
         self.corpus = corpus
         self.settings = settings or Settings()
-        self.storage = storage if storage is not None else open_storage(self.settings.storage_uri)
+        self.storage = storage if storage is not None else open_storage(settings=self.settings)
         self.prompt = prompt
 
     def build(
