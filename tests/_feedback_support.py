@@ -36,7 +36,9 @@ def make_clips(directory: Path, count: int = 3, seconds: float = 3.0) -> list[Pa
     return [make_test_video(directory / f"clip{i}.mp4", seconds=seconds, seed=i) for i in range(count)]
 
 
-def store_clip(corpus: Corpus, storage: LocalStorage, path: Path, *, source_id: str | None = None) -> VideoAsset:
+def store_clip(
+    corpus: Corpus, storage: LocalStorage, path: Path, *, source_id: str | None = None, seconds: float = 3.0
+) -> VideoAsset:
     """Put a clip in storage under its content hash and record it in the corpus."""
     sha = file_sha256(path)
     key = video_key(source_id or sha)
@@ -45,7 +47,7 @@ def store_clip(corpus: Corpus, storage: LocalStorage, path: Path, *, source_id: 
         sha256=sha,
         source_id=source_id or sha,
         size_bytes=path.stat().st_size,
-        duration_s=3.0,
+        duration_s=seconds,
         width=160,
         height=284,
         codec="h264",

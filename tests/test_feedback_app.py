@@ -410,3 +410,48 @@ def test_promotions_page_confirm_and_reject(world: World, browser: TestClient) -
     again = _post(browser, f"/review/promotions/{other.id}/confirm", {}, page="/review/promotions")
     assert again.status_code == 409  # type: ignore[attr-defined]
     assert _post(browser, f"/review/promotions/{other.id}/maybe", {}, page="/review/promotions").status_code == 404  # type: ignore[attr-defined]
+
+
+# -- CLI ------------------------------------------------------------------------------------------
+
+
+def test_cli_review_binds_loopback_and_prints_the_url(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from humortune.cli import main
+
+    calls: list[dict[str, object]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append({"app": app, **kw}))
+    assert main(["-w", str(tmp_path / "ws"), "review", "--port", "0", "--offline"]) == 0
+    out, err = capsys.readouterr()
+    (call,) = calls
+    assert call["host"] == "127.0.0.1" and call["access_log"] is False and isinstance(call["port"], int)
+    app = call["app"]
+    assert isinstance(app, FastAPI)
+    token = app.state.review.security.token
+    assert f"http://127.0.0.1:{call['port']}/review/?token={token}" in out.replace("\n", "")
+    assert "warning" not in err
+    assert app.state.review.security.allowed_hosts == loopback_hosts()
+    with TestClient(app, base_url="http://127.0.0.1") as client:
+        assert client.get("/review/").status_code == 401
+        assert client.get(f"/review/?token={token}").status_code == 200
+        assert client.get("/healthz").status_code == 200  # the serve app's routes are there too
+        assert (
+            client.get("/v1/analyses/an-0000000000000000", headers={"Authorization": f"Bearer {token}"}).status_code
+            == 404
+        )
+
+
+def test_cli_review_warns_when_exposed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    from humortune.cli import main
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: None)
+    assert main(["-w", str(tmp_path / "ws"), "review", "--host", "0.0.0.0", "--port", "9999"]) == 0
+    out, err = capsys.readouterr()
+    assert "reachable from the network" in err and "http://127.0.0.1:9999/review/?token=" in out
