@@ -290,5 +290,5 @@ class TuningJob:
         if info and info.billable_tokens is not None:
             parts.append(f"{info.billable_tokens:,} billable tokens/epoch")
         if self.client.offline:
-            parts.append("[offline FakeGemini]")
+            parts.append("(offline FakeGemini)")
         return "  ".join(parts)
