@@ -181,7 +181,7 @@ def test_promotion_flow_with_lineage(corpus: Corpus, settings: Settings) -> None
     assert declined.action == "propose" and asked and asked[0].startswith("promotion allowed")
     # 4. … and with it the alias moves, evidence attached.
     event = ev.promote(TUNED, confirm=lambda decision, report: True)
-    assert (event.action, event.model_id, event.previous_id) == ("promote", TUNED, None)
+    assert (event.action, event.model_id, event.previous_id) == ("promote", TUNED, BASE)  # what served before
     assert event.evidence["confirmed_by"] == "owner (prompt)" and event.evidence["gate"]["allowed"]
     assert event.evidence["summary"].startswith("win rate") and Path(event.evidence["report"]).is_file()
     assert ev.registry.current() == TUNED
@@ -194,8 +194,11 @@ def test_promotion_flow_with_lineage(corpus: Corpus, settings: Settings) -> None
     back = ev.rollback(reason="forced promotion was a mistake")
     assert back.model_id == TUNED and back.evidence["reason"] == "forced promotion was a mistake"
     assert ev.registry.current() == TUNED
+    assert ev.rollback().model_id == BASE  # the first promotion replaced the base model: back to it
+    with pytest.raises(EvaluationError, match="nothing before it"):
+        ev.rollback()
     actions = [e.action for e in reversed(ev.registry.history())]
-    assert actions == ["refuse", "propose", "propose", "promote", "refuse", "promote", "rollback"]
+    assert actions == ["refuse", "propose", "propose", "promote", "refuse", "promote", "rollback", "rollback"]
 
 
 def test_override_judge_allows_an_uncalibrated_gate(corpus: Corpus, settings: Settings) -> None:

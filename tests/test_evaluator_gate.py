@@ -194,3 +194,11 @@ def test_aliases_are_independent_and_decisions_are_recorded(corpus: Corpus) -> N
     assert registry.resolve("niche:restaurant") == TUNED and registry.resolve("unknown-name") == "unknown-name"
     refused = registry.history("current")[0]
     assert refused.action == "refuse" and registry.current() == "gemini-2.5-flash"
+
+
+def test_first_promotion_records_what_it_replaced(corpus: Corpus) -> None:
+    _register(corpus, TUNED)
+    registry = Registry(corpus)
+    event = registry.promote(TUNED, replacing="gemini-2.5-flash")
+    assert event.previous_id == "gemini-2.5-flash" and registry.has_model("gemini-2.5-flash")
+    assert registry.rollback().model_id == "gemini-2.5-flash"

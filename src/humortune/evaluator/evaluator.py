@@ -38,7 +38,7 @@ from humortune.evaluator.calibration import (
 from humortune.evaluator.gate import GateDecision, GatePolicy, decide
 from humortune.evaluator.judge import JudgeBackend, JudgeUsage, MechanismJudge, PairwiseJudge
 from humortune.evaluator.registry import DEFAULT_ALIAS, AliasEvent, Registry
-from humortune.evaluator.results import Answer, EvaluationReport
+from humortune.evaluator.results import Answer, ClipResult, EvaluationReport
 from humortune.evaluator.scoring import build_clips, pair_clips, paired_figures, score_clips, slice_means, summarise
 from humortune.evaluator.stats import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 from humortune.evaluator.testset import TestSet, TestSetSpec, select_test_set
@@ -398,7 +398,10 @@ class Evaluator:
             )
             conn.executemany(
                 "INSERT INTO evaluation_items (evaluation_id, correction_id, scores_json) VALUES (?, ?, ?)",
-                [(report.id, c.correction_id, json.dumps(c.as_dict(), ensure_ascii=False)) for c in report.clips],
+                [
+                    (report.id, c.correction_id, json.dumps(_item(c, report.subject), ensure_ascii=False))
+                    for c in report.clips
+                ],
             )
 
     # -- calibration and promotion ----------------------------------------------------------------
@@ -459,7 +462,7 @@ class Evaluator:
             "forced": force and not decision.allowed,
             "judge_override": override_judge,
         }
-        current = self.registry.current(alias)
+        current = self.registry.current(alias) or incumbent
         if not decision.allowed and not force:
             self.registry.record("refuse", alias=alias, model_id=model_id, previous_id=current, evidence=evidence)
             raise PromotionRefusedError(
@@ -476,12 +479,20 @@ class Evaluator:
             return self.registry.record(
                 "propose", alias=alias, model_id=model_id, previous_id=current, evidence=evidence
             )
-        return self.registry.promote(model_id, alias=alias, evidence=evidence)
+        return self.registry.promote(model_id, alias=alias, evidence=evidence, replacing=incumbent)
 
     def rollback(self, *, alias: str = DEFAULT_ALIAS, to: str | None = None, reason: str | None = None) -> AliasEvent:
         """Restore the model that was ``alias`` before the current one (or ``to``), recorded with the reason."""
         target = self._resolve(to)[0] if to else None
         return self.registry.rollback(alias=alias, to=target, evidence={"reason": reason} if reason else None)
+
+
+def _item(clip: ClipResult, subject: str) -> dict[str, Any]:
+    # ``score`` is the model under test's composite score for this clip: the review queue reads it.
+    data: dict[str, Any] = clip.as_dict()
+    answer = clip.answers.get(subject)
+    data["score"] = round(answer.score, 6) if answer is not None else None
+    return data
 
 
 def _evidence_line(report: EvaluationReport) -> str:

@@ -137,10 +137,12 @@ class Registry:
             event_id = int(cursor.lastrowid or 0)
         return AliasEvent(event_id, alias, action, model_id, previous_id, evidence or {}, created)
 
-    def _move(self, action: AliasAction, alias: str, model_id: str, evidence: dict[str, Any]) -> AliasEvent:
+    def _move(
+        self, action: AliasAction, alias: str, model_id: str, evidence: dict[str, Any], before: str | None = None
+    ) -> AliasEvent:
         self.ensure_model(model_id)
         with self.corpus.db.transaction() as conn:
-            previous = self.current(alias)
+            previous = self.current(alias) or before
             conn.execute(
                 "INSERT INTO aliases (name, model_id, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(name) DO UPDATE SET model_id = excluded.model_id, updated_at = excluded.updated_at",
@@ -149,14 +151,25 @@ class Registry:
             return self.record(action, alias=alias, model_id=model_id, previous_id=previous, evidence=evidence)
 
     def promote(
-        self, model_id: str, *, alias: str = DEFAULT_ALIAS, evidence: dict[str, Any] | None = None
+        self,
+        model_id: str,
+        *,
+        alias: str = DEFAULT_ALIAS,
+        evidence: dict[str, Any] | None = None,
+        replacing: str | None = None,
     ) -> AliasEvent:
-        """Point ``alias`` at ``model_id`` and record why. Gate and confirmation are the caller's job."""
+        """Point ``alias`` at ``model_id`` and record why. Gate and confirmation are the caller's job.
+
+        ``replacing`` names what served before when the alias was never set (usually the base model the
+        candidate was compared with), so the first promotion can be rolled back to it.
+        """
         if self.current(alias) == model_id:
             raise EvaluationError(
                 f"{model_id!r} is already {alias!r}", hint="nothing to do; see `humortune rollback`", item=model_id
             )
-        return self._move("promote", alias, model_id, evidence or {})
+        if replacing is not None and self.current(alias) is None:
+            self.ensure_model(replacing)
+        return self._move("promote", alias, model_id, evidence or {}, before=replacing)
 
     def previous(self, alias: str = DEFAULT_ALIAS) -> str | None:
         """The model that was current before the current one was promoted (the rollback target)."""
