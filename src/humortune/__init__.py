@@ -49,6 +49,10 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import Analyzer as Analyzer
     from humortune.dataset import DatasetBuilder as DatasetBuilder
     from humortune.dataset import validate_jsonl as validate_jsonl
+    from humortune.evaluator import EvaluationReport as EvaluationReport
+    from humortune.evaluator import Evaluator as Evaluator
+    from humortune.evaluator import GatePolicy as GatePolicy
+    from humortune.evaluator import Registry as Registry
     from humortune.gemini import GeminiClient as GeminiClient
     from humortune.gemini import Generation as Generation
     from humortune.testing.fake_gemini import FakeGemini as FakeGemini
@@ -64,6 +68,10 @@ _LAZY: dict[str, str] = {
     "AnalysisResult": "humortune.analyzer.analyzer",
     "DatasetBuilder": "humortune.dataset",
     "validate_jsonl": "humortune.dataset",
+    "EvaluationReport": "humortune.evaluator",
+    "Evaluator": "humortune.evaluator",
+    "GatePolicy": "humortune.evaluator",
+    "Registry": "humortune.evaluator",
     "FakeGemini": "humortune.testing.fake_gemini",
     "GeminiClient": "humortune.gemini",
     "Generation": "humortune.gemini",
