@@ -100,7 +100,8 @@ def tune(
             checkpoint_id=checkpoint,
             display_name=display_name,
             labels=_labels(label or []),
-            client=_client(settings, dry_run=dry_run),
+            # Built lazily otherwise, so a local dataset is refused before credentials are looked for.
+            client=_client(settings, dry_run=True) if dry_run else None,
             corpus=corpus,
             settings=settings,
         )
@@ -115,12 +116,12 @@ def tune(
         _print_estimate(estimate)
         job = tuner.submit(target, force=force, yes=yes, confirm=lambda message: typer.confirm(message, default=False))
         verb = "already submitted (not paying twice; --force to resubmit)" if job.reused else "submitted"
-        console.print(f"[bold]{escape(job.name)}[/] {verb}: {job.state}")
+        console.print(f"[bold]{escape(job.name)}[/] {verb}: {job.state}", soft_wrap=True)
         if wait:
             model = job.wait(progress=True, console=err_console)
             _print_model(model)
         else:
-            console.print(f"watch it with: humortune jobs wait {job.name}")
+            console.print(f"watch it with: humortune jobs wait {job.name}", soft_wrap=True)
 
 
 @app.command()
@@ -260,7 +261,7 @@ def jobs_cancel(
         if not yes and not typer.confirm(f"Cancel {job.name}?", default=False):
             raise typer.Exit(1)
         info = job.cancel()
-        console.print(f"{escape(job.name)}: {info.short_state}")
+        console.print(f"{escape(job.name)}: {info.short_state}", soft_wrap=True)
 
 
 @models_app.command("list")
@@ -300,7 +301,7 @@ def models_show(
         console.print_json(json.dumps(lineage, ensure_ascii=False, default=str))
         return
     model, job, dataset = lineage["model"], lineage["job"] or {}, lineage["dataset"] or {}
-    console.print(f"[bold]{escape(model['id'])}[/]")
+    console.print(f"[bold]{escape(model['id'])}[/]", soft_wrap=True)
     rows = [
         ("endpoint", model.get("endpoint")),
         ("base model", model.get("base_model")),
@@ -342,12 +343,13 @@ def _print_estimate(estimate: dict[str, Any] | None) -> None:
 
 
 def _print_model(model: TunedModel) -> None:
-    console.print(f"model [bold]{escape(model.id)}[/]")
-    console.print(f"  endpoint: {escape(model.endpoint or '—')}")
+    console.print(f"model [bold]{escape(model.id)}[/]", soft_wrap=True)
+    console.print(f"  endpoint: {escape(model.endpoint or '—')}", soft_wrap=True)
     rec = model.stats.get("reconciliation") or {}
     if rec.get("ratio_to_low") is not None:
         console.print(
             f"  billable tokens {rec['billable_tokens']:,}/epoch = ×{rec['ratio_to_low']} the low estimate "
-            f"(×{rec['ratio_to_high']} the high); billed ≈ ${rec['billed_usd']:.2f}"
+            f"(×{rec['ratio_to_high']} the high); billed ≈ ${rec['billed_usd']:.2f}",
+            soft_wrap=True,
         )
-    console.print(f"  lineage: humortune models show {escape(model.id)}")
+    console.print(f"  lineage: humortune models show {escape(model.id)}", soft_wrap=True)

@@ -127,7 +127,8 @@ class Tuner:
     def _resolve(
         self, dataset: DatasetVersion | str, *, check_storage: bool = True
     ) -> tuple[str, str | None, DatasetVersion | None]:
-        offline = self.client.offline
+        # Checked before any client exists, so a local dataset is refused before credentials are looked for.
+        offline = self._client.offline if self._client is not None else self.settings.offline
         if isinstance(dataset, DatasetVersion):
             if not dataset.valid:
                 shown = "; ".join(dataset.errors[:3]) or "see its validation report"
