@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from humortune.analyzer.analyzer import AnalysisResult, Analyzer
@@ -220,6 +221,43 @@ def test_reset_mid_response_on_the_loopback_server(settings: Settings, corpus: C
     assert analysis.record is not None
     assert len(sleeps.waits) == 1
     assert len(fake.calls("endpoints/")) == 2
+
+
+class _CutStream(httpx.SyncByteStream):
+    """A response body that stops halfway: the connection drops mid-response."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self.data[: len(self.data) // 2]
+        raise httpx.RemoteProtocolError("peer closed connection without sending complete message body")
+
+
+def test_connection_dropped_mid_body_is_retried(settings: Settings, corpus: Corpus) -> None:
+    from tests._analyzer_support import generate_response
+
+    calls: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(1)
+        body = json.dumps(generate_response(NARRATIVE)).encode()
+        if len(calls) == 1:
+            return httpx.Response(200, headers={"Content-Type": "application/json"}, stream=_CutStream(body))
+        return httpx.Response(200, content=body, headers={"Content-Type": "application/json"})
+
+    register(corpus, MODEL_ID, ENDPOINT)
+    analysis = analyzer_for(settings, corpus, scripted_client(settings, handler), mode="narrative").analyze(VIDEO)
+    assert analysis.narrative == NARRATIVE and len(calls) == 2
+
+
+def test_joint_answer_with_only_json_is_an_empty_narrative(settings: Settings, corpus: Corpus) -> None:
+    analyzer, handler = scripted(
+        settings, corpus, {"endpoints/": [f"```json\n{json.dumps(RECORD)}\n```"]}, mode="joint"
+    )
+    with pytest.raises(EmptyResponseError, match="no narrative"):
+        analyzer.analyze(VIDEO)
+    assert len(handler.requests) == 1  # no record call for an answer without a narrative
 
 
 @pytest.mark.parametrize(

@@ -323,8 +323,9 @@ class Analyzer:
                 narrative, record = parse_joint(first.text)
             except RecordParseError as exc:
                 narrative = split_joint(first.text)[0]
-                warnings.append(f"joint mode: {exc}; fell back to two-stage record extraction")
-                record = yield from self._record_stage(ref, narrative, warnings, stages)
+                if narrative:
+                    warnings.append(f"joint mode: {exc}; fell back to two-stage record extraction")
+                    record = yield from self._record_stage(ref, narrative, warnings, stages)
         else:
             narrative = split_joint(first.text)[0]
             if self.mode == "two-stage" and narrative:

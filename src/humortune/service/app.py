@@ -115,11 +115,15 @@ class Service:
             return self.analyzer_factory(chosen_model, chosen_mode)
         from humortune.analyzer.analyzer import Analyzer
 
-        with self._lock:
+        with self._lock:  # one client and one storage for the whole service (connection pools, GCS client)
             if self.client is None:
                 from humortune.gemini import GeminiClient
 
                 self.client = GeminiClient.from_settings(self.settings)
+            if self.storage is None:
+                from humortune.storage import open_storage
+
+                self.storage = open_storage(self.settings.storage_uri)
         return Analyzer(
             chosen_model,
             client=self.client,
