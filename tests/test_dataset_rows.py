@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from humortune.dataset import DatasetBuilder, TuningExample, dumps_row, example_row, render_target
+from humortune.dataset.rows import example_line
 from humortune.prompts import DEFAULT_PROMPT, Prompt
 from humortune.schema import HumorRecord
 from humortune.settings import Settings
@@ -127,3 +128,18 @@ def test_target_formats() -> None:
     assert render_target("Det roliga är katten.", None, "narrative+record") is None
     with pytest.raises(ValueError, match="unknown target format"):
         render_target("x", None, "record")  # type: ignore[arg-type]
+
+
+AWKWARD = ["", "a", 'Det "roliga" å\\ä\nö\t\x00\x1f\u2028 😀', "gs://b/x y%20.mp4", '\\"', "</script>"]
+
+
+@pytest.mark.parametrize("prompt", [DEFAULT_PROMPT, Prompt('x"y', system_instruction='Svara på "svenska"\n')])
+@pytest.mark.parametrize("resolution", [None, "MEDIA_RESOLUTION_LOW"])
+def test_fast_line_is_byte_identical_to_encoding_the_row(prompt: Prompt, resolution: str | None) -> None:
+    for target in AWKWARD:
+        for uri in AWKWARD:
+            args = {"file_uri": uri, "mime_type": "video/mp4", "prompt": prompt, "target": target}
+            line = example_line(**args, media_resolution=resolution)  # type: ignore[arg-type]
+            row = example_row(**args, media_resolution=resolution)  # type: ignore[arg-type]
+            assert line == dumps_row(row)
+            assert json.loads(line) == row

@@ -17,6 +17,7 @@ builder uses for speed (a test proves the two agree).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -35,6 +36,7 @@ __all__ = [
     "TuningExample",
     "VideoMetadata",
     "dumps_row",
+    "example_line",
     "example_row",
     "render_target",
 ]
@@ -154,11 +156,44 @@ def example_row(
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_encode_str: Callable[[str], str] = (
+    getattr(json.encoder, "c_encode_basestring", None) or json.encoder.py_encode_basestring
+)
 
 
 def dumps_row(row: dict[str, Any]) -> str:
     """One JSONL line: compact, key order kept, non-ASCII written as-is (å/ä/ö stay å/ä/ö)."""
     return _ENCODER.encode(row)
+
+
+def example_line(
+    *,
+    file_uri: str,
+    mime_type: str,
+    prompt: Prompt,
+    target: str,
+    media_resolution: str | None,
+) -> str:
+    """Exactly ``dumps_row(example_row(...))`` for the same arguments, without building and walking a dict.
+
+    The builder writes 10,000s of rows; filling the fixed shape with json's own string encoder is ~4x
+    faster than encoding the dict. A test checks byte equality on awkward strings (quotes, control
+    characters, non-ASCII).
+    """
+    enc = _encode_str
+    head = (
+        f'{{"systemInstruction":{{"parts":[{{"text":{enc(prompt.system_instruction)}}}]}},'
+        if prompt.system_instruction
+        else "{"
+    )
+    tail = (
+        f',"generationConfig":{{"mediaResolution":{enc(media_resolution)}}}}}' if media_resolution is not None else "}"
+    )
+    return (
+        f'{head}"contents":[{{"role":"user","parts":[{{"fileData":{{"mimeType":{enc(mime_type)},'
+        f'"fileUri":{enc(file_uri)}}}}},{{"text":{enc(prompt.text)}}}]}},'
+        f'{{"role":"model","parts":[{{"text":{enc(target)}}}]}}]{tail}'
+    )
 
 
 def render_target(narrative: str, record: HumorRecord | None, target_format: TargetFormat) -> str | None:

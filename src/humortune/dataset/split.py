@@ -106,7 +106,8 @@ def assign_splits(
     pending: list[tuple[float, list[str]]] = []
 
     for keys in groups:
-        known = sorted({_as_split(recorded[k]) for k in keys if k in recorded}, key=lambda s: _HELD_OUT_RANK[s])
+        found = {recorded[k] for k in keys if k in recorded}
+        known = [_as_split(next(iter(found)))] if len(found) == 1 else sorted(map(_as_split, found), key=_rank)
         if not known:
             pending.append((min(hash_unit(k, seed) for k in keys), keys))
             continue
@@ -148,6 +149,10 @@ def assign_splits(
     return plan
 
 
+def _rank(split: SplitName) -> int:
+    return _HELD_OUT_RANK[split]
+
+
 def _as_split(value: str) -> SplitName:
     if value not in _HELD_OUT_RANK:
         raise DatasetError(f"unknown split {value!r} in split_assignments", hint="expected train, validation or test")
@@ -174,7 +179,7 @@ def _group(items: list[SplitItem]) -> list[list[str]]:
     members: dict[str, list[str]] = defaultdict(list)
     for key in dict.fromkeys(item.key for item in items):  # a key listed twice is still one clip
         members[find(key)].append(key)
-    return [sorted(keys) for _, keys in sorted(members.items())]
+    return [keys if len(keys) == 1 else sorted(keys) for _, keys in sorted(members.items())]
 
 
 def _imbalance(plan: SplitPlan, targets: Mapping[SplitName, float]) -> list[str]:

@@ -1,9 +1,8 @@
 """Client-side mirror of Vertex AI's dataset rules: per-line, named errors and warnings.
 
-Vertex checks a dataset only after the job is created, fails the whole job when more than 10% of rows are
-dropped, and silently drops (and still does not train on) the rest. So humortune treats every invalid row
-as an error and reports each one with its file, line, rule name and what to do. Every number comes from
-`humortune.dataset.limits`; `RULES` is the table the docs render.
+Vertex checks a dataset only after the job is created, fails the job when more than 10% of rows are dropped,
+and silently drops the rest. So humortune treats every invalid row as an error and reports each one with its
+file, line, rule name and what to do. Numbers come from `humortune.dataset.limits`; `RULES` is the table.
 
 ```python
 report = validate_jsonl({"train": "train.jsonl", "validation": "validation.jsonl"}, base_model="gemini-2.5-flash")
@@ -69,6 +68,7 @@ class Validator:
         self.file_names = dict(file_names or {})
         """split → file name shown in issues (default ``<split>.jsonl``)."""
         self.family = model_family(base_model)
+        self._token_cache: dict[tuple[float | None, bool, int, str], tuple[int, int]] = {}
         self.for_vertex = for_vertex
         if facts is None:
             self._facts: Callable[[str], VideoFacts] = lambda _uri: _FACTS_UNKNOWN
@@ -352,13 +352,7 @@ class Validator:
                     if effective == "MEDIA_RESOLUTION_LOW"
                     else "trim the clip or use MEDIA_RESOLUTION_LOW (20 min)",
                 )
-        low, high = example_tokens(
-            duration_s=seconds,
-            has_audio=facts.has_audio,
-            text_chars=text_chars,
-            media_resolution=effective,
-            base_model=self.base_model,
-        )
+        low, high = self._tokens(seconds, facts.has_audio, text_chars, effective)
         self._report.tokens.setdefault(split, []).append((low, high))
         cap = LIMITS["max_tokens_per_example"].value
         if low > cap:
@@ -375,6 +369,20 @@ class Validator:
                 split,
                 line,
             )
+
+    def _tokens(self, seconds: float | None, has_audio: bool, chars: int, resolution: str) -> tuple[int, int]:
+        # Rows repeat the same (duration, audio, length, resolution) a lot; the formula is pure.
+        key = (seconds, has_audio, chars, resolution)
+        cached = self._token_cache.get(key)
+        if cached is None:
+            cached = self._token_cache[key] = example_tokens(
+                duration_s=seconds,
+                has_audio=has_audio,
+                text_chars=chars,
+                media_resolution=resolution,
+                base_model=self.base_model,
+            )
+        return cached
 
     def _finish_row(self, issues: list[Issue], split: str, line: int) -> list[Issue]:
         if issues:
