@@ -101,8 +101,8 @@ class FakeGemini:
     Args:
         project: the only project the fake serves (others get 403); ``None`` serves whichever is asked.
         location: the default region.
-        pending, running: how long a job stays PENDING and RUNNING, in polls (GETs of that job) or, with
-            ``clock``, in seconds of that clock.
+        pending: how long a job stays PENDING, in polls (GETs of that job) or, with ``clock``, in seconds.
+        running: how long it then stays RUNNING, in the same unit.
         clock: a callable returning seconds; switches the schedule from polls to time.
         latency_s: sleep before every answer (benchmarks, timeouts).
         strict: validate every request body against the aiplatform protos and answer 400 when one does not

@@ -50,10 +50,17 @@ class Tuner:
     Args:
         base_model: a tunable Gemini id (default ``settings.base_model``), or a tuned model
             ``projects/…/models/…@1`` to continue tuning it.
-        epochs, learning_rate_multiplier, adapter_size: ``None`` lets Vertex choose (recommended first).
+        epochs: 3–5; ``None`` lets Vertex choose (recommended for a first run).
+        learning_rate_multiplier: 0.5–2.0; ``None`` lets Vertex choose (1.0).
+        adapter_size: 4, 8 or 16 (gemini-2.5-pro: 4 or 8); ``None`` lets Vertex choose.
+        display_name: the tuned model's name in Vertex (default: dataset id + request hash).
+        labels: extra job labels (lowercase letters, digits, ``_``, ``-``).
         checkpoint_id: with a tuned ``base_model``, the checkpoint to continue from (default: its last).
         client: a `humortune.gemini.GeminiClient`; default built from settings (``offline`` → FakeGemini).
         corpus: where jobs and models are recorded; default the settings' workspace.
+        settings: default: the client's settings, else `Settings()`.
+        export_last_checkpoint_only: ``True`` keeps only the final checkpoint (default: one per epoch).
+        description: the job's description in Vertex.
     """
 
     def __init__(
