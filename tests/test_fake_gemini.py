@@ -113,8 +113,8 @@ def test_uris_outside_cloud_storage_are_rejected() -> None:
 
 
 def test_strict_mode_rejects_unknown_fields_like_the_service() -> None:
-    body = {"baseModel": "gemini-2.5-flash", "supervisedTuningSpec": {"trainingDatasetUri": "gs://b/t.jsonl"}}
-    body["supervisedTuningSpec"]["hyperParameters"] = {"epochCounts": 3}  # typo
+    spec: dict[str, Any] = {"trainingDatasetUri": "gs://b/t.jsonl", "hyperParameters": {"epochCounts": 3}}  # typo
+    body = {"baseModel": "gemini-2.5-flash", "supervisedTuningSpec": spec}
     assert FakeGemini(strict=True).handle("POST", f"{P}/tuningJobs", {}, json.dumps(body).encode()).status == 400
     assert FakeGemini(strict=False).handle("POST", f"{P}/tuningJobs", {}, json.dumps(body).encode()).status == 200
     with pytest.raises(VertexSchemaError, match="epochCounts"):

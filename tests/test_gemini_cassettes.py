@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+import yaml  # type: ignore[import-untyped]
 
 from humortune.errors import TuningJobFailedError, TuningRequestError
 from humortune.gemini import GeminiClient, static_credentials

@@ -116,8 +116,13 @@ def test_costly_jobs_need_confirmation(client: GeminiClient, db: Corpus, tmp_pat
         tuner(client, db).submit(costly)
     assert "$4.00–$6.00" in info.value.message and "--yes" in str(info.value.hint)
     asked: list[str] = []
+
+    def decline(message: str) -> bool:
+        asked.append(message)
+        return False
+
     with pytest.raises(CostLimitError, match="declined"):
-        tuner(client, db).submit(costly, confirm=lambda m: asked.append(m) is not None)
+        tuner(client, db).submit(costly, confirm=decline)
     assert "above the $5 confirmation threshold" in asked[0]
     assert fake.calls("/tuningJobs", method="POST") == []
     job = tuner(client, db).submit(costly, confirm=lambda m: True)

@@ -96,7 +96,7 @@ def test_sweep_refuses_above_the_cap_and_submits_nothing(client: GeminiClient, d
 
 def test_sweep_submits_records_and_reports(client: GeminiClient, db: Corpus, tmp_path: Path) -> None:
     data = local_dataset(tmp_path, cost=estimate(low=10_000, high=12_000))
-    grid = {"epochs": [3, 5], "learning_rate_multiplier": [0.5, 1.0]}
+    grid: dict[str, list[float]] = {"epochs": [3, 5], "learning_rate_multiplier": [0.5, 1.0]}
     sweep = Tuner(client=client, corpus=db, adapter_size=8).sweep(data, grid, max_cost=5.0)
     assert len(sweep.jobs) == 4 and len({j.name for j in sweep.jobs}) == 4
     assert sweep.total_usd_high == pytest.approx(2 * (0.18 + 0.3))
@@ -113,12 +113,12 @@ def test_sweep_submits_records_and_reports(client: GeminiClient, db: Corpus, tmp
     again = Tuner(client=client, corpus=db, adapter_size=8).sweep(data, grid, max_cost=5.0)
     assert again.id == sweep.id and [j.name for j in again.jobs] == [j.name for j in sweep.jobs]
     assert all(j.reused for j in again.jobs)
-    assert len(client.fake.calls("/tuningJobs", method="POST")) == 4  # type: ignore[union-attr]
+    assert len(client.fake.calls("/tuningJobs", method="POST")) == 4
 
 
 def test_sweep_over_media_resolution_needs_both_versions(client: GeminiClient, db: Corpus, tmp_path: Path) -> None:
     low = local_dataset(tmp_path, cost=estimate(low=1000, high=1200))
-    grid = {"media_resolution": ["MEDIA_RESOLUTION_LOW", "MEDIA_RESOLUTION_MEDIUM"]}
+    grid: dict[str, list[str]] = {"media_resolution": ["MEDIA_RESOLUTION_LOW", "MEDIA_RESOLUTION_MEDIUM"]}
     with pytest.raises(HyperparameterError, match="--media-resolution MEDIA_RESOLUTION_MEDIUM"):
         Tuner(client=client, corpus=db).sweep(low, grid, max_cost=5)
     medium = local_dataset(
