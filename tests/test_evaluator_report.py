@@ -157,5 +157,7 @@ def test_report_opens_in_headless_chromium_without_errors(compared: EvaluationRe
             browser.close()
     assert messages == []
     assert shot.stat().st_size > 10_000
-    if os.environ.get("HUMORTUNE_UPDATE_DOCS_IMAGES"):  # refresh the docs' screenshot from this very run
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    if os.environ.get("DOCS_SCREENSHOTS") == "1":  # refresh the docs' screenshot from this very run
+        (REPO / "docs" / "img").mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, REPO / "docs" / "img" / "evaluation-report.png")

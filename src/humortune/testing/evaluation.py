@@ -6,6 +6,8 @@
   first (to exercise the position swap).
 * `populate_evaluation`: a corpus of Swedish owner corrections with records, niches and stored-video
   rows, a frozen test split, registered models and cached analyses whose quality you choose per model.
+* `simulate_owner_labels`: PASS/FAIL marks and blind A/B choices as an owner would give them, for
+  calibrating the judges.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from humortune.prompts import DEFAULT_PROMPT
 from humortune.schema import Category, Correction, HumorRecord, Quality, VideoAsset, utcnow
 from humortune.workspace import Corpus
 
-__all__ = ["FakeJudge", "SyntheticCorpus", "populate_evaluation"]
+__all__ = ["FakeJudge", "SyntheticCorpus", "populate_evaluation", "simulate_owner_labels"]
 
 _SECTION = re.compile(r"<<<\n(.*?)\n>>>", re.DOTALL)
 
@@ -240,3 +242,37 @@ def populate_evaluation(
                 )
                 out.analyses += 1
     return out
+
+
+def simulate_owner_labels(corpus: Corpus, *, a: str, b: str, limit: int = 40) -> int:
+    """Store owner labels as an owner would give them in the review UI, for clips with an owner record.
+
+    The simulated owner says PASS when model ``a``'s record names the owner's own mechanism, and in a blind
+    A/B prefers whichever of ``a`` and ``b`` names it (a tie when both or neither do). Returns how many
+    labels were stored (two per clip).
+    """
+    rows = corpus.db.query(
+        "SELECT c.id, c.record_json, x.id AS a_id, x.record_json AS a_rec, y.id AS b_id, y.record_json AS b_rec"
+        " FROM corrections c JOIN analyses x ON x.video_sha256 = c.video_sha256 AND x.model = ?"
+        " JOIN analyses y ON y.video_sha256 = c.video_sha256 AND y.model = ?"
+        " WHERE c.record_json IS NOT NULL ORDER BY c.id LIMIT ?",
+        (a, b, limit),
+    )
+    now = utcnow().isoformat(timespec="microseconds")
+    stored = 0
+    with corpus.db.transaction() as conn:
+        for row in rows:
+            owner = json.loads(row["record_json"])["mechanism"]
+            a_right = json.loads(row["a_rec"])["mechanism"] == owner
+            b_right = json.loads(row["b_rec"])["mechanism"] == owner
+            choice = "tie" if a_right == b_right else ("a" if a_right else "b")
+            for kind, payload in (
+                ("pass_fail", {"verdict": "PASS" if a_right else "FAIL", "analysis_id": row["a_id"]}),
+                ("pairwise", {"choice": choice, "a_analysis_id": row["a_id"], "b_analysis_id": row["b_id"]}),
+            ):
+                conn.execute(
+                    "INSERT INTO owner_labels (kind, correction_id, payload_json, created_at) VALUES (?, ?, ?, ?)",
+                    (kind, row["id"], json.dumps({**payload, "source": "simulated"}), now),
+                )
+                stored += 1
+    return stored
