@@ -374,3 +374,68 @@ def test_blind_ab_rejects_forged_tokens(world: tuple[Corpus, list[VideoAsset]]) 
         ab.record(pair.token, "left")  # type: ignore[arg-type]
     with pytest.raises(FeedbackError):
         ab.next_pair(BASE, BASE)
+
+
+# -- queue snapshot ---------------------------------------------------------------------------------
+
+
+def _fresh(corpus: Corpus) -> list[tuple[object, ...]]:
+    return [(i.analysis_id, i.reason, i.niche, i.category, i.quality, i.score) for i in ReviewQueue(corpus).snapshot()]
+
+
+def test_queue_snapshot_refreshes_per_clip_and_matches_a_full_recompute(
+    world: tuple[Corpus, list[VideoAsset]],
+) -> None:
+    corpus, videos = world
+    add_correction(corpus, 0, videos[0], niche="restaurant", record=RECORD)
+    add_correction(corpus, 1, videos[1], record=RECORD)
+    ids = []
+    for n, video in enumerate(videos):
+        ids.append(add_analysis(corpus, video, BASE, record=RECORD, minutes_ago=n))
+        ids.append(add_analysis(corpus, video, TUNED, record={**RECORD, "quality": "weak"}, minutes_ago=n + 0.5))
+    queue = ReviewQueue(corpus)
+    store = ReviewStore(corpus)
+    rng = random.Random(7)
+    assert queue.snapshot() is queue.snapshot()  # served from the snapshot while nothing changes
+    for _ in range(25):
+        aid = rng.choice(ids)
+        op = rng.choice(["save", "accept", "skip", "undo", "niche"])
+        record = HumorRecord.model_validate({**RECORD, "category": rng.choice(["comedy", "clever"])})
+
+        def action(op: str = op, aid: str = aid, record: HumorRecord = record) -> object:
+            if op == "save":
+                return store.save(aid, narrative="Ägaren.", record=record, niche=rng.choice([None, "service"]))
+            if op == "accept":
+                return store.accept(aid)
+            if op == "skip":
+                return store.skip(aid)
+            if op == "undo":
+                return store.undo()
+            try:
+                return store.tag_niche(aid, "gym")
+            except FeedbackError:
+                return None
+
+        queue.apply(action, lambda result: getattr(result, "analysis_id", None))
+        assert queue._snapshot is not None  # refreshed in place, not dropped
+        assert [(i.analysis_id, i.reason, i.niche, i.category, i.quality, i.score) for i in queue.snapshot()] == _fresh(
+            corpus
+        )
+
+
+def test_queue_snapshot_sees_outside_writes(world: tuple[Corpus, list[VideoAsset]], settings: object) -> None:
+    corpus, videos = world
+    queue = ReviewQueue(corpus)
+    assert queue.snapshot() == []
+    add_analysis(corpus, videos[0], BASE)  # same connection, outside the review UI
+    assert len(queue.snapshot()) == 1
+    with Corpus.open(corpus.path) as other:  # another connection (another process, e.g. `humortune analyze`)
+        add_analysis(other, videos[1], BASE)
+    assert len(queue.snapshot()) == 2
+    ab = BlindAB(corpus)
+    add_analysis(corpus, videos[0], TUNED)
+    snapshot = queue.snapshot()
+    pair = ab.next_pair(BASE, TUNED)
+    assert pair is not None
+    queue.unaffected(lambda: ab.record(pair.token, "tie"))  # an A/B choice keeps the snapshot
+    assert queue.snapshot() is snapshot

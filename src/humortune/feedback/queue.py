@@ -4,18 +4,21 @@ An analysis waits for review until a review of it is in effect (edit, accept, sk
 puts it back). Each waiting analysis gets one reason, in this order of priority:
 
 1. ``disagreement``: its record's category, quality or replicable differs from the owner's latest
-   correction of the clip, or from another model's analysis of the same clip;
+   correction of the clip, or the analyses of the clip (by different models or prompts) disagree on them;
 2. ``low_score``: the latest evaluation of its model scored this clip below the threshold;
 3. ``new``: nothing else is known; the owner has simply not seen it.
 
-Everything is one SQL statement over indexed tables, paged with ``LIMIT``/``OFFSET``, so a page stays fast
-with tens of thousands of corrections and analyses (see ``benchmarks/bench_review.py``).
+The reasons come from one SQL pass over the tables (one grouping per table, no per-row subqueries); the
+result is kept as a snapshot that a review refreshes for its clip only, so pages and saves stay fast with
+tens of thousands of corrections and analyses (see ``benchmarks/bench_review.py``).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from humortune.workspace import Corpus
 
@@ -24,6 +27,8 @@ __all__ = ["REASONS", "QueueFilter", "QueueItem", "QueuePage", "Reason", "Review
 Reason = Literal["disagreement", "low_score", "new"]
 REASONS: tuple[Reason, ...] = ("disagreement", "low_score", "new")
 """Queue reasons, most urgent first."""
+
+T = TypeVar("T")
 
 DEFAULT_LOW_SCORE = 0.5
 """A judge or metric score below this (on a 0–1 scale) sends the clip to the queue as ``low_score``."""
@@ -36,50 +41,57 @@ _SCORE = (
     " json_extract(i.scores_json, '$.mechanism_pass'))"
 )
 
-_DIFFERS = (
-    "(json_extract({a}.record_json, '$.category') IS NOT json_extract({b}.record_json, '$.category')"
-    " OR json_extract({a}.record_json, '$.quality') IS NOT json_extract({b}.record_json, '$.quality')"
-    " OR json_extract({a}.record_json, '$.replicable') IS NOT json_extract({b}.record_json, '$.replicable'))"
-)
-
-_BASE = f"""
+# All waiting analyses with their reason, in one pass per table. The record's enum fields are compared as one
+# JSON array ``k`` = [category, quality, replicable] (one JSON parse per row). ``{a}``, ``{c}`` and ``{r}``
+# restrict the analyses, corrections and reviews read to one clip when a review refreshes the snapshot.
+_PENDING = f"""
 WITH last_review AS (
-    SELECT analysis_id, MAX(id) AS last_id FROM reviews WHERE analysis_id IS NOT NULL GROUP BY analysis_id
-), settled AS (
-    SELECT l.analysis_id FROM last_review l JOIN reviews r ON r.id = l.last_id WHERE r.action != 'undo'
-), owner AS (
-    SELECT video_sha256, record_json, MAX(updated_at) AS at FROM corrections
-    WHERE video_sha256 IS NOT NULL AND record_json IS NOT NULL GROUP BY video_sha256
-), niche AS (
-    SELECT video_sha256, niche, MAX(updated_at) AS at FROM corrections
-    WHERE video_sha256 IS NOT NULL AND niche IS NOT NULL GROUP BY video_sha256
+    SELECT analysis_id, action, MAX(id) AS last_id FROM reviews WHERE analysis_id IS NOT NULL {{r}}
+    GROUP BY analysis_id
+), ax AS MATERIALIZED (
+    SELECT id, video_sha256, model, created_at,
+        json_extract(record_json, '$.category', '$.quality', '$.replicable') AS k
+    FROM analyses WHERE 1 {{a}}
+), spread AS MATERIALIZED (
+    SELECT video_sha256 FROM ax WHERE k IS NOT NULL AND video_sha256 IS NOT NULL
+    GROUP BY video_sha256 HAVING MIN(k) != MAX(k)
+), clip AS MATERIALIZED (
+    SELECT video_sha256,
+        MAX(CASE WHEN record_json IS NOT NULL THEN updated_at || char(31)
+            || json_extract(record_json, '$.category', '$.quality', '$.replicable') END) AS owner,
+        MAX(CASE WHEN niche IS NOT NULL THEN updated_at || char(31) || niche END) AS niche
+    FROM corrections WHERE video_sha256 IS NOT NULL {{c}} GROUP BY video_sha256
 ), latest_eval AS (
     SELECT id, model, MAX(created_at) AS at FROM evaluations GROUP BY model
-), score AS (
+), score AS MATERIALIZED (
     SELECT e.model AS model, c.video_sha256 AS video_sha256, MIN({_SCORE}) AS score
     FROM latest_eval e JOIN evaluation_items i ON i.evaluation_id = e.id
     JOIN corrections c ON c.id = i.correction_id
-    WHERE c.video_sha256 IS NOT NULL GROUP BY e.model, c.video_sha256
-), pending AS (
-    SELECT a.id, a.video_sha256, a.model, a.created_at, a.record_json, n.niche AS niche, s.score AS score,
-        CASE
-            WHEN o.record_json IS NOT NULL AND a.record_json IS NOT NULL AND {_DIFFERS.format(a="a", b="o")}
-                THEN 'disagreement'
-            WHEN a.record_json IS NOT NULL AND a.video_sha256 IS NOT NULL AND EXISTS (
-                SELECT 1 FROM analyses b WHERE b.video_sha256 = a.video_sha256 AND b.model != a.model
-                AND b.record_json IS NOT NULL AND {_DIFFERS.format(a="a", b="b")})
-                THEN 'disagreement'
-            WHEN s.score IS NOT NULL AND s.score < :low THEN 'low_score'
-            ELSE 'new'
-        END AS reason
-    FROM analyses a
-    LEFT JOIN owner o ON o.video_sha256 = a.video_sha256
-    LEFT JOIN niche n ON n.video_sha256 = a.video_sha256
-    LEFT JOIN score s ON s.video_sha256 = a.video_sha256 AND s.model = a.model
-    WHERE a.id NOT IN (SELECT analysis_id FROM settled)
+    WHERE c.video_sha256 IS NOT NULL {{c}} GROUP BY e.model, c.video_sha256
 )
+SELECT w.id, w.video_sha256, w.model, w.created_at, w.k,
+    substr(c.niche, instr(c.niche, char(31)) + 1) AS niche, s.score,
+    CASE
+        WHEN w.k IS NOT NULL AND c.owner IS NOT NULL AND w.k != substr(c.owner, instr(c.owner, char(31)) + 1)
+            THEN 'disagreement'
+        WHEN w.k IS NOT NULL AND w.video_sha256 IN (SELECT video_sha256 FROM spread) THEN 'disagreement'
+        WHEN s.score < :low THEN 'low_score'
+        ELSE 'new'
+    END AS reason
+FROM ax w
+LEFT JOIN last_review l ON l.analysis_id = w.id
+LEFT JOIN clip c ON c.video_sha256 = w.video_sha256
+LEFT JOIN score s ON s.video_sha256 = w.video_sha256 AND s.model = w.model
+WHERE l.analysis_id IS NULL OR l.action = 'undo'
 """
-_RANK = "CASE reason WHEN 'disagreement' THEN 0 WHEN 'low_score' THEN 1 ELSE 2 END"
+_ALL = _PENDING.format(a="", c="", r="")
+_CLIP = _PENDING.format(
+    a="AND video_sha256 = :sha",
+    c="AND video_sha256 = :sha",
+    r="AND analysis_id IN (SELECT id FROM analyses WHERE video_sha256 = :sha)",
+)
+_ONE = _PENDING.format(a="AND id = :id", c="AND 0", r="AND analysis_id = :id")
+_RANK = {"disagreement": 0, "low_score": 1, "new": 2}
 
 
 def short_model(model: str) -> str:
@@ -89,6 +101,13 @@ def short_model(model: str) -> str:
     if "/endpoints/" in model:
         return "endpoints/" + model.rsplit("/endpoints/", 1)[1]
     return model
+
+
+def _key_part(key: str | None, index: int) -> str | None:
+    if key is None:
+        return None
+    value = json.loads(key)[index]
+    return str(value) if value is not None else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +130,18 @@ class QueueItem:
     reason: Reason
     score: float | None
     created_at: str
-    category: str | None
-    quality: str | None
+    record_key: str | None = None
+    """``[category, quality, replicable]`` of the model's record as JSON text, or ``None`` without a record."""
+
+    @property
+    def category(self) -> str | None:
+        """The model's category, if it gave a record."""
+        return _key_part(self.record_key, 0)
+
+    @property
+    def quality(self) -> str | None:
+        """The model's quality, if it gave a record."""
+        return _key_part(self.record_key, 1)
 
     @property
     def model_label(self) -> str:
@@ -142,65 +171,116 @@ class QueuePage:
 
 
 class ReviewQueue:
-    """Read the queue. Cheap to construct; holds no state besides the corpus and the threshold."""
+    """Read the queue.
+
+    The waiting analyses and their reasons are computed in one SQL pass and kept as a sorted in-memory
+    snapshot, tagged with the database's change counters (``total_changes()`` of this connection and
+    ``PRAGMA data_version`` for other processes). A page is served from the snapshot while nothing changed;
+    any write anywhere triggers a full recompute, except reviews made through `apply`, which refresh only
+    the reviewed clip's rows.
+    """
 
     def __init__(self, corpus: Corpus, *, low_score: float = DEFAULT_LOW_SCORE) -> None:
         self.corpus = corpus
         self.low_score = low_score
+        self._snapshot: tuple[tuple[int, int], list[QueueItem]] | None = None
 
-    def _where(self, flt: QueueFilter) -> tuple[str, dict[str, Any]]:
-        clauses: list[str] = []
-        params: dict[str, Any] = {"low": self.low_score}
+    # -- snapshot ---------------------------------------------------------------------------------
+
+    def _signature(self) -> tuple[int, int]:
+        row = self.corpus.db.query_one("SELECT total_changes()")
+        version = self.corpus.db.query_one("PRAGMA data_version")
+        return (int(row[0]) if row else 0, int(version[0]) if version else 0)
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> list[QueueItem]:
+        # Positional access: this runs over every waiting analysis when the snapshot is rebuilt.
+        return [
+            QueueItem(r[0], r[1], r[2], r[5], r[7], None if r[6] is None else float(r[6]), r[3], r[4])
+            for r in self.corpus.db.query(sql, {"low": self.low_score, **params})
+        ]
+
+    @staticmethod
+    def _sorted(items: list[QueueItem]) -> list[QueueItem]:
+        # most urgent reason first; newest first within a reason; id breaks ties
+        items.sort(key=lambda i: i.analysis_id)
+        items.sort(key=lambda i: i.created_at, reverse=True)
+        items.sort(key=lambda i: _RANK[i.reason])
+        return items
+
+    def snapshot(self) -> list[QueueItem]:
+        """Every waiting analysis in queue order (recomputed only when the database changed)."""
+        # The signature is read before the rows: a write in between makes the snapshot look stale (and be
+        # recomputed once more), never fresh when it is not.
+        signature = self._signature()
+        cached = self._snapshot
+        if cached is not None and cached[0] == signature:
+            return cached[1]
+        items = self._sorted(self._rows(_ALL, {}))
+        self._snapshot = (signature, items)
+        return items
+
+    def apply(self, action: Callable[[], T], affected: Callable[[T], str | None]) -> T:
+        """Run a review ``action`` and refresh only the clip it touched (``affected(result)`` → analysis id).
+
+        The action runs in one transaction with the refresh, so no other write can slip between them; if
+        the snapshot was already stale, it is simply dropped and recomputed on the next read.
+        """
+        with self.corpus.db.transaction():
+            before = self._signature()
+            result = action()
+            cached = self._snapshot
+            analysis_id = affected(result)
+            if cached is None or cached[0] != before or analysis_id is None:
+                self._snapshot = None
+                return result
+            row = self.corpus.db.query_one("SELECT video_sha256 FROM analyses WHERE id = ?", (analysis_id,))
+            sha = row["video_sha256"] if row is not None else None
+            if sha is not None:
+                keep = [i for i in cached[1] if i.video_sha256 != sha]
+                fresh = self._rows(_CLIP, {"sha": sha})
+            else:
+                keep = [i for i in cached[1] if i.analysis_id != analysis_id]
+                fresh = self._rows(_ONE, {"id": analysis_id})
+            self._snapshot = (self._signature(), self._sorted(keep + fresh))
+        return result
+
+    def unaffected(self, action: Callable[[], T]) -> T:
+        """Run a write that cannot change the queue (a blind A/B choice, a promotion) and keep the snapshot."""
+        with self.corpus.db.transaction():
+            before = self._signature()
+            result = action()
+            cached = self._snapshot
+            if cached is not None and cached[0] == before:
+                self._snapshot = (self._signature(), cached[1])
+        return result
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def _filtered(self, flt: QueueFilter, *, with_reason: bool = True) -> list[QueueItem]:
+        items = self.snapshot()
         if flt.niche is not None:
-            clauses.append("niche = :niche")
-            params["niche"] = flt.niche
+            items = [i for i in items if i.niche == flt.niche]
         if flt.model is not None:
-            clauses.append("model = :model")
-            params["model"] = flt.model
-        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
+            items = [i for i in items if i.model == flt.model]
+        if with_reason and flt.reason is not None:
+            items = [i for i in items if i.reason == flt.reason]
+        return items
 
     def counts(self, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
         """Waiting analyses per reason, under the niche/model part of the filter."""
-        where, params = self._where(flt)
-        rows = self.corpus.db.query(_BASE + f"SELECT reason, COUNT(*) AS n FROM pending{where} GROUP BY reason", params)
         out: dict[str, int] = dict.fromkeys(REASONS, 0)
-        out.update({str(r["reason"]): int(r["n"]) for r in rows})
+        for item in self._filtered(flt, with_reason=False):
+            out[item.reason] += 1
         return out
 
     def items(
         self, flt: QueueFilter = QueueFilter(), *, limit: int = 25, offset: int = 0, exclude: str | None = None
     ) -> list[QueueItem]:
         """Waiting analyses in queue order (most urgent reason first, newest first within a reason)."""
-        where, params = self._where(flt)
-        extra = []
-        if flt.reason is not None:
-            extra.append("reason = :reason")
-            params["reason"] = flt.reason
+        items = self._filtered(flt)
         if exclude is not None:
-            extra.append("id != :exclude")
-            params["exclude"] = exclude
-        if extra:
-            where = (where + " AND " if where else " WHERE ") + " AND ".join(extra)
-        params.update(limit=int(limit), offset=int(offset))
-        sql = (
-            _BASE + "SELECT id, video_sha256, model, niche, reason, score, created_at,"
-            " json_extract(record_json, '$.category') AS category, json_extract(record_json, '$.quality') AS quality"
-            f" FROM pending{where} ORDER BY {_RANK}, created_at DESC, id LIMIT :limit OFFSET :offset"
-        )
-        return [
-            QueueItem(
-                analysis_id=r["id"],
-                video_sha256=r["video_sha256"],
-                model=r["model"],
-                niche=r["niche"],
-                reason=r["reason"],
-                score=float(r["score"]) if r["score"] is not None else None,
-                created_at=r["created_at"],
-                category=r["category"],
-                quality=r["quality"],
-            )
-            for r in self.corpus.db.query(sql, params)
-        ]
+            items = [i for i in items if i.analysis_id != exclude]
+        return items[max(0, offset) : max(0, offset) + max(0, limit)]
 
     def next(self, flt: QueueFilter = QueueFilter(), *, exclude: str | None = None) -> str | None:
         """The analysis id at the head of the queue (optionally not ``exclude``), or ``None`` when empty."""

@@ -41,6 +41,7 @@ from humortune.feedback.review import (
     MAX_NARRATIVE_CHARS,
     RECORD_FIELDS,
     Clip,
+    ReviewResult,
     ReviewStore,
     record_from_form,
 )
@@ -300,12 +301,15 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         try:
             record: HumorRecord | None = record_from_form(form)
             chosen = verdict.upper() if verdict.upper() in ("PASS", "FAIL") else None
-            result = ctx.store.save(
-                analysis_id,
-                narrative=narrative,
-                record=record,
-                niche=niche,
-                verdict=chosen,  # type: ignore[arg-type]
+            result = ctx.queue.apply(
+                lambda: ctx.store.save(
+                    analysis_id,
+                    narrative=narrative,
+                    record=record,
+                    niche=niche,
+                    verdict=chosen,  # type: ignore[arg-type]
+                ),
+                _affected,
             )
         except HumortuneError as exc:
             field_name = getattr(exc, "field", None) or (exc.item if exc.item in ("narrative", "niche") else None)
@@ -324,7 +328,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         flt = filters(f_niche, f_model, f_reason)
         clip = load_clip(analysis_id)
         try:
-            result = ctx.store.accept(analysis_id, niche=niche)
+            result = ctx.queue.apply(lambda: ctx.store.accept(analysis_id, niche=niche), _affected)
         except HumortuneError as exc:
             return clip_page(request, clip, flt, error=str(exc), status=422)
         return after(flt, analysis_id, result.review_id)
@@ -338,7 +342,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
     ) -> Response:
         flt = filters(f_niche, f_model, f_reason)
         load_clip(analysis_id)
-        result = ctx.store.skip(analysis_id)
+        result = ctx.queue.apply(lambda: ctx.store.skip(analysis_id), _affected)
         return after(flt, analysis_id, result.review_id)
 
     @router.post("/clip/{analysis_id}/niche", dependencies=writer)
@@ -353,7 +357,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         flt = filters(f_niche, f_model, f_reason)
         clip = load_clip(analysis_id)
         try:
-            result = ctx.store.tag_niche(analysis_id, niche)
+            result = ctx.queue.apply(lambda: ctx.store.tag_niche(analysis_id, niche), _affected)
         except HumortuneError as exc:
             return clip_page(request, clip, flt, error=str(exc), error_field="niche", status=422)
         return RedirectResponse(f"{PREFIX}/clip/{analysis_id}{query_of(flt, flash=result.review_id)}", status_code=303)
@@ -365,7 +369,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         f_reason: Annotated[str, Form()] = "",
     ) -> Response:
         flt = filters(f_niche, f_model, f_reason)
-        result = ctx.store.undo()
+        result = ctx.queue.apply(ctx.store.undo, _affected)
         if result is None or result.analysis_id is None:
             return RedirectResponse(f"{PREFIX}/{query_of(flt)}", status_code=303)
         target = f"{PREFIX}/clip/{result.analysis_id}{query_of(flt, flash=result.review_id)}"
@@ -411,7 +415,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         if choice not in ("a", "b", "tie"):
             raise HTTPException(422, "choice must be a, b or tie")
         try:
-            ctx.ab.record(token, choice)  # type: ignore[arg-type]
+            ctx.queue.unaffected(lambda: ctx.ab.record(token, choice))  # type: ignore[arg-type]
         except HumortuneError as exc:
             raise HTTPException(409, str(exc)) from exc
         query: dict[str, Any] = {"done": done + 1}
@@ -434,7 +438,8 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         if ctx.on_promotion is None:
             raise HTTPException(409, "promotions cannot be decided from this app")
         try:
-            message = ctx.on_promotion(event_id, decision == "confirm")
+            decide = ctx.on_promotion
+            message = ctx.queue.unaffected(lambda: decide(event_id, decision == "confirm"))
         except HumortuneError as exc:
             raise HTTPException(409, str(exc)) from exc
         return RedirectResponse(f"{PREFIX}/promotions?{urlencode({'flash': message[:300]})}", status_code=303)
@@ -475,6 +480,10 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         return Response(ctx.static[name], media_type=_STATIC[name], headers={"Cache-Control": "private, max-age=300"})
 
     return router
+
+
+def _affected(result: ReviewResult | None) -> str | None:
+    return result.analysis_id if result is not None else None
 
 
 def _values(narrative: str, record: dict[str, Any]) -> dict[str, str]:
