@@ -253,3 +253,29 @@ def test_calibrate_from_a_labels_file(corpus: Corpus, settings: Settings, tmp_pa
     assert reports["mechanism"].n == 2 and reports["mechanism"].agreement == 1.0
     assert not reports["mechanism"].calibrated  # two labels are not enough to gate
     assert reports["pairwise"].n == 0
+
+
+def test_an_alias_that_was_never_promoted_is_a_clear_error(corpus: Corpus, settings: Settings) -> None:
+    build(corpus, 5)
+    ev = evaluator(corpus, settings)
+    with pytest.raises(EvaluationError, match="no model has been promoted to 'current'") as info:
+        ev.evaluate()
+    assert "gemini-2.5-flash" in (info.value.hint or "")
+    with pytest.raises(EvaluationError, match="niche:pets"):
+        ev.compare(TUNED, "niche:pets")
+
+
+def test_simulated_owner_labels_follow_the_mechanism(corpus: Corpus, settings: Settings) -> None:
+    from humortune.evaluator.calibration import load_labels
+    from humortune.testing.evaluation import simulate_owner_labels
+
+    build(corpus, 40)
+    stored = simulate_owner_labels(corpus, a=TUNED, b=BASE, limit=15)
+    labels = load_labels(corpus)
+    assert stored == len(labels) == 30
+    assert {label.kind for label in labels} == {"pass_fail", "pairwise"}
+    for label in labels:
+        correction = corpus.correction(label.correction_id or "")
+        assert correction is not None and correction.record is not None
+        if label.kind == "pass_fail":
+            assert (label.owner == "PASS") == (correction.record.mechanism in label.candidate)

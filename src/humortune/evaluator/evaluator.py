@@ -163,6 +163,12 @@ class Evaluator:
     def _resolve(self, name: str) -> tuple[str, str]:
         """(registry id, prompt version) of a model name or alias."""
         model_id = self.registry.resolve(name).removeprefix(_PUBLISHER)
+        if model_id == name and (name == DEFAULT_ALIAS or name.startswith("niche:")):
+            raise EvaluationError(
+                f"no model has been promoted to {name!r} yet",
+                hint="pass a model name (a tuned model id or a base model such as gemini-2.5-flash)",
+                item=name,
+            )
         row = self.corpus.db.query_one(
             "SELECT m.prompt_version AS mp, d.prompt_version AS dp FROM models m"
             " LEFT JOIN dataset_versions d ON d.id = m.dataset_id WHERE m.id = ?",
