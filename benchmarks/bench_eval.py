@@ -28,7 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from humortune.evaluator import Evaluator
+from humortune.evaluator import AnalyzerLike, Evaluator
 from humortune.evaluator.metrics import lcs_length, tokens
 from humortune.evaluator.report import write_report
 from humortune.evaluator.scoring import build_clips, paired_figures, score_clips
@@ -121,7 +121,7 @@ def main() -> None:
     print(f"stats + report: {budget:.2f} s — {'OK' if budget < 5 else 'OVER'} (target < 5 s)")
 
 
-def _no_analyzer(model: str) -> object:
+def _no_analyzer(model: str) -> AnalyzerLike:
     raise AssertionError(f"every analysis should be cached, but {model} was asked to analyse")
 
 

@@ -23,7 +23,7 @@ class NoAnalyzer:
         raise AssertionError(f"the analyzer was built for {model}: cached analyses were not reused")
 
 
-def build(corpus: Corpus, n: int = 60, *, seed: int = 3, **models: float) -> None:
+def build(corpus: Corpus, n: int = 60, *, seed: int = 3, models: dict[str, float] | None = None) -> None:
     populate_evaluation(corpus, n, models=models or {TUNED: 0.85, BASE: 0.4, WORSE: 0.2}, seed=seed)
 
 

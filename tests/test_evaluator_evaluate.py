@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from humortune.errors import EvaluationError, PromotionRefusedError
-from humortune.evaluator import Evaluator
+from humortune.evaluator import Evaluator, GateDecision
 from humortune.schema import Analysis, VideoAsset
 from humortune.settings import Settings
 from humortune.testing.evaluation import FakeJudge
@@ -72,7 +72,7 @@ def test_missing_analyses_go_through_the_analyzer(corpus: Corpus, settings: Sett
 
 
 def test_all_analyses_failing_is_an_error(corpus: Corpus, settings: Settings) -> None:
-    build(corpus, 5, **{BASE: 0.5})
+    build(corpus, 5, models={BASE: 0.5})
 
     class Broken:
         def analyze(self, video: VideoAsset) -> Analysis:
@@ -86,7 +86,7 @@ def test_test_set_selection(corpus: Corpus, settings: Settings) -> None:
     ev = evaluator(corpus, settings)
     with pytest.raises(EvaluationError, match="no held-out test split"):
         ev.test_set()
-    build(corpus, 30, **{BASE: 0.5})
+    build(corpus, 30, models={BASE: 0.5})
     held_out = ev.test_set()
     assert len(held_out.entries) == 30 and held_out.source.startswith("held-out test split")
     # A dataset version's recorded test split wins over the split table.
@@ -177,7 +177,12 @@ def test_promotion_flow_with_lineage(corpus: Corpus, settings: Settings) -> None
     proposed = ev.promote(TUNED)
     assert proposed.action == "propose" and ev.registry.current() is None
     asked: list[str] = []
-    declined = ev.promote(TUNED, confirm=lambda decision, report: asked.append(decision.summary()) is not None)
+
+    def decline(decision: GateDecision, report: object) -> bool:
+        asked.append(decision.summary())
+        return False
+
+    declined = ev.promote(TUNED, confirm=decline)
     assert declined.action == "propose" and asked and asked[0].startswith("promotion allowed")
     # 4. … and with it the alias moves, evidence attached.
     event = ev.promote(TUNED, confirm=lambda decision, report: True)

@@ -16,7 +16,10 @@ TUNED_2 = "projects/demo/locations/us-central1/models/202@1"
 
 
 def _stats(wins: int, ties: int, losses: int, *, diff: float = 0.1, label: str = "all") -> PairedStats:
-    outcomes: list[Outcome] = ["win"] * wins + ["tie"] * ties + ["loss"] * losses
+    win: Outcome = "win"
+    tie: Outcome = "tie"
+    loss: Outcome = "loss"
+    outcomes = [win] * wins + [tie] * ties + [loss] * losses
     n = len(outcomes)
     return paired_stats([0.5 + diff] * n, [0.5] * n, outcomes, label=label, resamples=1000)
 
