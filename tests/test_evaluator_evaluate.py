@@ -240,7 +240,10 @@ def test_evaluator_through_fake_gemini_offline(settings: Settings, corpus: Corpu
         for a in c.answers.values()
     )
     assert all(c.pairwise is not None for c in report.clips)
-    assert report.judges["mechanism"]["usage"]["calls"] > 0
+    mechanism = report.judges["mechanism"]
+    assert mechanism["usage"]["calls"] > 0 and mechanism["usage"]["prompt_tokens"] > 0
+    expected = (mechanism["usage"]["prompt_tokens"] * 0.30 + mechanism["usage"]["output_tokens"] * 2.50) / 1e6
+    assert mechanism["cost_usd"] == pytest.approx(expected)  # gemini-2.5-flash list price
 
 
 def test_calibrate_from_a_labels_file(corpus: Corpus, settings: Settings, tmp_path: Path) -> None:

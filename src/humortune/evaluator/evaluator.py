@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from pydantic import ValidationError
 
 from humortune._util import short_hash
+from humortune.analyzer.cost import estimate_cost
 from humortune.errors import EvaluationError, PromotionRefusedError
 from humortune.evaluator.calibration import (
     CalibrationReport,
@@ -43,7 +44,7 @@ from humortune.evaluator.scoring import build_clips, pair_clips, paired_figures,
 from humortune.evaluator.stats import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 from humortune.evaluator.testset import TestSet, TestSetSpec, select_test_set
 from humortune.prompts import DEFAULT_PROMPT
-from humortune.schema import Analysis, HumorRecord, OutputMode, VideoAsset, utcnow
+from humortune.schema import Analysis, HumorRecord, OutputMode, TokenUsage, VideoAsset, utcnow
 from humortune.settings import Settings
 from humortune.workspace import Corpus, Entry
 
@@ -376,9 +377,12 @@ class Evaluator:
         for name, kind, judge in used:
             cal = latest_calibration(self.corpus, kind, judge.version)  # type: ignore[arg-type]
             calibrations[name] = cal
+            spent = judge.usage.since(before[id(judge)])
+            tokens = TokenUsage(prompt_tokens=spent.prompt_tokens, output_tokens=spent.output_tokens)
             info[name] = {
                 "version": judge.version,
-                "usage": judge.usage.since(before[id(judge)]).as_dict(),
+                "usage": spent.as_dict(),
+                "cost_usd": estimate_cost(tokens, self.judge_model, overrides=self.settings.inference_price_per_mtok),
                 "calibration": cal.as_dict() if cal else None,
                 "status": cal.status if cal else "not calibrated: no owner labels checked yet",
             }
