@@ -102,6 +102,25 @@ class Settings(BaseSettings):
     )
     gate_min_slice_size: int = Field(10, ge=1, description="Slices smaller than this are reported but never block.")
 
+    retrain_min_corrections: int = Field(
+        20, ge=1, description="New corrections since the current model's dataset that make `humortune retrain` run."
+    )
+    retrain_drift: float = Field(
+        0.05,
+        ge=0,
+        description="Drop in the current model's mean held-out score (promotion vs latest evaluation) that makes "
+        "`humortune retrain` run.",
+    )
+    retrain_from: Literal["current", "base"] = Field(
+        "current", description="Continue tuning the current tuned model, or retrain from the base model."
+    )
+    retrain_budget_usd: float | None = Field(
+        None, ge=0, description="Most a retrain may cost (upper estimate); within it no confirmation is asked."
+    )
+    niche_min_corrections: int = Field(
+        50, ge=1, description="Corrections a niche needs before `humortune niches --train` tunes it its own model."
+    )
+
     _provenance: dict[str, str] = PrivateAttr(default_factory=dict)
 
     @field_validator("storage")
