@@ -62,7 +62,7 @@ def main() -> None:
             event = by_scores.promote(
                 TUNED,
                 yes=args.yes,
-                confirm=lambda decision, report: input(f"{decision.summary()}\npromote? [y/N] ").lower() == "y",
+                confirm=lambda decision, report: _ask(f"{decision.summary()}\npromote? [y/N] "),
             )
         except PromotionRefusedError as exc:
             console.print(f"[red]{exc}[/]")
@@ -77,6 +77,13 @@ def main() -> None:
             console.print(f"current is {back.model_id} again")
         console.print("history:", [(e.action, e.model_id) for e in by_scores.registry.history()])
         console.print(f"workspace: {workspace}  (reports under {workspace / 'reports'})")
+
+
+def _ask(question: str) -> bool:
+    try:
+        return input(question).strip().lower() == "y"
+    except EOFError:  # not interactive: the owner did not confirm
+        return False
 
 
 if __name__ == "__main__":
