@@ -21,7 +21,8 @@ import asyncio
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_futures
 from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -480,7 +481,7 @@ class Analyzer:
                             break
                     if not pending:
                         return
-                    done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    done, pending = wait_futures(pending, return_when=FIRST_COMPLETED)
                     for future in sorted(done, key=lambda f: f.result().index):
                         result = future.result()
                         if progress is not None:
