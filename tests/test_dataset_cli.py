@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from humortune.cli import main
 from humortune.dataset import list_versions
-from humortune.dataset.request import default_labels, tuning_request_preview
+from humortune.dataset.request import tuning_request_preview
 from humortune.settings import Settings
 from humortune.storage import LocalStorage
 from humortune.testing.vertex_schema import validate as strict
@@ -58,35 +59,51 @@ def test_build_twice_then_list_show_and_diff(workspace: Path, capsys: pytest.Cap
     assert code == 0 and "0 added, 0 removed, 12 changed" in out and "c00003" in out
 
 
-def test_build_prints_the_tuning_request(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def request_body(out: str, header: str) -> dict[str, Any]:
+    start = out.index("\n{", out.index(header))
+    body, _ = json.JSONDecoder().raw_decode(out, start + 1)
+    assert isinstance(body, dict)
+    return body
+
+
+def test_build_prints_the_request_tune_would_send(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "-w", str(workspace), "build", "--request", "--epochs", "3")
     assert code == 0, err
-    body = json.loads(out[out.index("{", out.index("tuning request")) :])
+    body = request_body(out, "tuning request body")
     strict("TuningJob", body)
-    assert body["supervisedTuningSpec"]["hyperParameters"] == {"epochCount": 3}
-    assert body["supervisedTuningSpec"]["trainingDatasetUri"].endswith("/train.jsonl")
-    assert body["baseModel"] == "gemini-2.5-flash" and body["labels"]["humortune-dataset"].startswith("ds-")
-    assert "not submittable to Vertex" in out or "local storage" in err
+    spec = body["supervisedTuningSpec"]
+    assert spec["hyperParameters"] == {"epochCount": 3}
+    assert spec["trainingDatasetUri"].endswith("/train.jsonl")
+    assert "the dataset is in local storage" in err
+    # Exactly what `humortune tune --dry-run` prints for the same dataset and options.
+    code, out, err = run(capsys, "-w", str(workspace), "tune", "--dry-run", "--epochs", "3")
+    assert code == 0, err
+    assert request_body(out, "tuningJobs") == body
 
 
-def test_request_preview_is_google_genai_s_own_body(workspace: Path) -> None:
+def test_request_preview_uses_the_tuner_defaults(workspace: Path) -> None:
     settings = Settings(workspace=workspace)
     from humortune.dataset import DatasetBuilder
 
     with Corpus.open(settings=settings) as corpus:
         version = DatasetBuilder(corpus, settings=settings).build()
-    body = tuning_request_preview(version, settings, base_model="gemini-2.5-pro", adapter_size=4)
+        body = tuning_request_preview(version, settings, corpus=corpus, base_model="gemini-2.5-pro", adapter_size=4)
     strict("TuningJob", body)
-    assert body == {
-        "baseModel": "gemini-2.5-pro",
-        "supervisedTuningSpec": {
-            "trainingDatasetUri": version.train_uri,
-            "validationDatasetUri": version.validation_uri,
-            "hyperParameters": {"adapterSize": "ADAPTER_SIZE_FOUR"},
-        },
-        "tunedModelDisplayName": f"humortune-{version.id}",
-        "labels": default_labels(version),
+    assert body["baseModel"] == "gemini-2.5-pro"
+    assert body["supervisedTuningSpec"] == {
+        "trainingDatasetUri": version.train_uri,
+        "validationDatasetUri": version.validation_uri,
+        "hyperParameters": {"adapterSize": "ADAPTER_SIZE_FOUR"},
     }
+    assert body["tunedModelDisplayName"].startswith(f"humortune-{version.id}-")
+    assert body["labels"]["humortune-dataset"] == version.id
+    assert body["labels"]["humortune-prompt"] == version.prompt_version
+
+
+def test_an_invalid_request_option_does_not_fail_the_build(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "-w", str(workspace), "build", "--request", "--epochs", "1")
+    assert code == 0 and "built" in out
+    assert "no tuning request preview:" in err
 
 
 def test_validate_the_latest_dataset_and_an_external_file(

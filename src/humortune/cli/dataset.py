@@ -65,9 +65,9 @@ def build(
             epochs=epochs,
             drop_invalid=drop_invalid,
         )
-    print_build_result(result)
-    if request:
-        print_request_preview(result.version, settings, base_model=base_model, epochs=epochs)
+        print_build_result(result)
+        if request:
+            print_request_preview(result.version, settings, corpus=corpus, base_model=base_model, epochs=epochs)
 
 
 @app.command()
@@ -209,6 +209,7 @@ def show(
     with state().corpus(settings) as corpus:
         version = resolve_version(corpus, version_id)
         recorded = version_manifest(corpus, version.id)
+        body = _preview(version, settings, corpus=corpus) if request else None
     if as_json:
         payload = {"version": version.model_dump(mode="json"), **recorded}
         console.print_json(json.dumps(payload, ensure_ascii=False))
@@ -226,8 +227,8 @@ def show(
         console.print(table)
     if version.estimate:
         print_estimate(version.estimate)
-    if request:
-        print_request_preview(version, settings)
+    if body is not None:
+        _print_body(body, version, settings)
 
 
 @datasets_app.command("diff")
@@ -332,9 +333,23 @@ def print_estimate(estimate: CostEstimate) -> None:
 
 def print_request_preview(version: DatasetVersion, settings: Settings, **options: Any) -> None:
     """The exact REST body `humortune tune` would POST for this version (nothing is sent)."""
-    from humortune.dataset.request import tuning_request_preview
+    body = _preview(version, settings, **options)
+    if body is not None:
+        _print_body(body, version, settings)
 
-    body = tuning_request_preview(version, settings, **{k: v for k, v in options.items() if v is not None})
+
+def _preview(version: DatasetVersion, settings: Settings, **options: Any) -> dict[str, Any] | None:
+    from humortune.dataset.request import tuning_request_preview
+    from humortune.errors import HumortuneError
+
+    try:
+        return tuning_request_preview(version, settings, **{k: v for k, v in options.items() if v is not None})
+    except HumortuneError as exc:  # the dataset is built either way; say why there is no preview
+        err_console.print(f"[yellow]no tuning request preview:[/] {escape(str(exc))}", soft_wrap=True)
+        return None
+
+
+def _print_body(body: dict[str, Any], version: DatasetVersion, settings: Settings) -> None:
     console.print(f"tuning request body (POST …/locations/{settings.location}/tuningJobs; nothing was sent):")
     console.print_json(json.dumps(body, ensure_ascii=False))
     if not version.in_gcs:
