@@ -477,3 +477,12 @@ def test_async_path_sends_the_same_requests(
     again = asyncio.run(analyzer.aanalyze(VIDEO, refresh=True))
     assert [r.body for r in fake.calls(":generateContent")] == sync_bodies
     assert again.narrative == sync.narrative and again.record == sync.record
+
+
+def test_signed_urls_never_reach_results_or_errors(settings: Settings, corpus: Corpus, client: GeminiClient) -> None:
+    signed = "https://user:pw@cdn.example.com/v.mp4?X-Goog-Signature=s3cr3t&X-Goog-Credential=acct"
+    analyzer = analyzer_for(settings, corpus, client, model="gemini-2.5-flash", fetch_urls=False)
+    (result,) = analyzer.analyze_many([signed])
+    assert result.error is not None
+    for text in (result.video, str(result.error), repr(result.error.item)):
+        assert "s3cr3t" not in text and "acct" not in text and "pw@" not in text

@@ -62,7 +62,9 @@ def describe_input(video: VideoInput) -> str:
     """A short, secret-free label for an input in reports and errors."""
     if isinstance(video, VideoAsset):
         return video.uri
-    return os.fspath(video)
+    from humortune.sources.base import redact  # signed URLs and credentials never reach reports
+
+    return redact(os.fspath(video))
 
 
 def mime_for(name: str) -> str:
@@ -127,7 +129,7 @@ def _url_ref(
         raise AnalysisError(
             "this URL has not been ingested, and downloading is off here",
             hint="ingest it first (humortune ingest), or pass a local file or a gs:// URI",
-            item=url,
+            item=describe_input(url),
         )
     with tempfile.TemporaryDirectory(prefix="humortune-fetch-") as tmp:
         fetched = downloader().download(source, Path(tmp))
