@@ -11,9 +11,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from humortune.settings import Settings
 from humortune.workspace import Corpus, ImportReport
+
+if TYPE_CHECKING:
+    from humortune.ingest import IngestReport, ProgressCallback
+    from humortune.sources import Downloader
+    from humortune.storage import Storage
 
 __all__ = ["PrepareResult", "prepare"]
 
@@ -23,6 +29,8 @@ class PrepareResult:
     """What each step of `prepare` did."""
 
     imported: ImportReport
+    ingested: IngestReport | None = None
+    """Step 2: per-source ingest outcomes (``None`` when ingest was skipped)."""
 
 
 def prepare(
@@ -31,14 +39,29 @@ def prepare(
     settings: Settings | None = None,
     corpus: Corpus | None = None,
     strict: bool = False,
+    ingest: bool = True,
+    storage: Storage | None = None,
+    downloader: Downloader | None = None,
+    ingest_progress: ProgressCallback | None = None,
 ) -> PrepareResult:
-    """Run the main job on a battery file. Opens the workspace's corpus unless one is given."""
+    """Run the main job on a battery file. Opens the workspace's corpus unless one is given.
+
+    Ingest uses ``storage`` (default: ``settings.storage_uri``) and ``downloader`` (default: yt-dlp);
+    ``ingest_progress`` receives its progress events.
+    """
     settings = settings or Settings()
     own = corpus is None
     corpus = corpus or Corpus.open(settings=settings)
     try:
         imported = corpus.import_battery(battery, strict=strict)
-        return PrepareResult(imported=imported)
+        ingested = None
+        if ingest:
+            from humortune.ingest import Ingestor  # loads the sources and storage layers only when used
+
+            ingested = Ingestor(
+                corpus, storage, settings=settings, downloader=downloader, progress=ingest_progress
+            ).run()
+        return PrepareResult(imported=imported, ingested=ingested)
     finally:
         if own:
             corpus.close()

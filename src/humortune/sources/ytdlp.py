@@ -133,8 +133,8 @@ class YtDlpDownloader:
             "noplaylist": True,
             "extract_flat": "in_playlist",  # a playlist is refused, not downloaded entry by entry
             "overwrites": True,
-            "retries": 3,
-            "fragment_retries": 3,
+            "retries": 2,  # inside one attempt (with resume); the ingestor retries whole attempts on top
+            "fragment_retries": 2,
             "extractor_retries": 1,
             "retry_sleep_functions": {"http": sleep, "fragment": sleep, "extractor": sleep},
             "socket_timeout": self.settings.download_timeout_s,

@@ -1,0 +1,567 @@
+"""Ingest: every correction's video downloaded, probed, stored once, and linked in the corpus.
+
+```python
+from humortune import Corpus, Ingestor, open_storage
+
+with Corpus.open(settings=settings) as corpus:
+    report = Ingestor(corpus, open_storage(settings=settings), settings=settings).run()
+print(report.counts)            # {'ok': 140, 'present': 0, 'failed': 3}
+report.save_json("ingest.json")
+```
+
+How it stays boring:
+
+- **Bounded concurrency, overlapping stages.** Sources are fetched (download → probe → sha256) by one pool
+  of ``concurrency`` threads and stored by another, so uploads run while other downloads do. At most
+  ``2 × concurrency`` fetched files wait on disk at any time.
+- **Idempotent.** A source already linked to a video whose object is in storage with the same sha256 is
+  skipped without any download or upload. A TikTok video already stored under its id (say, after a crash
+  between upload and bookkeeping) is adopted from storage instead of downloaded again.
+- **Crash-safe.** Downloads go to a per-run temp directory in the workspace (``tmp/ingest/run-<pid>-…``);
+  directories of dead runs are swept at start, as are the storage backend's stale upload temp files.
+  Objects are published atomically under names derived from the video id or content hash, so a rerun
+  after ``kill -9`` finishes the job with no duplicate and no half-written object.
+- **Isolated failures.** Each source's outcome is recorded in the ``ingest_status`` table; transient
+  failures (rate limits, 5xx, resets, timeouts) are retried with exponential backoff, permanent ones are
+  not; `run(only_failed=True)` retries just the failures.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from humortune._util import atomic_write, file_sha256
+from humortune.errors import HumortuneError, PermanentSourceError, SourceError, StorageError
+from humortune.schema import VideoAsset, utcnow
+from humortune.settings import Settings
+from humortune.sources.base import Download, Downloader, open_local, suggested_fix
+from humortune.sources.probe import ProbeInfo, probe_video
+from humortune.storage import VIDEO_PREFIX, ObjectInfo, Storage, open_storage, video_key
+from humortune.urls import SourceRef, parse_source
+from humortune.workspace import Corpus
+
+__all__ = ["IngestProgress", "IngestReport", "Ingestor", "ProgressCallback", "SourceOutcome"]
+
+IngestStatus = Literal["ok", "present", "failed"]
+
+
+@dataclass(slots=True)
+class SourceOutcome:
+    """What happened to one source: ``ok`` (stored now), ``present`` (already stored) or ``failed``."""
+
+    key: str
+    """Canonical source key (``tiktok:<id>``, ``file:<path>``…), as in the corpus."""
+    url: str
+    """The URL or path as the battery gave it."""
+    status: IngestStatus
+    object_key: str | None = None
+    uri: str | None = None
+    sha256: str | None = None
+    category: str | None = None
+    """Failure category (``removed``, ``private``, ``geo``, ``unsupported``, ``too_large``, ``not_video``,
+    ``rate_limited``, ``server``, ``network``, ``extractor``, ``storage``, ``unknown``)."""
+    message: str | None = None
+    hint: str | None = None
+    """The suggested fix for a failure."""
+    transient: bool = False
+    """Whether the failure may go away by itself (retry later with ``--only-failed``)."""
+    attempts: int = 0
+    seconds: float = 0.0
+    bytes_downloaded: int = 0
+    bytes_uploaded: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IngestProgress:
+    """A progress event: the start (``outcome is None``), then one per finished source."""
+
+    total: int
+    completed: int
+    outcome: SourceOutcome | None = None
+
+
+@dataclass(slots=True)
+class IngestReport:
+    """Per-source outcomes of one `Ingestor.run`, with totals; `save_json` writes it atomically."""
+
+    storage_uri: str
+    started_at: datetime
+    seconds: float = 0.0
+    outcomes: list[SourceOutcome] = field(default_factory=list)
+
+    def _with(self, status: IngestStatus) -> list[SourceOutcome]:
+        return [o for o in self.outcomes if o.status == status]
+
+    @property
+    def ok(self) -> list[SourceOutcome]:
+        """Sources stored by this run."""
+        return self._with("ok")
+
+    @property
+    def present(self) -> list[SourceOutcome]:
+        """Sources that were already stored (nothing uploaded)."""
+        return self._with("present")
+
+    @property
+    def failed(self) -> list[SourceOutcome]:
+        """Sources that need attention (see each one's category and hint)."""
+        return self._with("failed")
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many sources ended ok / present / failed."""
+        return {s: len(self._with(s)) for s in ("ok", "present", "failed")}
+
+    @property
+    def bytes_downloaded(self) -> int:
+        return sum(o.bytes_downloaded for o in self.outcomes)
+
+    @property
+    def bytes_uploaded(self) -> int:
+        return sum(o.bytes_uploaded for o in self.outcomes)
+
+    def summary(self) -> str:
+        """One line: counts, bytes moved, time."""
+        c = self.counts
+        return (
+            f"{len(self.outcomes)} source(s): {c['ok']} stored, {c['present']} already present, "
+            f"{c['failed']} failed; {self.bytes_downloaded / 2**20:.1f} MB downloaded, "
+            f"{self.bytes_uploaded / 2**20:.1f} MB uploaded in {self.seconds:.1f} s"
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """A JSON-ready dict (the shape `save_json` writes)."""
+        return {
+            "storage": self.storage_uri,
+            "started_at": self.started_at.isoformat(),
+            "seconds": self.seconds,
+            "counts": self.counts,
+            "bytes_downloaded": self.bytes_downloaded,
+            "bytes_uploaded": self.bytes_uploaded,
+            "sources": [dataclasses.asdict(o) for o in self.outcomes],
+        }
+
+    def save_json(self, path: str | os.PathLike[str]) -> Path:
+        """Write the report as JSON (temp file + rename, so a reader never sees half of it)."""
+        with atomic_write(path, "w") as fh:
+            json.dump(self.to_dict(), fh, ensure_ascii=False, indent=2)
+        return Path(path)
+
+    @classmethod
+    def load_json(cls, path: str | os.PathLike[str]) -> IngestReport:
+        """Read a report written by `save_json`."""
+        data = json.loads(Path(path).read_text("utf-8"))
+        return cls(
+            storage_uri=data["storage"],
+            started_at=datetime.fromisoformat(data["started_at"]),
+            seconds=float(data["seconds"]),
+            outcomes=[SourceOutcome(**o) for o in data["sources"]],
+        )
+
+
+ProgressCallback = Callable[[IngestProgress], None]
+"""Called from the thread that runs `Ingestor.run`: once at start, then once per finished source."""
+
+
+@dataclass(slots=True)
+class _Item:
+    index: int
+    key: str
+    url: str
+    ref: SourceRef | None
+    error: SourceError | None
+    linked: VideoAsset | None
+
+
+@dataclass(slots=True)
+class _Fetched:
+    download: Download
+    probe: ProbeInfo
+    sha256: str
+    video_id: str
+    object_key: str
+    workdir: Path | None
+
+
+@dataclass(slots=True)
+class _Run:
+    run_dir: Path
+    slots: threading.BoundedSemaphore
+    store_pool: ThreadPoolExecutor
+
+
+class Ingestor:
+    """Download, probe, store and link every correction's video. See the module docs for the guarantees.
+
+    ``downloader`` defaults to `YtDlpDownloader`; inject any `Downloader` (tests and offline examples use
+    `humortune.testing.sources.FakeDownloader`). ``concurrency`` defaults to
+    ``settings.download_concurrency``; ``attempts`` and ``backoff_s`` to ``settings.download_attempts``
+    and ``settings.download_backoff_s``.
+    """
+
+    def __init__(
+        self,
+        corpus: Corpus,
+        storage: Storage | None = None,
+        *,
+        downloader: Downloader | None = None,
+        concurrency: int | None = None,
+        settings: Settings | None = None,
+        progress: ProgressCallback | None = None,
+        attempts: int | None = None,
+        backoff_s: float | None = None,
+    ) -> None:
+        self.corpus = corpus
+        self.settings = settings or Settings()
+        self.storage = storage if storage is not None else open_storage(settings=self.settings)
+        self._stop = threading.Event()
+        self._downloader = downloader
+        self.concurrency = max(1, concurrency or self.settings.download_concurrency)
+        self.attempts = max(1, attempts or self.settings.download_attempts)
+        self.backoff_s = self.settings.download_backoff_s if backoff_s is None else backoff_s
+        self.progress = progress
+        workspace = self.settings.workspace if settings is not None else corpus.path.parent
+        self.tmp_root = Path(workspace) / "tmp" / "ingest"
+        """Where downloads land before they are stored (swept at the start of every run)."""
+
+    @property
+    def downloader(self) -> Downloader:
+        """The downloader in use (the yt-dlp one unless another was injected)."""
+        if self._downloader is None:
+            from humortune.sources.ytdlp import YtDlpDownloader
+
+            settings = self.settings
+            if self.backoff_s != settings.download_backoff_s:  # yt-dlp's own retries use the same backoff
+                settings = settings.model_copy(update={"download_backoff_s": self.backoff_s})
+            self._downloader = YtDlpDownloader(settings, stop=self._stop)
+        return self._downloader
+
+    def stop(self) -> None:
+        """Ask a running `run` to stop: running downloads abort, queued sources are not started."""
+        self._stop.set()
+
+    # -- the run ----------------------------------------------------------------------------------
+
+    def run(self, *, only_failed: bool = False, keys: Iterable[str] | None = None) -> IngestReport:
+        """Ingest every source (or only those that failed last time, or only ``keys``) and report."""
+        self._stop.clear()
+        started, clock = utcnow(), time.monotonic()
+        items = self._items(only_failed=only_failed, keys=set(keys) if keys is not None else None)
+        report = IngestReport(storage_uri=self.storage.root_uri, started_at=started)
+        self._emit(IngestProgress(total=len(items), completed=0))
+        run_dir = self._prepare_tmp()
+        outcomes: dict[int, SourceOutcome] = {}
+        try:
+            with (
+                ThreadPoolExecutor(self.concurrency, thread_name_prefix="ingest-store") as store_pool,
+                ThreadPoolExecutor(self.concurrency, thread_name_prefix="ingest-fetch") as fetch_pool,
+            ):
+                run = _Run(run_dir, threading.BoundedSemaphore(2 * self.concurrency), store_pool)
+                futures: dict[Future[SourceOutcome], int] = {}
+                for item in items:
+                    done: Future[SourceOutcome] = Future()
+                    futures[done] = item.index
+                    fetch_pool.submit(self._fetch_stage, item, run, done)
+                pending = set(futures)
+                try:
+                    while pending:
+                        finished, pending = wait(pending, return_when="FIRST_COMPLETED")
+                        for fut in finished:
+                            outcome = fut.result()
+                            outcomes[futures[fut]] = outcome
+                            self._emit(IngestProgress(len(items), len(outcomes), outcome))
+                except BaseException:  # Ctrl-C: stop downloads, drop queued work, keep what is done
+                    self._stop.set()
+                    fetch_pool.shutdown(wait=False, cancel_futures=True)
+                    raise
+        finally:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        report.outcomes = [outcomes[i] for i in sorted(outcomes)]
+        report.seconds = round(time.monotonic() - clock, 3)
+        return report
+
+    def _emit(self, event: IngestProgress) -> None:
+        if self.progress is not None:
+            self.progress(event)
+
+    def _items(self, *, only_failed: bool, keys: set[str] | None) -> list[_Item]:
+        failed: set[str] | None = None
+        if only_failed:
+            rows = self.corpus.db.query("SELECT video_key FROM ingest_status WHERE status = 'failed'")
+            failed = {row["video_key"] for row in rows}
+        items: list[_Item] = []
+        seen: set[str] = set()
+        for entry in self.corpus.entries():
+            key = entry.video_key
+            if key in seen or (failed is not None and key not in failed) or (keys is not None and key not in keys):
+                continue
+            seen.add(key)
+            url = entry.correction.video_url
+            ref: SourceRef | None = None
+            error: SourceError | None = None
+            try:
+                ref = parse_source(url)
+            except SourceError as exc:
+                error = exc
+            items.append(_Item(len(items), key, url, ref, error, entry.video))
+        return items
+
+    def _prepare_tmp(self) -> Path:
+        self.tmp_root.mkdir(parents=True, exist_ok=True)
+        for child in self.tmp_root.iterdir():
+            match = re.match(r"run-(\d+)-", child.name)
+            if match and not _pid_alive(int(match.group(1))):
+                shutil.rmtree(child, ignore_errors=True)
+        sweep = getattr(self.storage, "sweep_temp", None)
+        if callable(sweep):
+            sweep()
+        return Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=self.tmp_root))
+
+    # -- stage 1: fetch ---------------------------------------------------------------------------
+
+    def _fetch_stage(self, item: _Item, run: _Run, done: Future[SourceOutcome]) -> None:
+        outcome = SourceOutcome(key=item.key, url=item.url, status="failed")
+        clock = time.monotonic()
+        run.slots.acquire()
+        handed_over = False
+        try:
+            if self._stop.is_set():
+                raise PermanentSourceError("not started: the run was stopped", item=item.url, category="unknown")
+            if item.error is not None:
+                raise item.error
+            assert item.ref is not None
+            if self._already_stored(item, outcome):
+                self._finish(outcome, clock, done)
+                return
+            fetched = self._fetch_with_retries(item, item.ref, run, outcome)
+            outcome.bytes_downloaded = fetched.download.bytes_downloaded
+            run.store_pool.submit(self._store_stage, item, fetched, outcome, clock, run, done)
+            handed_over = True
+        except Exception as exc:
+            self._fail(outcome, exc, clock, done)
+        finally:
+            if not handed_over:
+                run.slots.release()
+
+    def _already_stored(self, item: _Item, outcome: SourceOutcome) -> bool:
+        """Skip (linked and verified) or adopt (stored under its TikTok id) without touching the source."""
+        linked = item.linked
+        if linked is not None:
+            object_key = VIDEO_PREFIX + PurePosixPath(linked.uri).name
+            info = self.storage.stat(object_key)
+            if info is not None and info.sha256 == linked.sha256 and info.size == linked.size_bytes:
+                if linked.uri != self.storage.uri(object_key):  # same bytes, storage moved
+                    self.corpus.add_video(linked.model_copy(update={"uri": self.storage.uri(object_key)}))
+                self._mark(outcome, "present", object_key, linked.sha256)
+                return True
+        if item.ref is not None and item.ref.video_id is not None:
+            object_key = video_key(item.ref.video_id)
+            info = self.storage.stat(object_key)
+            if info is not None:
+                self._adopt(item, object_key, info, outcome)
+                return True
+        return False
+
+    def _fetch_with_retries(self, item: _Item, ref: SourceRef, run: _Run, outcome: SourceOutcome) -> _Fetched:
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential_jitter(initial=self.backoff_s, max=60.0, jitter=self.backoff_s),
+            retry=retry_if_exception(lambda e: isinstance(e, HumortuneError) and e.transient),
+            sleep=self._sleep,
+            reraise=True,
+        )
+
+        def attempt() -> _Fetched:
+            outcome.attempts += 1
+            if self._stop.is_set():
+                raise PermanentSourceError("stopped before the download finished", item=item.url, category="unknown")
+            workdir = None if ref.kind == "file" else _new_dir(run, item.index, outcome.attempts)
+            try:
+                return self._fetch_once(item, ref, workdir)
+            except BaseException:
+                if workdir is not None:
+                    shutil.rmtree(workdir, ignore_errors=True)
+                raise
+
+        return retrying(attempt)
+
+    def _sleep(self, seconds: float) -> None:
+        self._stop.wait(seconds)  # a stop request cuts the backoff short
+
+    def _fetch_once(self, item: _Item, ref: SourceRef, workdir: Path | None) -> _Fetched:
+        try:
+            download = open_local(ref) if workdir is None else self.downloader.download(ref, workdir)
+            probe = probe_video(download.path)
+        except SourceError as exc:
+            exc.item = item.url if exc.item is None or workdir is not None else exc.item
+            raise
+        cap = self.settings.max_video_mb * 1024 * 1024
+        if probe.size_bytes > cap:
+            raise PermanentSourceError(
+                f"the video is {probe.size_bytes / 2**20:.1f} MB, over the {self.settings.max_video_mb} MB limit",
+                hint=suggested_fix("too_large"),
+                item=item.url,
+                category="too_large",
+            )
+        sha = file_sha256(download.path)
+        video_id = download.video_id or ref.video_id or sha
+        return _Fetched(download, probe, sha, video_id, video_key(video_id, probe.ext), workdir)
+
+    # -- stage 2: store ---------------------------------------------------------------------------
+
+    def _store_stage(
+        self,
+        item: _Item,
+        fetched: _Fetched,
+        outcome: SourceOutcome,
+        clock: float,
+        run: _Run,
+        done: Future[SourceOutcome],
+    ) -> None:
+        try:
+            path = fetched.download.path
+            wrote = self.storage.put_file(
+                fetched.object_key, path, sha256=fetched.sha256, content_type=fetched.probe.mime
+            )
+            if wrote:
+                outcome.bytes_uploaded = fetched.probe.size_bytes
+                self._record(item, fetched.object_key, fetched.sha256, fetched.video_id, fetched.probe)
+                self._mark(outcome, "ok", fetched.object_key, fetched.sha256)
+            else:
+                info = self.storage.stat(fetched.object_key)
+                if info is None:
+                    raise StorageError("the object disappeared right after it was found", item=item.url)
+                if info.sha256 is not None and info.sha256 != fetched.sha256:
+                    # Another download of the same video (a different encode) is stored: keep that one.
+                    self._adopt(item, fetched.object_key, info, outcome)
+                else:
+                    self._record(item, fetched.object_key, fetched.sha256, fetched.video_id, fetched.probe)
+                    self._mark(outcome, "present", fetched.object_key, fetched.sha256)
+            self._finish(outcome, clock, done)
+        except Exception as exc:
+            self._fail(outcome, exc, clock, done)
+        finally:
+            if fetched.workdir is not None:
+                shutil.rmtree(fetched.workdir, ignore_errors=True)
+            run.slots.release()
+
+    def _adopt(self, item: _Item, object_key: str, info: ObjectInfo, outcome: SourceOutcome) -> None:
+        """Record an object that is already stored (read back once to verify and probe it)."""
+        fd, tmp_name = tempfile.mkstemp(prefix="adopt-", suffix=f".{object_key.rsplit('.', 1)[-1]}", dir=self.tmp_root)
+        tmp = Path(tmp_name)
+        try:
+            with os.fdopen(fd, "wb") as out, self.storage.open_read(object_key) as src:
+                shutil.copyfileobj(src, out, 1024 * 1024)
+            sha = file_sha256(tmp)
+            if info.sha256 is not None and sha != info.sha256:
+                raise StorageError(
+                    "the stored object does not match its recorded sha256",
+                    hint=f"delete {self.storage.uri(object_key)} and ingest again",
+                    item=item.url,
+                )
+            probe = probe_video(tmp)
+        finally:
+            tmp.unlink(missing_ok=True)
+        source_id = PurePosixPath(object_key).stem
+        self._record(item, object_key, sha, source_id, probe)
+        self._mark(outcome, "present", object_key, sha)
+
+    # -- bookkeeping ------------------------------------------------------------------------------
+
+    def _record(self, item: _Item, object_key: str, sha: str, source_id: str, probe: ProbeInfo) -> None:
+        asset = VideoAsset(
+            sha256=sha,
+            source_id=source_id,
+            size_bytes=probe.size_bytes,
+            duration_s=probe.duration_s,
+            width=probe.width,
+            height=probe.height,
+            codec=probe.codec,
+            fps=probe.fps,
+            has_audio=probe.has_audio,
+            mime=probe.mime,
+            container=probe.container,
+            uri=self.storage.uri(object_key),
+        )
+        with self.corpus.db.transaction():
+            self.corpus.add_video(asset)
+            self.corpus.link_video(item.key, sha)
+
+    def _mark(self, outcome: SourceOutcome, status: Literal["ok", "present"], object_key: str, sha: str) -> None:
+        outcome.status = status
+        outcome.object_key = object_key
+        outcome.uri = self.storage.uri(object_key)
+        outcome.sha256 = sha
+
+    def _finish(self, outcome: SourceOutcome, clock: float, done: Future[SourceOutcome]) -> None:
+        outcome.seconds = round(time.monotonic() - clock, 3)
+        try:
+            self._write_status(outcome)
+        finally:
+            done.set_result(outcome)
+
+    def _fail(self, outcome: SourceOutcome, exc: Exception, clock: float, done: Future[SourceOutcome]) -> None:
+        outcome.status = "failed"
+        if isinstance(exc, SourceError):
+            outcome.category = exc.category
+        elif isinstance(exc, StorageError):
+            outcome.category = "storage"
+        else:
+            outcome.category = "unknown"
+        if isinstance(exc, HumortuneError):
+            outcome.message, outcome.transient = exc.message, exc.transient
+            outcome.hint = exc.hint or suggested_fix(outcome.category)
+        else:  # a bug, not a bad URL: still only this source fails
+            outcome.message = f"unexpected {type(exc).__name__}: {exc}"[:400]
+            outcome.hint = suggested_fix("unknown")
+        outcome.uri = outcome.object_key = outcome.sha256 = None
+        self._finish(outcome, clock, done)
+
+    def _write_status(self, outcome: SourceOutcome) -> None:
+        ok = outcome.status != "failed"
+        self.corpus.db.execute(
+            "INSERT INTO ingest_status (video_key, status, category, message, hint, attempts, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(video_key) DO UPDATE SET status = excluded.status,"
+            " category = excluded.category, message = excluded.message, hint = excluded.hint,"
+            " attempts = ingest_status.attempts + excluded.attempts, updated_at = excluded.updated_at",
+            (
+                outcome.key,
+                "ok" if ok else "failed",
+                None if ok else outcome.category,
+                None if ok else outcome.message,
+                None if ok else outcome.hint,
+                outcome.attempts,
+                _iso(utcnow()),
+            ),
+        )
+
+
+def _new_dir(run: _Run, index: int, attempt: int) -> Path:
+    path = run.run_dir / f"{index:05d}-{attempt}"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _pid_alive(pid: int) -> bool:
+    from humortune.storage.local import _pid_alive as alive
+
+    return alive(pid)
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat(timespec="microseconds")

@@ -1,0 +1,339 @@
+"""Ingestor behaviour with an injected downloader: idempotency, isolation, retries, adoption, reports."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from humortune.errors import PermanentSourceError, StorageError, TransientSourceError, TransientStorageError
+from humortune.ingest import Ingestor, IngestProgress, IngestReport
+from humortune.schema import Correction
+from humortune.settings import Settings
+from humortune.sources import Download, SourceRef
+from humortune.storage import LocalStorage, video_key
+from humortune.testing.sources import FakeDownloader
+from humortune.testing.videos import make_test_video
+from humortune.workspace import Corpus
+
+TT = "https://www.tiktok.com/@kocken/video/{}"
+
+
+def tid(n: int) -> str:
+    return str(7_300_000_000_000_000_000 + n)
+
+
+def _add(corpus: Corpus, *urls: str) -> None:
+    for i, url in enumerate(urls):
+        corpus.add_correction(Correction(id=f"c{i}-{abs(hash(url)) % 10_000}", video_url=url, human_said=f"roligt {i}"))
+
+
+def _ingestor(corpus: Corpus, settings: Settings, downloader: Any, **kw: Any) -> Ingestor:
+    storage = kw.pop("storage", None) or LocalStorage(settings.workspace / "storage")
+    return Ingestor(corpus, storage, downloader=downloader, settings=settings, backoff_s=0.0, **kw)
+
+
+class CountingStorage(LocalStorage):
+    """LocalStorage that counts uploads."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.puts = 0
+
+    def put_file(self, key: str, path: Path, *, sha256: str, content_type: str = "application/octet-stream") -> bool:
+        self.puts += 1
+        return super().put_file(key, path, sha256=sha256, content_type=content_type)
+
+
+@pytest.fixture
+def clip_dir(tmp_path: Path) -> Path:
+    return tmp_path / "clips"
+
+
+def test_ingests_links_and_is_idempotent(corpus: Corpus, settings: Settings, clip_dir: Path) -> None:
+    local = make_test_video(clip_dir / "local.mp4", seconds=1.0, seed=5)
+    urls = [TT.format(tid(1)), TT.format(tid(2)), local.as_uri()]
+    _add(corpus, *urls)
+    fake = FakeDownloader(generate=True)
+    storage = CountingStorage(settings.workspace / "storage")
+    report = _ingestor(corpus, settings, fake, storage=storage).run()
+    assert report.counts == {"ok": 3, "present": 0, "failed": 0}
+    by_url = {o.url: o for o in report.outcomes}
+    assert by_url[urls[0]].object_key == video_key(tid(1))  # TikTok id names the object
+    local_sha = hashlib.sha256(local.read_bytes()).hexdigest()
+    assert by_url[urls[2]].object_key == video_key(local_sha)  # otherwise the content hash
+    assert by_url[urls[2]].bytes_downloaded == 0 and by_url[urls[0]].bytes_downloaded > 0
+    assert sum(fake.calls.values()) == 2  # the local file never went through the downloader
+    for entry in corpus.entries():
+        assert entry.video is not None
+        assert storage.stat(video_key(entry.video.source_id)) is not None
+        assert entry.video.uri == storage.uri(video_key(entry.video.source_id))
+        assert entry.video.codec == "h264" and entry.video.has_audio and entry.video.duration_s > 0
+    video = corpus.video(local_sha)
+    assert video is not None and video.source_id == local_sha and video.mime == "video/mp4"
+    rows = corpus.db.query("SELECT status, attempts FROM ingest_status")
+    assert [(r["status"], r["attempts"]) for r in rows] == [("ok", 1)] * 3
+
+    again = _ingestor(corpus, settings, fake, storage=storage).run()
+    assert again.counts == {"ok": 0, "present": 3, "failed": 0}
+    assert sum(fake.calls.values()) == 2 and storage.puts == 3  # no download, no upload
+    assert again.bytes_downloaded == again.bytes_uploaded == 0
+    assert len(storage.list("training/videos/")) == 3
+
+
+def test_one_bad_url_never_stops_the_others(corpus: Corpus, settings: Settings) -> None:
+    good = [TT.format(tid(n)) for n in range(1, 6)]
+    bad = TT.format(tid(99))
+    _add(corpus, *good[:2], bad, *good[2:])
+    gone = PermanentSourceError("Video not available, status code 10231", category="removed")
+    fake = FakeDownloader(generate=True, errors={bad: [gone]})
+    report = _ingestor(corpus, settings, fake, concurrency=2).run()
+    assert report.counts == {"ok": 5, "present": 0, "failed": 1}
+    [failed] = report.failed
+    assert failed.url == bad and failed.category == "removed" and failed.attempts == 1
+    assert failed.transient is False
+    assert failed.hint and "replace the link" in failed.hint
+    assert failed.uri is None and failed.sha256 is None
+    row = corpus.db.query_one("SELECT * FROM ingest_status WHERE video_key = ?", (f"tiktok:{tid(99)}",))
+    assert row is not None and row["status"] == "failed" and row["category"] == "removed" and row["hint"]
+    assert [o.url for o in report.outcomes] == [*good[:2], bad, *good[2:]]  # battery order
+
+
+def test_transient_failures_are_retried_permanent_ones_are_not(corpus: Corpus, settings: Settings) -> None:
+    flaky, dead, hopeless = TT.format(tid(1)), TT.format(tid(2)), TT.format(tid(3))
+    _add(corpus, flaky, dead, hopeless)
+    errors = {
+        flaky: [TransientSourceError("HTTP 503", category="server"), TransientSourceError("reset", category="network")],
+        dead: [PermanentSourceError("private", category="private")] * 5,
+        hopeless: [TransientSourceError("HTTP 429", category="rate_limited")] * 5,
+    }
+    fake = FakeDownloader(generate=True, errors=errors)
+    report = _ingestor(corpus, settings, fake, attempts=3).run()
+    by_url = {o.url: o for o in report.outcomes}
+    assert (by_url[flaky].status, by_url[flaky].attempts) == ("ok", 3)
+    assert (by_url[dead].status, by_url[dead].attempts, by_url[dead].category) == ("failed", 1, "private")
+    assert (by_url[hopeless].status, by_url[hopeless].attempts) == ("failed", 3)
+    assert by_url[hopeless].transient and by_url[hopeless].category == "rate_limited"
+
+
+def test_backoff_waits_grow(corpus: Corpus, settings: Settings) -> None:
+    url = TT.format(tid(1))
+    _add(corpus, url)
+    fake = FakeDownloader(generate=True, errors={url: [TransientSourceError("503", category="server")] * 2})
+    ingestor = Ingestor(
+        corpus, LocalStorage(settings.workspace / "s"), downloader=fake, settings=settings, backoff_s=0.05
+    )
+    waits: list[float] = []
+    ingestor._sleep = waits.append  # type: ignore[method-assign]
+    assert ingestor.run().counts["ok"] == 1
+    assert len(waits) == 2 and 0.05 <= waits[0] < waits[1]
+
+
+def test_only_failed_retries_just_the_failures(corpus: Corpus, settings: Settings) -> None:
+    urls = [TT.format(tid(n)) for n in range(1, 4)]
+    _add(corpus, *urls)
+    fake = FakeDownloader(generate=True, errors={urls[1]: [PermanentSourceError("gone", category="removed")]})
+    assert _ingestor(corpus, settings, fake).run().counts == {"ok": 2, "present": 0, "failed": 1}
+    retry = _ingestor(corpus, settings, fake).run(only_failed=True)
+    assert [o.url for o in retry.outcomes] == [urls[1]] and retry.counts["ok"] == 1
+    assert fake.calls[f"tiktok:{tid(2)}"] == 2 and fake.calls[f"tiktok:{tid(1)}"] == 1
+    row = corpus.db.query_one("SELECT * FROM ingest_status WHERE video_key = ?", (f"tiktok:{tid(2)}",))
+    assert row is not None and (row["status"], row["attempts"], row["category"]) == ("ok", 2, None)
+    assert _ingestor(corpus, settings, fake).run(only_failed=True).outcomes == []
+
+
+def test_not_a_video_and_too_large_fail_clearly(corpus: Corpus, settings: Settings, clip_dir: Path) -> None:
+    html, big = TT.format(tid(1)), TT.format(tid(2))
+    _add(corpus, html, big)
+    clip_dir.mkdir()
+    (clip_dir / "page.html").write_text("<html><body>Log in</body></html>")
+    large = make_test_video(clip_dir / "big.mp4", seconds=2.0, width=320, height=240, bitrate=8_000_000, seed=2)
+    fake = FakeDownloader({html: clip_dir / "page.html", big: large})
+    report = _ingestor(corpus, settings.model_copy(update={"max_video_mb": 1}), fake).run()
+    by_url = {o.url: o for o in report.outcomes}
+    assert (by_url[html].category, by_url[html].attempts) == ("not_video", 1)
+    assert by_url[html].message and "not a decodable video" in by_url[html].message
+    assert by_url[big].category == "too_large" and "1 MB limit" in (by_url[big].message or "")
+    assert LocalStorage(settings.workspace / "storage").list() == []
+
+
+def test_missing_local_file(corpus: Corpus, settings: Settings, tmp_path: Path) -> None:
+    _add(corpus, (tmp_path / "nope.mp4").as_uri())
+    [outcome] = _ingestor(corpus, settings, FakeDownloader()).run().outcomes
+    assert outcome.category == "removed" and "no such file" in (outcome.message or "")
+
+
+def test_a_bug_in_one_source_is_contained(corpus: Corpus, settings: Settings) -> None:
+    urls = [TT.format(tid(1)), TT.format(tid(2))]
+    _add(corpus, *urls)
+    fake = FakeDownloader(generate=True, errors={urls[0]: [RuntimeError("boom")]})
+    report = _ingestor(corpus, settings, fake).run()
+    assert [o.status for o in report.outcomes] == ["failed", "ok"]
+    assert report.outcomes[0].category == "unknown" and "RuntimeError: boom" in (report.outcomes[0].message or "")
+
+
+def test_storage_failure_is_reported_as_storage(corpus: Corpus, settings: Settings) -> None:
+    class Broken(LocalStorage):
+        def put_file(self, *a: Any, **k: Any) -> bool:
+            raise TransientStorageError("503 after 5 tries", hint="rerun later")
+
+    _add(corpus, TT.format(tid(1)))
+    report = _ingestor(corpus, settings, FakeDownloader(generate=True), storage=Broken(settings.workspace / "s")).run()
+    [outcome] = report.outcomes
+    assert (outcome.status, outcome.category, outcome.transient, outcome.hint) == (
+        "failed",
+        "storage",
+        True,
+        "rerun later",
+    )
+
+
+def test_already_stored_tiktok_video_is_adopted_without_download(
+    corpus: Corpus, settings: Settings, clip_dir: Path
+) -> None:
+    # As after a crash between the upload and the bookkeeping: the object exists, the corpus does not know.
+    storage = LocalStorage(settings.workspace / "storage")
+    clip = make_test_video(clip_dir / "c.mp4", seconds=1.0, seed=9)
+    sha = hashlib.sha256(clip.read_bytes()).hexdigest()
+    storage.put_file(video_key(tid(7)), clip, sha256=sha)
+    _add(corpus, TT.format(tid(7)))
+    fake = FakeDownloader(generate=True)
+    [outcome] = _ingestor(corpus, settings, fake, storage=storage).run().outcomes
+    assert (outcome.status, outcome.sha256, outcome.bytes_downloaded) == ("present", sha, 0)
+    assert sum(fake.calls.values()) == 0
+    [entry] = corpus.entries()
+    assert entry.video is not None and entry.video.sha256 == sha and entry.video.source_id == tid(7)
+
+
+def test_short_link_resolving_to_a_stored_video_keeps_the_stored_encode(
+    corpus: Corpus, settings: Settings, clip_dir: Path
+) -> None:
+    storage = LocalStorage(settings.workspace / "storage")
+    stored = make_test_video(clip_dir / "stored.mp4", seconds=1.0, seed=1)
+    stored_sha = hashlib.sha256(stored.read_bytes()).hexdigest()
+    storage.put_file(video_key(tid(8)), stored, sha256=stored_sha)
+    short = "https://vm.tiktok.com/ZMshort1/"
+    _add(corpus, short)
+    other_encode = make_test_video(clip_dir / "other.mp4", seconds=1.0, seed=2)
+    fake = FakeDownloader({short: other_encode}, video_ids={short: tid(8)})
+    [outcome] = _ingestor(corpus, settings, fake, storage=storage).run().outcomes
+    assert outcome.status == "present" and outcome.sha256 == stored_sha and outcome.object_key == video_key(tid(8))
+    assert len(storage.list()) == 1  # no second object for the same video
+    assert corpus.entries()[0].video is not None and corpus.entries()[0].video.sha256 == stored_sha
+
+
+def test_deleted_object_is_fetched_again(corpus: Corpus, settings: Settings) -> None:
+    _add(corpus, TT.format(tid(1)))
+    storage = LocalStorage(settings.workspace / "storage")
+    fake = FakeDownloader(generate=True)
+    _ingestor(corpus, settings, fake, storage=storage).run()
+    storage.path(video_key(tid(1))).unlink()
+    [outcome] = _ingestor(corpus, settings, fake, storage=storage).run().outcomes
+    assert outcome.status == "ok" and fake.calls[f"tiktok:{tid(1)}"] == 2
+    assert storage.exists(video_key(tid(1)))
+
+
+def test_switching_storage_copies_into_the_new_backend(corpus: Corpus, settings: Settings) -> None:
+    _add(corpus, TT.format(tid(1)))
+    fake = FakeDownloader(generate=True)
+    _ingestor(corpus, settings, fake, storage=LocalStorage(settings.workspace / "a")).run()
+    new = LocalStorage(settings.workspace / "b")
+    [outcome] = _ingestor(corpus, settings, fake, storage=new).run().outcomes
+    assert outcome.status == "ok" and new.exists(video_key(tid(1)))
+    assert corpus.entries()[0].video is not None and corpus.entries()[0].video.uri == new.uri(video_key(tid(1)))
+
+
+def test_bounded_concurrency(corpus: Corpus, settings: Settings) -> None:
+    class Tracking(FakeDownloader):
+        active = peak = 0
+        lock = threading.Lock()
+
+        def download(self, source: SourceRef, dest_dir: Path) -> Download:
+            with self.lock:
+                type(self).active += 1
+                type(self).peak = max(self.peak, self.active)
+            try:
+                time.sleep(0.05)
+                return super().download(source, dest_dir)
+            finally:
+                with self.lock:
+                    type(self).active -= 1
+
+    _add(corpus, *[TT.format(tid(n)) for n in range(9)])
+    report = _ingestor(corpus, settings, Tracking(generate=True), concurrency=3).run()
+    assert report.counts["ok"] == 9 and Tracking.peak == 3
+
+
+def _dead_pid() -> int:
+    proc = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(proc.stdout)
+
+
+def test_temp_files_of_crashed_runs_are_swept(corpus: Corpus, settings: Settings) -> None:
+    storage = LocalStorage(settings.workspace / "storage")
+    ingestor = _ingestor(corpus, settings, FakeDownloader(generate=True), storage=storage)
+    stale = ingestor.tmp_root / f"run-{_dead_pid()}-abc123" / "00001-1"
+    stale.mkdir(parents=True)
+    (stale / "video.mp4.part").write_bytes(b"half")
+    upload_tmp = storage.root / "training/videos" / f".x.mp4.{_dead_pid()}.0a0b.upload.tmp"
+    upload_tmp.parent.mkdir(parents=True)
+    upload_tmp.write_bytes(b"half")
+    _add(corpus, TT.format(tid(1)))
+    assert ingestor.run().counts["ok"] == 1
+    assert list(ingestor.tmp_root.iterdir()) == []  # the stale run and our own run directory are gone
+    assert not upload_tmp.exists()
+
+
+def test_progress_events_and_report_json(corpus: Corpus, settings: Settings, tmp_path: Path) -> None:
+    urls = [TT.format(tid(n)) for n in range(4)]
+    _add(corpus, *urls)
+    events: list[IngestProgress] = []
+    fake = FakeDownloader(generate=True, errors={urls[2]: [PermanentSourceError("x", category="geo")]})
+    report = _ingestor(corpus, settings, fake, progress=events.append).run()
+    assert [e.completed for e in events] == [0, 1, 2, 3, 4]
+    assert {e.total for e in events} == {4} and events[0].outcome is None
+    assert {e.outcome.url for e in events[1:] if e.outcome} == set(urls)
+    path = report.save_json(tmp_path / "out" / "ingest.json")
+    data = json.loads(path.read_text())
+    assert data["counts"] == {"ok": 3, "present": 0, "failed": 1}
+    assert data["sources"][2]["category"] == "geo" and data["sources"][2]["hint"]
+    assert [p.name for p in path.parent.iterdir()] == ["ingest.json"]  # no temp file beside it
+    loaded = IngestReport.load_json(path)
+    assert loaded.counts == report.counts and loaded.outcomes == report.outcomes
+    assert "3 stored" in report.summary() and "1 failed" in report.summary()
+
+
+def test_stop_before_start_fails_sources_without_downloading(corpus: Corpus, settings: Settings) -> None:
+    _add(corpus, TT.format(tid(1)))
+    fake = FakeDownloader(generate=True)
+    ingestor = _ingestor(corpus, settings, fake)
+    original = ingestor._items
+
+    def items_then_stop(**kw: Any) -> Any:
+        out = original(**kw)
+        ingestor.stop()
+        return out
+
+    ingestor._items = items_then_stop  # type: ignore[method-assign]
+    [outcome] = ingestor.run().outcomes
+    assert outcome.status == "failed" and "stopped" in (outcome.message or "")
+    assert sum(fake.calls.values()) == 0
+
+
+def test_default_storage_comes_from_settings(corpus: Corpus, settings: Settings) -> None:
+    ingestor = Ingestor(corpus, settings=settings, downloader=FakeDownloader())
+    assert isinstance(ingestor.storage, LocalStorage)
+    assert ingestor.storage.root == (settings.workspace / "storage").resolve()
+    assert ingestor.concurrency == settings.download_concurrency
+    assert ingestor.tmp_root == settings.workspace / "tmp" / "ingest"
+    with pytest.raises(StorageError):
+        ingestor.storage.open_read("training/videos/none.mp4")
+    assert os.path.isdir(settings.workspace)
