@@ -56,7 +56,10 @@ CATEGORIES = ["comedy", "wholesome", "relatable", "clever", "chaotic"]
 def populate(corpus: Corpus, storage_uri: str, n: int, rng: random.Random) -> list[str]:
     """N corrections + videos + analyses + reviews + an evaluation, inserted in bulk; returns pending ids."""
     now = utcnow()
-    stamp = lambda i: (now.replace(microsecond=0)).isoformat() + f".{i % 1_000_000:06d}"  # noqa: E731
+
+    def stamp(i: int) -> str:
+        return now.replace(microsecond=i % 1_000_000).isoformat(timespec="microseconds")
+
     videos, corrections, analyses, reviews, items = [], [], [], [], []
     for i in range(n):
         sha = hashlib.sha256(f"clip-{i}".encode()).hexdigest()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -55,3 +55,145 @@ def review(
     console.print("press ? in the page for keyboard shortcuts; Ctrl+C here to stop")
     # No access log: the first request carries the token in its query string.
     uvicorn.run(app_, host=host, port=port, log_level="warning", access_log=False)
+
+
+_ATTENTION = {"over_budget", "leak"}  # outcomes that need the owner: non-zero exit for cron mail
+
+
+def _print_outcome(label: str, outcome: object) -> None:
+    from rich.markup import escape
+
+    from humortune.feedback.retrain import RetrainOutcome
+
+    assert isinstance(outcome, RetrainOutcome)
+    colour = {"proposed": "green", "refused": "yellow", "over_budget": "red", "leak": "red"}.get(outcome.status, "")
+    status = f"[{colour}]{outcome.status}[/]" if colour else outcome.status
+    console.print(f"{escape(label)}: {status}: {escape(outcome.message)}", soft_wrap=True)
+    if outcome.triggers is not None:
+        for reason in outcome.triggers.reasons:
+            console.print(f"  trigger: {escape(reason)}", soft_wrap=True)
+    details = [
+        ("dataset", outcome.dataset_id),
+        ("tuned from", outcome.start_model),
+        (
+            "estimate",
+            f"${outcome.estimate_usd[0]:.2f}–${outcome.estimate_usd[1]:.2f}" if outcome.estimate_usd else None,
+        ),
+        ("job", outcome.job_name),
+        ("candidate", outcome.model_id),
+        ("against", outcome.incumbent if outcome.model_id else None),
+        ("report", outcome.report_path),
+    ]
+    for name, value in details:
+        if value:
+            console.print(f"  {name}: {escape(str(value))}", soft_wrap=True)
+    for leak in outcome.leaks[:20]:
+        err_console.print(f"  [red]leak:[/] {escape(leak)}", soft_wrap=True)
+
+
+@app.command()
+def retrain(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Submit without asking (cron).")] = False,
+    budget: Annotated[
+        float | None, typer.Option("--budget", help="Most this run may cost, USD (upper estimate).", min=0)
+    ] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Tune and evaluate with FakeGemini.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Run even if no trigger fired (guards still apply).")] = False,
+    start_from: Annotated[
+        str | None, typer.Option("--from", help="current: continue the current tuned model; base: start over.")
+    ] = None,
+    niche: Annotated[str | None, typer.Option("--niche", help="Retrain this niche's model instead.")] = None,
+    min_corrections: Annotated[
+        int | None, typer.Option("--min-corrections", help="New corrections that trigger a run.", min=1)
+    ] = None,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Submit and return; the next run continues.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check triggers, build, price; submit nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+) -> None:
+    """Turn new corrections into an evaluated candidate model; the owner confirms it in `humortune review`.
+
+    Idempotent and safe from cron: nothing happens until enough corrections arrived (or the held-out score
+    drifted), a rerun reuses the dataset, the job and the verdict, and overlapping runs do not collide.
+    Exit code 2 when the owner must act (over budget, leakage).
+    """
+    import json
+
+    from humortune.errors import ConfigError
+    from humortune.feedback.retrain import Retrainer, RetrainPolicy
+
+    if start_from not in (None, "current", "base"):
+        raise ConfigError(
+            f"--from must be current or base, not {start_from!r}", hint="use --from current or --from base"
+        )
+    settings = state().settings(**({"offline": True} if offline else {}))
+    policy = RetrainPolicy.from_settings(
+        settings, budget_usd=budget, start_from=start_from, niche=niche, min_new_corrections=min_corrections
+    )
+    with state().corpus(settings) as corpus:
+        retrainer = Retrainer(corpus, policy, settings=settings)
+        outcome = retrainer.run(
+            force=force,
+            yes=yes,
+            wait=not no_wait,
+            dry_run=dry_run,
+            progress=not as_json,
+            confirm=None if yes else (lambda message: typer.confirm(message, default=False)),
+        )
+    if as_json:
+        console.print_json(json.dumps(outcome.as_dict(), default=str))
+    else:
+        _print_outcome(policy.alias, outcome)
+    if outcome.status in _ATTENTION:
+        raise typer.Exit(2)
+
+
+@app.command()
+def niches(
+    train: Annotated[bool, typer.Option("--train", help="Tune models for eligible niches (retrain policy).")] = False,
+    compare: Annotated[
+        bool, typer.Option("--compare", help="Run missing specialist-vs-generalist comparisons (costs calls).")
+    ] = False,
+    min_corrections: Annotated[
+        int | None, typer.Option("--min-corrections", help="Corrections a niche needs for its own model.", min=1)
+    ] = None,
+    only: Annotated[str | None, typer.Option("--niche", help="Only this niche.")] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Submit without asking.")] = False,
+    budget: Annotated[float | None, typer.Option("--budget", help="Most each niche run may cost, USD.", min=0)] = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Tune and evaluate with FakeGemini.")] = False,
+) -> None:
+    """Per-niche models: which niches have enough corrections, their models, and where they beat the generalist."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from humortune.feedback.niches import niche_report, train_niches
+    from humortune.feedback.queue import short_model
+
+    overrides: dict[str, object] = {"offline": True} if offline else {}
+    if min_corrections is not None:
+        overrides["niche_min_corrections"] = min_corrections
+    settings = state().settings(**overrides)
+    with state().corpus(settings) as corpus:
+        if train:
+            extra: dict[str, Any] = {"budget_usd": budget} if budget is not None else {}
+            outcomes = train_niches(corpus, settings=settings, only=only, yes=yes, **extra)
+            if not outcomes:
+                console.print(f"no niche has {settings.niche_min_corrections} usable corrections yet")
+            for name, outcome in outcomes.items():
+                _print_outcome(f"niche:{name}", outcome)
+        rows = niche_report(corpus, settings=settings, compare=compare)
+    table = Table(title=f"niches (own model from {settings.niche_min_corrections} usable corrections)")
+    for column in ("niche", "corrections", "usable", "eligible", "niche model", "vs generalist"):
+        table.add_column(column, justify="right" if column in ("corrections", "usable") else "left")
+    for row in rows:
+        if only is not None and row.niche != only:
+            continue
+        model = row.promoted or row.candidate
+        shown = short_model(model) + ("" if row.promoted else " (not promoted)") if model else "—"
+        rate = (row.comparison or {}).get("win_rate") or {}
+        figure = f" (win rate {rate['estimate']:.2f}, n={row.comparison.get('n')})" if "estimate" in rate else ""
+        table.add_row(
+            escape(row.niche), str(row.corrections), str(row.usable), "yes" if row.eligible else "no",
+            escape(shown), row.verdict + figure,
+        )  # fmt: skip
+    console.print(table)
+    console.print("clips of a niche without a promoted model go to the generalist 'current'")

@@ -36,7 +36,7 @@ def _summary(evidence: dict[str, Any]) -> list[str]:
     raw = evidence.get("summary")
     lines = [raw] if isinstance(raw, str) else [str(x) for x in raw] if isinstance(raw, list) else []
     gate = evidence.get("gate")
-    if isinstance(gate, dict) and isinstance(gate.get("summary"), str):
+    if isinstance(gate, dict) and isinstance(gate.get("summary"), str) and gate["summary"] not in lines:
         lines.append(gate["summary"])
     ab = evidence.get("owner_ab")
     if isinstance(ab, dict) and ab.get("n"):
