@@ -337,3 +337,13 @@ def test_default_storage_comes_from_settings(corpus: Corpus, settings: Settings)
     with pytest.raises(StorageError):
         ingestor.storage.open_read("training/videos/none.mp4")
     assert os.path.isdir(settings.workspace)
+
+
+def test_ingest_layers_import_light() -> None:
+    code = (
+        "import sys, json; import humortune, humortune.ingest, humortune.sources, humortune.storage, "
+        "humortune.cli.ingest; humortune.Ingestor; humortune.IngestReport; "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('yt_dlp', 'av', 'google.cloud.storage')))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert json.loads(out) == []

@@ -42,6 +42,7 @@ from humortune.schema import (
     VideoAsset,
 )
 from humortune.settings import Settings
+from humortune.storage import LocalStorage, Storage, open_storage
 from humortune.workspace import Corpus, Entry, ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
@@ -55,6 +56,9 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.evaluator import Registry as Registry
     from humortune.gemini import GeminiClient as GeminiClient
     from humortune.gemini import Generation as Generation
+    from humortune.ingest import Ingestor as Ingestor
+    from humortune.ingest import IngestReport as IngestReport
+    from humortune.storage.gcs import GCSStorage as GCSStorage
     from humortune.testing.fake_gemini import FakeGemini as FakeGemini
     from humortune.tuner import ModelRegistry as ModelRegistry
     from humortune.tuner import Tuner as Tuner
@@ -75,6 +79,9 @@ _LAZY: dict[str, str] = {
     "FakeGemini": "humortune.testing.fake_gemini",
     "GeminiClient": "humortune.gemini",
     "Generation": "humortune.gemini",
+    "GCSStorage": "humortune.storage.gcs",
+    "IngestReport": "humortune.ingest",
+    "Ingestor": "humortune.ingest",
     "ModelRegistry": "humortune.tuner.registry",
     "Tuner": "humortune.tuner.tuner",
     "TuningJob": "humortune.tuner.jobs",
@@ -99,6 +106,7 @@ __all__ = [
     "HumorRecord",
     "HumortuneError",
     "ImportReport",
+    "LocalStorage",
     "PermanentSourceError",
     "ProbeError",
     "Prompt",
@@ -107,6 +115,7 @@ __all__ = [
     "SchemaVersionError",
     "Settings",
     "SourceError",
+    "Storage",
     "StorageError",
     "TokenUsage",
     "TransientSourceError",
@@ -115,6 +124,7 @@ __all__ = [
     "UnsupportedSourceError",
     "VideoAsset",
     "__version__",
+    "open_storage",
     *_LAZY,
 ]
 
