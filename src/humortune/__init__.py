@@ -17,6 +17,7 @@ from humortune.errors import (
     DatasetError,
     DatasetValidationError,
     EvaluationError,
+    FeedbackError,
     HumortuneError,
     PermanentSourceError,
     ProbeError,
@@ -54,6 +55,13 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.evaluator import Evaluator as Evaluator
     from humortune.evaluator import GatePolicy as GatePolicy
     from humortune.evaluator import Registry as Registry
+    from humortune.feedback.abtest import BlindAB as BlindAB
+    from humortune.feedback.app import create_review_app as create_review_app
+    from humortune.feedback.niches import NicheRouter as NicheRouter
+    from humortune.feedback.queue import ReviewQueue as ReviewQueue
+    from humortune.feedback.retrain import Retrainer as Retrainer
+    from humortune.feedback.retrain import RetrainPolicy as RetrainPolicy
+    from humortune.feedback.review import ReviewStore as ReviewStore
     from humortune.gemini import GeminiClient as GeminiClient
     from humortune.gemini import Generation as Generation
     from humortune.ingest import Ingestor as Ingestor
@@ -77,6 +85,13 @@ _LAZY: dict[str, str] = {
     "GatePolicy": "humortune.evaluator",
     "Registry": "humortune.evaluator",
     "FakeGemini": "humortune.testing.fake_gemini",
+    "BlindAB": "humortune.feedback.abtest",
+    "NicheRouter": "humortune.feedback.niches",
+    "Retrainer": "humortune.feedback.retrain",
+    "RetrainPolicy": "humortune.feedback.retrain",
+    "ReviewQueue": "humortune.feedback.queue",
+    "ReviewStore": "humortune.feedback.review",
+    "create_review_app": "humortune.feedback.app",
     "GeminiClient": "humortune.gemini",
     "Generation": "humortune.gemini",
     "GCSStorage": "humortune.storage.gcs",
@@ -103,6 +118,7 @@ __all__ = [
     "DatasetVersion",
     "Entry",
     "EvaluationError",
+    "FeedbackError",
     "HumorRecord",
     "HumortuneError",
     "ImportReport",
