@@ -211,7 +211,7 @@ def test_undo_is_a_stack_restoring_exact_rows(world: tuple[Corpus, list[VideoAss
     assert store.state(a2) == "edit"
 
     undone = store.undo()
-    assert undone is not None and undone.analysis_id == a2 and undone.action == "undo"
+    assert undone is not None and undone.analysis_id == a2 and undone.action == "undo" and undone.undone == "edit"
     assert dict(corpus.db.query_one("SELECT * FROM corrections WHERE id = ?", (second.correction_id,))) == snapshot  # type: ignore[arg-type]
     assert corpus.db.query_one("SELECT COUNT(*) FROM owner_labels")[0] == 0  # type: ignore[index]
     assert store.state(a2) is None and store.state(a1) == "edit"

@@ -194,6 +194,8 @@ class ReviewResult:
     outcome: str = ""
     """``added``, ``updated`` or ``unchanged`` for saves; empty otherwise."""
     diff: dict[str, dict[str, Any]] = field(default_factory=dict)
+    undone: str | None = None
+    """For an undo: the action it reverted (``edit``, ``accept``, ``skip`` or ``niche``)."""
 
 
 class ReviewStore:
@@ -401,7 +403,7 @@ class ReviewStore:
                 ),
             )
             undo_id = int(cursor.lastrowid or 0)
-        return ReviewResult(undo_id, "undo", row["analysis_id"], row["correction_id"])
+        return ReviewResult(undo_id, "undo", row["analysis_id"], row["correction_id"], undone=str(row["action"]))
 
     # -- helpers ----------------------------------------------------------------------------------
 
