@@ -25,7 +25,8 @@ app.add_typer(datasets_app, name="datasets")
 _SPLIT_HELP = "Shares: train,validation or train,validation,test (held-out test is frozen once assigned)."
 
 
-def _fractions(text: str) -> tuple[float, ...]:
+def parse_split(text: str) -> tuple[float, ...]:
+    """``"0.8,0.2"`` → ``(0.8, 0.2)``; a `DatasetError` for anything else."""
     try:
         return tuple(float(part) for part in text.split(","))
     except ValueError:
@@ -55,7 +56,7 @@ def build(
     settings = state().settings()
     with state().corpus(settings) as corpus:
         result = DatasetBuilder(corpus, settings=settings).run(
-            split=_fractions(split),
+            split=parse_split(split),
             seed=seed,
             target_format=target,  # type: ignore[arg-type]  # checked by the builder
             media_resolution=resolution,
@@ -228,7 +229,7 @@ def show(
     if version.estimate:
         print_estimate(version.estimate)
     if body is not None:
-        _print_body(body, version, settings)
+        print_request_body(body, version, settings)
 
 
 @datasets_app.command("diff")
@@ -335,7 +336,7 @@ def print_request_preview(version: DatasetVersion, settings: Settings, **options
     """The exact REST body `humortune tune` would POST for this version (nothing is sent)."""
     body = _preview(version, settings, **options)
     if body is not None:
-        _print_body(body, version, settings)
+        print_request_body(body, version, settings)
 
 
 def _preview(version: DatasetVersion, settings: Settings, **options: Any) -> dict[str, Any] | None:
@@ -349,7 +350,8 @@ def _preview(version: DatasetVersion, settings: Settings, **options: Any) -> dic
         return None
 
 
-def _print_body(body: dict[str, Any], version: DatasetVersion, settings: Settings) -> None:
+def print_request_body(body: dict[str, Any], version: DatasetVersion, settings: Settings) -> None:
+    """Print a tuning request body, and why `humortune tune` would refuse a local dataset."""
     console.print(f"tuning request body (POST …/locations/{settings.location}/tuningJobs; nothing was sent):")
     console.print_json(json.dumps(body, ensure_ascii=False))
     if not version.in_gcs:
