@@ -62,3 +62,24 @@ def test_prepare_reports_an_invalid_dataset_after_the_ingest_report(
     assert "error: DatasetValidationError" in err and "no training examples" in err
     with pytest.raises(DatasetValidationError, match="no training examples"):
         prepare(battery, settings=Settings(workspace=tmp_path / "ws2"))
+
+
+def test_the_build_dataset_example_runs_offline(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from .conftest import REPO
+
+    script = REPO / "examples" / "build_dataset.py"
+    run = subprocess.run(
+        [sys.executable, str(script), "--workspace", str(tmp_path / "ws"), "--target", "narrative+record"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+    )
+    assert run.returncode == 0, run.stderr
+    # 4 of the 12 sample corrections have no structured record: left out of a narrative+record dataset.
+    assert "examples: {'train': 7, 'validation': 1, 'test': 0}   valid: True" in run.stdout
+    assert run.stdout.count("no structured record for the narrative+record format") == 4
+    assert '"supervisedTuningSpec"' in run.stdout and "estimated training cost on gemini-2.5-flash" in run.stdout
