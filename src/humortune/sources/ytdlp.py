@@ -138,6 +138,8 @@ class YtDlpDownloader:
             "extractor_retries": 1,
             "retry_sleep_functions": {"http": sleep, "fragment": sleep, "extractor": sleep},
             "socket_timeout": self.settings.download_timeout_s,
+            "buffersize": 1024 * 1024,  # stream to disk in fixed 1 MiB reads: memory stays flat with file size
+            "noresizebuffer": True,
             "fixup": "never",
             "updatetime": False,
             "cachedir": False,
