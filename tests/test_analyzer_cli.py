@@ -129,3 +129,17 @@ def test_serve_runs_for_real_on_loopback(tmp_path: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_batch_offline_submit_then_collect(tmp_path: Path, clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Offline batch prediction end to end: file:// storage reaches the fake through typed batch sources."""
+    ws = str(tmp_path / "ws")
+    code, out, err = run(capsys, "-w", ws, "analyze", "--offline", "--batch", str(clip))
+    assert code == 0, err
+    batch_id = next(word.rstrip(":") for word in out.split() if word.startswith("batch-"))
+    code, out, err = run(capsys, "-w", ws, "batch", "collect", batch_id, "--wait", "--offline", "--json")
+    assert code == 0, err
+    results = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert len(results) == 1
+    assert results[0]["ok"] is True
+    assert results[0]["analysis"]["narrative"].startswith("Det roliga i detta klipp är")

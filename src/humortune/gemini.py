@@ -365,9 +365,13 @@ class GeminiClient:
         self, *, model: str, src_uri: str, dest_uri: str, display_name: str | None = None
     ) -> BatchJobInfo:
         """Start a batch prediction job (JSONL ``{"request": …}`` lines in, JSONL out). Never retried."""
-        config = types.CreateBatchJobConfig(dest=dest_uri, display_name=display_name)
+        # Typed source/destination: the SDK accepts only gs:// or bq:// *strings*, which would keep the offline
+        # fake (file:// storage) out; the typed objects serialise to the same REST body for gs:// URIs.
+        src = types.BatchJobSource(format="jsonl", gcs_uri=[src_uri])
+        dest = types.BatchJobDestination(format="jsonl", gcs_uri=dest_uri)
+        config = types.CreateBatchJobConfig(dest=dest, display_name=display_name)
         return self._call(
-            lambda: batch_info(self._client.batches.create(model=model, src=src_uri, config=config)),
+            lambda: batch_info(self._client.batches.create(model=model, src=src, config=config)),
             op="analysis",
             item=model,
             retry=False,

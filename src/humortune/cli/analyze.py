@@ -209,7 +209,9 @@ def batch_collect(
     wait: Annotated[bool, typer.Option("--wait", help="Wait for the job to finish first.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
     offline: _Offline = False,
-    poll: Annotated[float, typer.Option("--poll", min=0, help="Seconds between polls with --wait.")] = 30.0,
+    poll: Annotated[
+        float | None, typer.Option("--poll", min=0, help="Seconds between polls with --wait [30; 0.2 offline].")
+    ] = None,
 ) -> None:
     """Refresh a batch job and, once it has finished, store and print its analyses."""
     from humortune.analyzer.batch import load_batch
@@ -222,7 +224,10 @@ def batch_collect(
             if not run.has_ended:
                 _print_run(run)
                 return
-        _wait_and_collect(run, as_json=as_json, poll_s=poll)
+        # The offline fake advances per poll, so waiting 30 s between polls would only waste time.
+        _wait_and_collect(
+            run, as_json=as_json, poll_s=poll if poll is not None else (0.2 if settings.offline else 30.0)
+        )
 
 
 def _peek_analyzer(settings: Settings, corpus: Corpus, run_id: str) -> Analyzer:

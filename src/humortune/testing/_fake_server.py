@@ -58,7 +58,10 @@ def serve(fake: FakeGemini) -> Iterator[str]:
         def log_message(self, format: str, *args: object) -> None:
             return  # quiet: tests and benchmarks read fake.requests instead
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # bursts of concurrent clients must queue, not be reset
+
+    server = Server(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, name="fake-gemini", daemon=True)
     thread.start()
