@@ -15,6 +15,8 @@ from humortune.testing.video_server import VideoServer, reset, slow, stall, stat
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
 
+from .test_sources_ytdlp import pad_mp4
+
 FAULTS = [
     *("ok", "503-then-200", "reset-mid-body", "slow-body"),  # recovered
     *("stalled-body", "cut-short", "truncated-file", "html", "404"),  # reported
@@ -29,11 +31,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, So
         for i, name in enumerate(FAULTS):
             clip = make_test_video(root / f"{name}.mp4", seconds=2.0, seed=20 + i)
             server.add_file(f"{name}.mp4", clip)
+        pad_mp4(root / "reset-mid-body.mp4", root / "reset-mid-body.mp4", 2 * 1024 * 1024)  # several read blocks
+        server.add_file("reset-mid-body.mp4", root / "reset-mid-body.mp4")
         truncated = (root / "truncated-file.mp4").read_bytes()
         server.add_bytes("truncated-file.mp4", truncated[: len(truncated) // 2])  # served whole, but broken
         server.add_bytes("html.mp4", b"<!DOCTYPE html><html><body>This video is unavailable</body></html>", "text/html")
         server.add_faults("503-then-200.mp4", status(503))
-        server.add_faults("reset-mid-body.mp4", slow(chunk=1 << 20, delay=0), reset(after=5000))
+        server.add_faults("reset-mid-body.mp4", slow(chunk=1 << 20, delay=0), reset(after=700_000))
         server.add_faults("slow-body.mp4", slow(chunk=1 << 20, delay=0), slow(chunk=4096, delay=0.01))
         server.add_faults("stalled-body.mp4", *[stall(after=3000, seconds=2.0)] * 20)
         server.add_faults("cut-short.mp4", *[truncate(after=3000)] * 20)  # Content-Length promises more

@@ -37,6 +37,11 @@ FORMAT_SORT = ["vcodec:h264", "ext:mp4:m4a", "res:1080"]
 """H.264 first (Gemini and every player handle it), MP4, and nothing above 1080p (``-S`` syntax)."""
 
 
+_BLOCK = 256 * 1024
+"""Download read size. yt-dlp would grow it to 4 MiB; a fixed block keeps peak memory independent of file
+size (an interrupted block is fetched again on resume)."""
+
+
 class _Abort(Exception):
     """Raised from a progress hook to stop a download (too large, or the run is stopping)."""
 
@@ -138,7 +143,7 @@ class YtDlpDownloader:
             "extractor_retries": 1,
             "retry_sleep_functions": {"http": sleep, "fragment": sleep, "extractor": sleep},
             "socket_timeout": self.settings.download_timeout_s,
-            "buffersize": 1024 * 1024,  # stream to disk in fixed 1 MiB reads: memory stays flat with file size
+            "buffersize": _BLOCK,  # stream to disk in fixed-size reads: memory stays flat with file size
             "noresizebuffer": True,
             "fixup": "never",
             "updatetime": False,

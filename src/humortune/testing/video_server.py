@@ -52,9 +52,12 @@ def status(code: int) -> Fault:
     return Fault("status", code=code)
 
 
-def reset(after: int = 1024) -> Fault:
-    """Send ``after`` body bytes, then reset the connection (TCP RST)."""
-    return Fault("reset", after=after)
+def reset(after: int = 1024, linger: float = 0.2) -> Fault:
+    """Send ``after`` body bytes, wait ``linger`` seconds, then reset the connection (TCP RST).
+
+    The pause lets the client read what was sent: an RST discards data still unread in its socket buffer.
+    """
+    return Fault("reset", after=after, delay=linger)
 
 
 def truncate(after: int = 1024) -> Fault:
@@ -262,6 +265,7 @@ class _Handler(BaseHTTPRequestHandler):
                 owner.bytes_sent += sent
         if fault is not None and fault.kind == "reset":
             self.wfile.flush()
+            time.sleep(fault.delay)
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             self.connection.close()
             self.close_connection = True
