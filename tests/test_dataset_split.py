@@ -141,3 +141,58 @@ def test_hash_unit_is_stable() -> None:
 def test_bad_fractions_are_refused(fractions: tuple[float, ...], message: str) -> None:
     with pytest.raises(DatasetError, match=message):
         normalise_fractions(fractions)
+
+
+def test_unchanged_shares_never_move_a_clip_as_the_corpus_grows() -> None:
+    for fractions in ((0.8, 0.2), (0.7, 0.2, 0.1), (0.6, 0.2, 0.2)):
+        recorded: dict[str, str] = {}
+        for size in (3, 7, 12, 20, 33, 50, 71):
+            plan = assign_splits(
+                [SplitItem(f"tiktok:{i}", f"{i:064x}", ("a/", "b/", "c/")[i % 3]) for i in range(size)],
+                recorded,
+                fractions=fractions,
+            )
+            assert plan.moved == {}, (fractions, size)
+            assert {k: plan.assignments[k] for k in recorded} == recorded
+            recorded = dict(plan.assignments)
+
+
+def test_a_larger_test_share_holds_out_clips_no_model_was_tuned_on() -> None:
+    first = assign_splits(items(12), {}, fractions=(0.8, 0.2))
+    assert first.counts()["test"] == 0
+    grown = assign_splits(items(12), first.assignments, fractions=(0.4, 0.1, 0.5))
+    assert grown.counts()["test"] == 6 and len(grown.moved) == 6
+    assert all(new == "test" for _, new in grown.moved.values())
+    assert "6 clip(s) moved from train/validation into the held-out test split" in grown.warnings[0]
+    tuned = {k for k, s in first.assignments.items() if s == "train"}  # a model was tuned on the train clips
+    guarded = assign_splits(items(12), first.assignments, fractions=(0.4, 0.1, 0.5), tuned=tuned)
+    assert guarded.counts()["test"] == 2 and not tuned & {k for k, s in guarded.assignments.items() if s == "test"}
+    assert any("short of 6: the other clips were used to tune a model" in w for w in guarded.warnings)
+    # Test clips stay test when a later build asks for no test share.
+    later = assign_splits(items(12), grown.assignments, fractions=(0.8, 0.2))
+    assert {k for k, s in later.assignments.items() if s == "test"} == {
+        k for k, s in grown.assignments.items() if s == "test"
+    }
+
+
+def test_builder_holds_out_untuned_clips_when_asked_for_a_test_split(corpus: Corpus, settings: Settings) -> None:
+    storage = LocalStorage(settings.workspace / "storage")
+    for n in range(12):
+        add_clip(corpus, storage, n)
+    builder = DatasetBuilder(corpus, storage, settings=settings)
+    first = builder.build()
+    now = "2026-11-25T00:00:00"
+    corpus.db.execute(
+        "INSERT INTO tuning_jobs (name, dataset_id, base_model, request_hash, hyperparams_json, state,"
+        " created_at, updated_at) VALUES ('projects/p/locations/l/tuningJobs/1', ?, 'gemini-2.5-flash', 'h',"
+        " '{}', 'RUNNING', ?, ?)",
+        (first.id, now, now),
+    )
+    second = builder.build(split=(0.4, 0.1, 0.5))
+    assert second.counts["test"] == 0  # every clip was in a dataset a job tuned on
+    assert any("short of 6" in w for w in second.warnings)
+    for n in range(12, 24):
+        add_clip(corpus, storage, n)
+    third = builder.build(split=(0.4, 0.1, 0.5))
+    test_ids = {e.correction_id for e in load_examples(corpus, third.id) if e.split == "test"}
+    assert len(test_ids) >= 6 and all(int(cid[1:]) >= 12 for cid in test_ids)

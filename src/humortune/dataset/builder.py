@@ -35,6 +35,7 @@ from humortune.dataset.registry import (
     recorded_splits,
     save_version,
     storage_key,
+    tuned_video_keys,
 )
 from humortune.dataset.rows import TARGET_FORMATS, example_line, example_row, render_target
 from humortune.dataset.split import SPLITS, SplitItem, SplitPlan, assign_splits, normalise_fractions
@@ -170,7 +171,14 @@ class DatasetBuilder:
 
         skipped: list[Skipped] = []
         usable = self._usable(load_sources(self.corpus, niche=niche), target_format, stratify, skipped)
-        plan = assign_splits(_split_items(usable), recorded_splits(self.corpus), fractions=split, seed=seed)
+        plan = assign_splits(
+            _split_items(usable),
+            recorded_splits(self.corpus),
+            fractions=split,
+            seed=seed,
+            tuned=tuned_video_keys(self.corpus) if fractions["test"] > 0 else (),
+        )
+
         examples = self._examples(usable, plan, resolution, skipped)
         version_id = self._version_id(examples, target_format, build_settings)
         existing = load_version(self.corpus, version_id)

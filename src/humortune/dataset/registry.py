@@ -36,6 +36,7 @@ __all__ = [
     "resolve_version",
     "save_version",
     "storage_key",
+    "tuned_video_keys",
     "version_manifest",
     "video_facts",
 ]
@@ -107,6 +108,17 @@ def load_sources(corpus: Corpus, *, niche: str | None = None) -> list[SourceRow]
 def recorded_splits(corpus: Corpus) -> dict[str, str]:
     """The recorded split of every clip: canonical video key → train | validation | test."""
     return {r[0]: r[1] for r in corpus.db.query("SELECT video_key, split FROM split_assignments")}
+
+
+def tuned_video_keys(corpus: Corpus) -> set[str]:
+    """Canonical keys of clips in the train or validation split of a dataset a tuning job or model used."""
+    rows = corpus.db.query(
+        "SELECT DISTINCT c.video_key FROM dataset_examples e JOIN corrections c ON c.id = e.correction_id"
+        " WHERE e.split IN ('train', 'validation') AND e.dataset_id IN"
+        " (SELECT dataset_id FROM tuning_jobs WHERE dataset_id IS NOT NULL"
+        "  UNION SELECT dataset_id FROM models WHERE dataset_id IS NOT NULL)"
+    )
+    return {r[0] for r in rows}
 
 
 def save_version(

@@ -6,7 +6,8 @@ Rules:
   content hash *and* canonical key, so the same video reached through two URLs cannot straddle splits.
 * **Assigned once, never moved.** An assignment is recorded (``split_assignments``) the first time a clip
   is split; later builds keep it, so adding examples never moves an old one. The held-out ``test`` split is
-  frozen: a clip assigned to it never enters training in any later version.
+  frozen: a clip assigned to it never enters training in any later version. The one move allowed is into
+  test: asking for a larger test share than recorded holds out clips no model was tuned on.
 * **Deterministic.** New clips are visited in the order of a seeded hash of their canonical key, and each
   goes to the split furthest below its target share, counted both within its stratum (niche / category)
   and overall. Same corpus + same seed → same split, in any process.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -93,8 +94,14 @@ def assign_splits(
     *,
     fractions: Sequence[float] = (0.8, 0.2),
     seed: str = "humortune",
+    tuned: Collection[str] = (),
 ) -> SplitPlan:
-    """Split clips, keeping every ``recorded`` assignment (canonical key → split) and adding the rest."""
+    """Split clips, keeping every ``recorded`` assignment (canonical key → split) and adding the rest.
+
+    When the requested test share is clearly above what is recorded (e.g. a first build without a test
+    split, then one with), clips are moved *into* the test split, in seeded hash order, until it reaches
+    its share; clips a model was tuned on (``tuned``: their canonical keys) are never moved there.
+    """
     targets = normalise_fractions(fractions)
     items = list(items)
     groups = _group(items)
@@ -102,7 +109,7 @@ def assign_splits(
     plan = SplitPlan(assignments=assignments)
     stratum_of = {item.key: item.stratum for item in items}
     per_stratum: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SPLITS, 0))
-    overall = dict.fromkeys(SPLITS, 0)
+    overall: dict[str, int] = dict.fromkeys(SPLITS, 0)
     pending: list[tuple[float, list[str]]] = []
 
     for keys in groups:
@@ -144,9 +151,60 @@ def assign_splits(
         local[split] += 1
         overall[split] += 1
 
+    _hold_out(plan, groups, targets, recorded, set(tuned), seed, stratum_of, per_stratum, overall)
     plan.strata = {s: dict(c) for s, c in sorted(per_stratum.items())}
     plan.warnings.extend(_imbalance(plan, targets))
     return plan
+
+
+def _hold_out(
+    plan: SplitPlan,
+    groups: list[list[str]],
+    targets: Mapping[SplitName, float],
+    recorded: Mapping[str, str],
+    tuned: set[str],
+    seed: str,
+    stratum_of: Mapping[str, str],
+    per_stratum: Mapping[str, dict[str, int]],
+    overall: dict[str, int],
+) -> None:
+    """Grow the test split to its share from clips no model was tuned on (never shrink it)."""
+    total = sum(overall.values())
+    wanted = round(targets["test"] * total)
+    # Rounding slack: with unchanged shares, adding clips keeps test within ±1 of its share and moves nothing.
+    if wanted == 0 or overall["test"] >= wanted - max(1, round(0.1 * wanted)):
+        return
+    candidates = sorted(
+        (hash_unit(keys[0], seed + ":test"), keys)
+        for keys in groups
+        if plan.assignments[keys[0]] != "test" and not tuned.intersection(keys)
+    )
+    moved = 0
+    for _, keys in candidates:
+        if overall["test"] >= wanted:
+            break
+        old = plan.assignments[keys[0]]
+        for k in keys:
+            plan.assignments[k] = "test"
+            if k in recorded:
+                plan.moved[k] = (_as_split(recorded[k]), "test")
+            else:
+                plan.new[k] = "test"
+        per_stratum[stratum_of[keys[0]]][old] -= 1
+        per_stratum[stratum_of[keys[0]]]["test"] += 1
+        overall[old] -= 1
+        overall["test"] += 1
+        moved += 1
+    if moved:
+        plan.warnings.append(
+            f"{moved} clip(s) moved from train/validation into the held-out test split to reach its "
+            f"{targets['test']:.0%} share (no model was tuned on them)"
+        )
+    if overall["test"] < wanted:
+        plan.warnings.append(
+            f"the test split holds {overall['test']} clip(s), short of {wanted}: the other clips were used to "
+            "tune a model and cannot be held out; add clips"
+        )
 
 
 def _rank(split: SplitName) -> int:
