@@ -7,8 +7,8 @@ The same is built with 100 corrections as the baseline, in the same run.
 
 Timed, through the real app (FastAPI TestClient, in process, cookie session, CSRF):
 
-* ``queue page``: ``GET /review/`` cold (the queue recomputed from SQL, as after any write outside the
-  review UI), warm (the queue snapshot reused), and warm with a niche filter; target < 100 ms (median, cold);
+* ``queue page``: ``GET /review/`` cold (right after a write outside the review UI, so the queue table is
+  rebuilt from SQL), warm (the queue table reused), and warm with a niche filter; target < 100 ms (median, cold);
 * ``save``: ``POST /review/clip/<id>/save`` with an edited record (transaction + redirect to the next clip,
   which runs the queue query again); target p95 < 50 ms;
 * ``store.save``: the same through `ReviewStore.save` alone (no HTTP).
@@ -124,7 +124,6 @@ def measure(n: int, repeat: int, saves: int, workdir: Path) -> dict[str, tuple[f
             client.get(f"/review/?token={security.token}", follow_redirects=False)
             html = client.get("/review/").text
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)  # type: ignore[union-attr]
-            queue = app.state.review.queue
             cases = [
                 ("queue page, cold (after any outside change)", "/review/", True),
                 ("queue page, warm", "/review/", False),
@@ -133,8 +132,8 @@ def measure(n: int, repeat: int, saves: int, workdir: Path) -> dict[str, tuple[f
             for label, url, cold in cases:
                 times = []
                 for _ in range(repeat):
-                    if cold:
-                        queue._snapshot = None  # what any write outside the review UI does
+                    if cold:  # a write outside the review UI (an analysis run, an import) makes the queue stale
+                        corpus.db.execute("UPDATE corrections SET niche = niche WHERE id = 'c0'")
                     start = time.perf_counter()
                     response = client.get(url)
                     times.append(time.perf_counter() - start)
@@ -180,10 +179,14 @@ def main() -> None:
     for label, (median, p95) in big.items():
         b_median, _ = base[label]
         print(f"{label:46} {median:10.1f} {p95:8.1f} {b_median:9.1f} {median / b_median:6.1f}x")
-    queue_ok = big["queue page, cold (after any outside change)"][0] < 100
-    save_ok = big["save (HTTP, incl. next-clip query)"][1] < 50
+    cold = big["queue page, cold (after any outside change)"][0]
+    warm = big["queue page, warm"][0]
+    save = big["save (HTTP, incl. next-clip query)"][1]
     verdict = {True: "met", False: "MISSED"}
-    print(f"targets: queue page < 100 ms: {verdict[queue_ok]}; save p95 < 50 ms: {verdict[save_ok]}")
+    print(
+        f"targets: queue page < 100 ms: warm {verdict[warm < 100]} ({warm:.0f} ms), cold {verdict[cold < 100]}"
+        f" ({cold:.0f} ms); save p95 < 50 ms: {verdict[save < 50]} ({save:.0f} ms)"
+    )
 
 
 if __name__ == "__main__":

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from humortune.errors import FeedbackError, RecordParseError
 from humortune.feedback.abtest import BlindAB, ab_tally
-from humortune.feedback.queue import QueueFilter, ReviewQueue, short_model
+from humortune.feedback.queue import _ALL, QueueFilter, ReviewQueue, short_model
 from humortune.feedback.review import (
     ReviewStore,
     field_diff,
@@ -380,11 +381,27 @@ def test_blind_ab_rejects_forged_tokens(world: tuple[Corpus, list[VideoAsset]]) 
 
 
 def _fresh(corpus: Corpus) -> list[tuple[object, ...]]:
-    return [(i.analysis_id, i.reason, i.niche, i.category, i.quality, i.score) for i in ReviewQueue(corpus).snapshot()]
+    # A full recompute on another connection, so it cannot disturb the queue under test.
+    with Corpus.open(corpus.path) as other:
+        return [
+            (i.analysis_id, i.reason, i.niche, i.category, i.quality, i.score) for i in ReviewQueue(other).snapshot()
+        ]
+
+
+def _count_rebuilds(queue: ReviewQueue, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    calls: list[str] = []
+    original = queue._fill
+
+    def fill(conn: Any, sql: str, params: dict[str, Any]) -> None:
+        calls.append("full" if sql == _ALL else "clip")
+        original(conn, sql, params)
+
+    monkeypatch.setattr(queue, "_fill", fill)
+    return calls
 
 
 def test_queue_snapshot_refreshes_per_clip_and_matches_a_full_recompute(
-    world: tuple[Corpus, list[VideoAsset]],
+    world: tuple[Corpus, list[VideoAsset]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     corpus, videos = world
     add_correction(corpus, 0, videos[0], niche="restaurant", record=RECORD)
@@ -394,9 +411,11 @@ def test_queue_snapshot_refreshes_per_clip_and_matches_a_full_recompute(
         ids.append(add_analysis(corpus, video, BASE, record=RECORD, minutes_ago=n))
         ids.append(add_analysis(corpus, video, TUNED, record={**RECORD, "quality": "weak"}, minutes_ago=n + 0.5))
     queue = ReviewQueue(corpus)
+    rebuilds = _count_rebuilds(queue, monkeypatch)
     store = ReviewStore(corpus)
     rng = random.Random(7)
-    assert queue.snapshot() is queue.snapshot()  # served from the snapshot while nothing changes
+    assert queue.snapshot() == queue.snapshot()
+    assert rebuilds == ["full"]  # built once, then read while nothing changes
     for _ in range(25):
         aid = rng.choice(ids)
         op = rng.choice(["save", "accept", "skip", "undo", "niche"])
@@ -416,26 +435,33 @@ def test_queue_snapshot_refreshes_per_clip_and_matches_a_full_recompute(
             except FeedbackError:
                 return None
 
-        queue.apply(action, lambda result: getattr(result, "analysis_id", None))
-        assert queue._snapshot is not None  # refreshed in place, not dropped
+        result = queue.apply(action, lambda result: getattr(result, "analysis_id", None))
+        assert queue._built is not None or result is None  # refreshed in place, not dropped
         assert [(i.analysis_id, i.reason, i.niche, i.category, i.quality, i.score) for i in queue.snapshot()] == _fresh(
             corpus
         )
+    assert rebuilds.count("full") == 1 and rebuilds.count("clip") >= 15  # only the reviewed clips were recomputed
 
 
-def test_queue_snapshot_sees_outside_writes(world: tuple[Corpus, list[VideoAsset]], settings: object) -> None:
+def test_queue_snapshot_sees_outside_writes(
+    world: tuple[Corpus, list[VideoAsset]], monkeypatch: pytest.MonkeyPatch
+) -> None:
     corpus, videos = world
     queue = ReviewQueue(corpus)
+    rebuilds = _count_rebuilds(queue, monkeypatch)
     assert queue.snapshot() == []
     add_analysis(corpus, videos[0], BASE)  # same connection, outside the review UI
     assert len(queue.snapshot()) == 1
     with Corpus.open(corpus.path) as other:  # another connection (another process, e.g. `humortune analyze`)
         add_analysis(other, videos[1], BASE)
     assert len(queue.snapshot()) == 2
+    assert rebuilds == ["full", "full", "full"]
     ab = BlindAB(corpus)
     add_analysis(corpus, videos[0], TUNED)
     snapshot = queue.snapshot()
     pair = ab.next_pair(BASE, TUNED)
     assert pair is not None
-    queue.unaffected(lambda: ab.record(pair.token, "tie"))  # an A/B choice keeps the snapshot
-    assert queue.snapshot() is snapshot
+    queue.unaffected(lambda: ab.record(pair.token, "tie"))  # an A/B choice keeps the table
+    assert queue.snapshot() == snapshot and rebuilds == ["full"] * 4
+    corpus.db.execute("INSERT INTO owner_labels (kind, payload_json, created_at) VALUES ('pass_fail', '{}', 'x')")
+    assert queue.snapshot() == snapshot and rebuilds == ["full"] * 5  # any other write: rebuilt

@@ -8,14 +8,16 @@ puts it back). Each waiting analysis gets one reason, in this order of priority:
 2. ``low_score``: the latest evaluation of its model scored this clip below the threshold;
 3. ``new``: nothing else is known; the owner has simply not seen it.
 
-The reasons come from one SQL pass over the tables (one grouping per table, no per-row subqueries); the
-result is kept as a snapshot that a review refreshes for its clip only, so pages and saves stay fast with
-tens of thousands of corrections and analyses (see ``benchmarks/bench_review.py``).
+The reasons come from one SQL pass over the tables (one grouping per table, no per-row subqueries) into an
+indexed TEMP table that a review refreshes for its clip only, so pages and saves stay fast with tens of
+thousands of corrections and analyses (see ``benchmarks/bench_review.py``).
 """
 
 from __future__ import annotations
 
 import json
+import secrets
+import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
@@ -91,7 +93,6 @@ _CLIP = _PENDING.format(
     r="AND analysis_id IN (SELECT id FROM analyses WHERE video_sha256 = :sha)",
 )
 _ONE = _PENDING.format(a="AND id = :id", c="AND 0", r="AND analysis_id = :id")
-_RANK = {"disagreement": 0, "low_score": 1, "new": 2}
 
 
 def short_model(model: str) -> str:
@@ -173,114 +174,131 @@ class QueuePage:
 class ReviewQueue:
     """Read the queue.
 
-    The waiting analyses and their reasons are computed in one SQL pass and kept as a sorted in-memory
-    snapshot, tagged with the database's change counters (``total_changes()`` of this connection and
-    ``PRAGMA data_version`` for other processes). A page is served from the snapshot while nothing changed;
-    any write anywhere triggers a full recompute, except reviews made through `apply`, which refresh only
-    the reviewed clip's rows.
+    The waiting analyses and their reasons are computed in one SQL pass into a connection-private TEMP table
+    (nothing is added to the workspace file), tagged with the database's change counters (``total_changes()``
+    of this connection, ``PRAGMA data_version`` for other processes). Pages are indexed reads of that table
+    while nothing changed; any write anywhere triggers a rebuild, except reviews made through `apply`, which
+    refresh only the reviewed clip's rows, and writes made through `unaffected`.
     """
 
     def __init__(self, corpus: Corpus, *, low_score: float = DEFAULT_LOW_SCORE) -> None:
         self.corpus = corpus
         self.low_score = low_score
-        self._snapshot: tuple[tuple[int, int], list[QueueItem]] | None = None
+        self._table = f"review_queue_{secrets.token_hex(6)}"  # one table per queue: no cross-talk
+        self._built: tuple[int, int] | None = None
+        """The signature the table was last made current at (``None``: rebuild before reading)."""
 
-    # -- snapshot ---------------------------------------------------------------------------------
+    # -- the table --------------------------------------------------------------------------------
 
     def _signature(self) -> tuple[int, int]:
         row = self.corpus.db.query_one("SELECT total_changes()")
         version = self.corpus.db.query_one("PRAGMA data_version")
         return (int(row[0]) if row else 0, int(version[0]) if version else 0)
 
-    def _rows(self, sql: str, params: dict[str, Any]) -> list[QueueItem]:
-        # Positional access: this runs over every waiting analysis when the snapshot is rebuilt.
-        return [
-            QueueItem(r[0], r[1], r[2], r[5], r[7], None if r[6] is None else float(r[6]), r[3], r[4])
-            for r in self.corpus.db.query(sql, {"low": self.low_score, **params})
-        ]
+    def _fill(self, conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> None:
+        conn.execute(
+            f"INSERT INTO {self._table} SELECT id, video_sha256, model, created_at, k, niche, score, reason,"
+            f" CASE reason WHEN 'disagreement' THEN 0 WHEN 'low_score' THEN 1 ELSE 2 END FROM ({sql})",
+            {"low": self.low_score, **params},
+        )
 
-    @staticmethod
-    def _sorted(items: list[QueueItem]) -> list[QueueItem]:
-        # most urgent reason first; newest first within a reason; id breaks ties
-        items.sort(key=lambda i: i.analysis_id)
-        items.sort(key=lambda i: i.created_at, reverse=True)
-        items.sort(key=lambda i: _RANK[i.reason])
-        return items
-
-    def snapshot(self) -> list[QueueItem]:
-        """Every waiting analysis in queue order (recomputed only when the database changed)."""
-        # The signature is read before the rows: a write in between makes the snapshot look stale (and be
-        # recomputed once more), never fresh when it is not.
-        signature = self._signature()
-        cached = self._snapshot
-        if cached is not None and cached[0] == signature:
-            return cached[1]
-        items = self._sorted(self._rows(_ALL, {}))
-        self._snapshot = (signature, items)
-        return items
+    def _ensure(self) -> None:
+        """Make the table current: rebuild it if anything changed since it was built."""
+        if self._built is not None and self._built == self._signature():
+            return
+        with self.corpus.db.transaction() as conn:  # no other write can land between the rows and the tag
+            if self._built is not None and self._built == self._signature():
+                return
+            # Dropped and re-created: a bulk load followed by index builds beats updating indexes row by row.
+            conn.execute(f"DROP TABLE IF EXISTS temp.{self._table}")
+            conn.execute(
+                f"CREATE TEMP TABLE {self._table} (id TEXT, video_sha256 TEXT, model TEXT, created_at TEXT, k TEXT,"
+                " niche TEXT, score REAL, reason TEXT, rank INTEGER)"
+            )
+            self._fill(conn, _ALL, {})
+            conn.execute(f"CREATE INDEX {self._table}_order ON {self._table} (rank, created_at DESC, id)")
+            conn.execute(f"CREATE INDEX {self._table}_clip ON {self._table} (video_sha256)")
+            self._built = self._signature()
 
     def apply(self, action: Callable[[], T], affected: Callable[[T], str | None]) -> T:
         """Run a review ``action`` and refresh only the clip it touched (``affected(result)`` → analysis id).
 
         The action runs in one transaction with the refresh, so no other write can slip between them; if
-        the snapshot was already stale, it is simply dropped and recomputed on the next read.
+        the table was already stale, it is simply rebuilt on the next read.
         """
-        with self.corpus.db.transaction():
+        with self.corpus.db.transaction() as conn:
             before = self._signature()
             result = action()
-            cached = self._snapshot
             analysis_id = affected(result)
-            if cached is None or cached[0] != before or analysis_id is None:
-                self._snapshot = None
+            if self._built is None or self._built != before:
+                self._built = None
                 return result
-            row = self.corpus.db.query_one("SELECT video_sha256 FROM analyses WHERE id = ?", (analysis_id,))
+            if analysis_id is None:  # nothing reviewed; keep the table only if nothing was written either
+                if self._signature() != before:
+                    self._built = None
+                return result
+            row = conn.execute("SELECT video_sha256 FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
             sha = row["video_sha256"] if row is not None else None
             if sha is not None:
-                keep = [i for i in cached[1] if i.video_sha256 != sha]
-                fresh = self._rows(_CLIP, {"sha": sha})
+                conn.execute(f"DELETE FROM {self._table} WHERE video_sha256 = ?", (sha,))
+                self._fill(conn, _CLIP, {"sha": sha})
             else:
-                keep = [i for i in cached[1] if i.analysis_id != analysis_id]
-                fresh = self._rows(_ONE, {"id": analysis_id})
-            self._snapshot = (self._signature(), self._sorted(keep + fresh))
+                conn.execute(f"DELETE FROM {self._table} WHERE id = ?", (analysis_id,))
+                self._fill(conn, _ONE, {"id": analysis_id})
+            self._built = self._signature()
         return result
 
     def unaffected(self, action: Callable[[], T]) -> T:
-        """Run a write that cannot change the queue (a blind A/B choice, a promotion) and keep the snapshot."""
+        """Run a write that cannot change the queue (a blind A/B choice, a promotion) and keep the table."""
         with self.corpus.db.transaction():
             before = self._signature()
             result = action()
-            cached = self._snapshot
-            if cached is not None and cached[0] == before:
-                self._snapshot = (self._signature(), cached[1])
+            if self._built is not None and self._built == before:
+                self._built = self._signature()
         return result
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def _filtered(self, flt: QueueFilter, *, with_reason: bool = True) -> list[QueueItem]:
-        items = self.snapshot()
-        if flt.niche is not None:
-            items = [i for i in items if i.niche == flt.niche]
-        if flt.model is not None:
-            items = [i for i in items if i.model == flt.model]
+    def _where(self, flt: QueueFilter, *, with_reason: bool = True) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("niche", flt.niche), ("model", flt.model)):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
         if with_reason and flt.reason is not None:
-            items = [i for i in items if i.reason == flt.reason]
-        return items
+            clauses.append("reason = ?")
+            params.append(flt.reason)
+        return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def counts(self, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
         """Waiting analyses per reason, under the niche/model part of the filter."""
+        self._ensure()
+        where, params = self._where(flt, with_reason=False)
         out: dict[str, int] = dict.fromkeys(REASONS, 0)
-        for item in self._filtered(flt, with_reason=False):
-            out[item.reason] += 1
+        for row in self.corpus.db.query(f"SELECT reason, COUNT(*) FROM {self._table}{where} GROUP BY reason", params):
+            out[str(row[0])] = int(row[1])
         return out
 
     def items(
         self, flt: QueueFilter = QueueFilter(), *, limit: int = 25, offset: int = 0, exclude: str | None = None
     ) -> list[QueueItem]:
         """Waiting analyses in queue order (most urgent reason first, newest first within a reason)."""
-        items = self._filtered(flt)
+        self._ensure()
+        where, params = self._where(flt)
         if exclude is not None:
-            items = [i for i in items if i.analysis_id != exclude]
-        return items[max(0, offset) : max(0, offset) + max(0, limit)]
+            where += (" AND" if where else " WHERE") + " id != ?"
+            params.append(exclude)
+        rows = self.corpus.db.query(
+            f"SELECT id, video_sha256, model, niche, reason, score, created_at, k FROM {self._table}{where}"
+            " ORDER BY rank, created_at DESC, id LIMIT ? OFFSET ?",
+            [*params, max(0, int(limit)), max(0, int(offset))],
+        )
+        return [QueueItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+
+    def snapshot(self) -> list[QueueItem]:
+        """Every waiting analysis, in queue order."""
+        return self.items(limit=1 << 62)
 
     def next(self, flt: QueueFilter = QueueFilter(), *, exclude: str | None = None) -> str | None:
         """The analysis id at the head of the queue (optionally not ``exclude``), or ``None`` when empty."""
