@@ -90,7 +90,7 @@ def probe_video(path: str | os.PathLike[str]) -> ProbeInfo:
         raise
     except (av.error.FFmpegError, OSError, ValueError, StopIteration) as exc:
         raise ProbeError(
-            f"not a decodable video ({type(exc).__name__}: {_first_line(exc)})",
+            f"not a decodable video ({_first_line(exc)})",
             hint="the file is truncated, or is not a video at all (e.g. a web page)",
         ) from exc
     ext, mime = _MIME.get(container_name, (container_name, f"video/{container_name}"))
@@ -131,5 +131,9 @@ def _container_name(format_name: str, metadata: dict[str, str], codec: str) -> s
 
 
 def _first_line(exc: BaseException) -> str:
+    # FFmpeg errors carry the file name (a temp path); the reason alone is what the reader needs.
+    reason = getattr(exc, "strerror", None)
+    if isinstance(reason, str) and reason:
+        return reason
     text = str(exc).strip().splitlines()
     return text[0][:200] if text else type(exc).__name__
