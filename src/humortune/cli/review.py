@@ -32,10 +32,17 @@ def review(
     Prints a URL with a fresh random token; every request (pages, video bytes) needs it. The same app serves
     the JSON API of `humortune serve` under /v1 (same token).
     """
-    import uvicorn
+    try:
+        import uvicorn
 
-    from humortune.feedback import ReviewSecurity, create_review_app
-    from humortune.feedback.security import loopback_hosts
+        from humortune.feedback import ReviewSecurity, create_review_app
+        from humortune.feedback.security import loopback_hosts
+    except ImportError as exc:  # fastapi, uvicorn and jinja2 come with the [ui] extra
+        from humortune.errors import ConfigError
+
+        raise ConfigError(
+            f"humortune review needs {exc.name or 'fastapi/uvicorn'}", hint="pip install 'humortune[ui]'"
+        ) from exc
 
     settings = state().settings(**({"offline": True} if offline else {}))
     loopback = host in loopback_hosts()
