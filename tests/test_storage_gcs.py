@@ -283,3 +283,18 @@ def test_verification_failure_deletes_the_object(fake: tuple[GCSStorage, FakeBuc
 )
 def test_is_transient(exc: BaseException, transient: bool) -> None:
     assert is_transient(exc) is transient
+
+
+def test_credentials_problems_are_config_errors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_GCE_CHECK", "true")
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))  # no gcloud application-default credentials either
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    with pytest.raises(ConfigError, match="no Google Cloud credentials") as info:
+        GCSStorage("bkt").stat("a")
+    assert "gcloud auth application-default login" in (info.value.hint or "")
+    bad = tmp_path / "key.json"
+    bad.write_text('{"type": "service_account"}')
+    with pytest.raises(ConfigError, match="credentials file") as info:
+        GCSStorage("bkt", credentials_file=bad).stat("a")
+    assert "service-account key" in (info.value.hint or "")

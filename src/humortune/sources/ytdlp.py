@@ -134,7 +134,6 @@ class YtDlpDownloader:
             "format": FORMAT,
             "format_sort": list(FORMAT_SORT),
             "outtmpl": {"default": str(dest_dir / "video.%(ext)s")},
-            "paths": {"home": str(dest_dir), "temp": str(dest_dir)},
             "noplaylist": True,
             "extract_flat": "in_playlist",  # a playlist is refused, not downloaded entry by entry
             "overwrites": True,

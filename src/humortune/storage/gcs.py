@@ -144,10 +144,20 @@ class GCSStorage:
             else:
                 client = storage.Client(project=self._project)
         except (auth.DefaultCredentialsError, OSError, ValueError) as exc:
+            if self._credentials_file is not None:
+                raise ConfigError(
+                    f"cannot use the credentials file {self._credentials_file} ({type(exc).__name__})",
+                    hint="point HUMORTUNE_CREDENTIALS_FILE at a valid service-account key (JSON)",
+                ) from None
+            if isinstance(exc, auth.DefaultCredentialsError):
+                raise ConfigError(
+                    "no Google Cloud credentials found",
+                    hint="run `gcloud auth application-default login`, or set HUMORTUNE_CREDENTIALS_FILE to a "
+                    "service-account JSON",
+                ) from None
             raise ConfigError(
-                f"no usable Google Cloud credentials: {type(exc).__name__}",
-                hint="run `gcloud auth application-default login`, or set HUMORTUNE_CREDENTIALS_FILE to a "
-                "service-account JSON",
+                f"cannot create the Cloud Storage client ({type(exc).__name__})",
+                hint="set HUMORTUNE_PROJECT to your Google Cloud project id",
             ) from None
         try:  # one HTTP connection per worker thread, not the default 10
             from requests.adapters import HTTPAdapter
