@@ -345,7 +345,7 @@ class Ingestor:
             if item.error is not None:
                 raise item.error
             assert item.ref is not None
-            if self._already_stored(item, outcome):
+            if self._already_stored(item, outcome, run):
                 self._finish(outcome, clock, done)
                 return
             fetched = self._fetch_with_retries(item, item.ref, run, outcome)
@@ -358,7 +358,7 @@ class Ingestor:
             if not handed_over:
                 run.slots.release()
 
-    def _already_stored(self, item: _Item, outcome: SourceOutcome) -> bool:
+    def _already_stored(self, item: _Item, outcome: SourceOutcome, run: _Run) -> bool:
         """Skip (linked and verified) or adopt (stored under its TikTok id) without touching the source."""
         linked = item.linked
         if linked is not None:
@@ -373,7 +373,7 @@ class Ingestor:
             object_key = video_key(item.ref.video_id)
             info = self.storage.stat(object_key)
             if info is not None:
-                self._adopt(item, object_key, info, outcome)
+                self._adopt(item, object_key, info, outcome, run)
                 return True
         return False
 
@@ -448,7 +448,7 @@ class Ingestor:
                     raise StorageError("the object disappeared right after it was found", item=item.url)
                 if info.sha256 is not None and info.sha256 != fetched.sha256:
                     # Another download of the same video (a different encode) is stored: keep that one.
-                    self._adopt(item, fetched.object_key, info, outcome)
+                    self._adopt(item, fetched.object_key, info, outcome, run)
                 else:
                     self._record(item, fetched.object_key, fetched.sha256, fetched.video_id, fetched.probe)
                     self._mark(outcome, "present", fetched.object_key, fetched.sha256)
@@ -460,9 +460,9 @@ class Ingestor:
                 shutil.rmtree(fetched.workdir, ignore_errors=True)
             run.slots.release()
 
-    def _adopt(self, item: _Item, object_key: str, info: ObjectInfo, outcome: SourceOutcome) -> None:
+    def _adopt(self, item: _Item, object_key: str, info: ObjectInfo, outcome: SourceOutcome, run: _Run) -> None:
         """Record an object that is already stored (read back once to verify and probe it)."""
-        fd, tmp_name = tempfile.mkstemp(prefix="adopt-", suffix=f".{object_key.rsplit('.', 1)[-1]}", dir=self.tmp_root)
+        fd, tmp_name = tempfile.mkstemp(prefix="adopt-", suffix=f".{object_key.rsplit('.', 1)[-1]}", dir=run.run_dir)
         tmp = Path(tmp_name)
         try:
             with os.fdopen(fd, "wb") as out, self.storage.open_read(object_key) as src:
