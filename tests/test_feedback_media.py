@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +87,22 @@ def test_resolve_refuses_anything_outside_storage(tmp_path: Path) -> None:
         "https://example.com/a.mp4",
     ]:
         assert resolve_video(storage, _asset(uri)) is None, uri
+
+
+def test_ranged_backends_are_read_piece_by_piece(tmp_path: Path) -> None:
+    storage = LocalStorage(tmp_path / "store")
+    payload = bytes(range(256)) * 10
+    storage.put_bytes("v.mp4", payload)
+    calls: list[tuple[int, int]] = []
+
+    class Ranged(LocalStorage):
+        def read_range(self, key: str, start: int, end: int) -> bytes:
+            calls.append((start, end))
+            return self.read_bytes(key)[start : end + 1]
+
+        def open_read(self, key: str) -> Any:
+            raise AssertionError("a ranged backend must not be read whole")
+
+    ranged = Ranged(tmp_path / "store")
+    assert b"".join(iter_range(ranged, "v.mp4", 10, 1000, chunk=300)) == payload[10:1010]
+    assert calls == [(10, 309), (310, 609), (610, 909), (910, 1009)]

@@ -107,7 +107,21 @@ def resolve_video(storage: Storage, video: VideoAsset) -> VideoSource | None:
 
 
 def iter_range(storage: Storage, key: str, start: int, length: int, chunk: int = CHUNK) -> Iterator[bytes]:
-    """Yield ``length`` bytes of an object from ``start``, in chunks; closes the stream when done."""
+    """Yield ``length`` bytes of an object from ``start``, in chunks; closes the stream when done.
+
+    A backend with ``read_range(key, start, end)`` (end inclusive) is asked for each chunk, so a remote object
+    is fetched piece by piece; otherwise the stream from ``open_read`` is seeked and read.
+    """
+    ranged = getattr(storage, "read_range", None)
+    if callable(ranged):
+        position, stop = start, start + length
+        while position < stop:
+            data = ranged(key, position, min(stop, position + chunk) - 1)
+            if not data:
+                break
+            position += len(data)
+            yield bytes(data)
+        return
     stream = storage.open_read(key)
     try:
         if start:
