@@ -174,6 +174,8 @@ class IngestReport:
         )
 
 
+_STALE_S = 24 * 3600
+
 ProgressCallback = Callable[[IngestProgress], None]
 """Called from the thread that runs `Ingestor.run`: once at start, then once per finished source."""
 
@@ -325,7 +327,11 @@ class Ingestor:
         self.tmp_root.mkdir(parents=True, exist_ok=True)
         for child in self.tmp_root.iterdir():
             match = re.match(r"run-(\d+)-", child.name)
-            if match and not _pid_alive(int(match.group(1))):
+            try:
+                stale = time.time() - child.stat().st_mtime > _STALE_S  # where pids cannot be checked
+            except FileNotFoundError:
+                continue
+            if match and (stale or not _pid_alive(int(match.group(1)))):
                 shutil.rmtree(child, ignore_errors=True)
         sweep = getattr(self.storage, "sweep_temp", None)
         if callable(sweep):
