@@ -261,3 +261,23 @@ class MemoryGCS:
 
     def list(self, prefix: str = "") -> list[ObjectInfo]:
         return [ObjectInfo(k, len(v)) for k, v in sorted(self.objects.items()) if k.startswith(prefix)]
+
+
+def test_owner_latest_correction_of_a_clip_wins(corpus: Corpus, storage: LocalStorage, settings: Settings) -> None:
+    """A review correction of a clip replaces the battery's in training: one target per video, the latest."""
+    fill(corpus, storage)
+    battery = corpus.correction("c00003")
+    assert battery is not None
+    review = battery.model_copy(
+        update={"id": "rv-3", "source": "review", "human_said": "Det roliga i detta klipp är ägarens nya läsning."}
+    )
+    corpus.add_correction(review)
+    corpus.db.execute(
+        "UPDATE corrections SET video_sha256 = (SELECT video_sha256 FROM corrections WHERE id = 'c00003')"
+        " WHERE id = 'rv-3'"
+    )
+    result = DatasetBuilder(corpus, storage, settings=settings).run()
+    ids = [e.correction_id for e in load_examples(corpus, result.version.id)]
+    assert "rv-3" in ids and "c00003" not in ids
+    assert len(ids) == 12
+    assert any(s.correction_id == "c00003" and "superseded by rv-3" in s.reason for s in result.skipped)

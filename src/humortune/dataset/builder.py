@@ -30,6 +30,7 @@ from humortune.dataset.limits import MEDIA_RESOLUTIONS
 from humortune.dataset.registry import (
     ExampleRef,
     SourceRow,
+    latest_per_clip,
     load_sources,
     load_version,
     recorded_splits,
@@ -233,6 +234,11 @@ class DatasetBuilder:
         self, sources: list[SourceRow], target_format: TargetFormat, stratify: bool, skipped: list[Skipped]
     ) -> list[tuple[SourceRow, str, str]]:
         out = []
+        sources, superseded = latest_per_clip(sources)
+        for old, new in superseded.items():
+            skipped.append(
+                Skipped(old, f"superseded by {new}, the owner's later correction of the same clip", "nothing to do")
+            )
         for s in sources:
             if s.video_sha256 is None or s.video_uri is None:
                 skipped.append(

@@ -57,6 +57,7 @@ class SourceRow:
     size_bytes: int | None
     duration_s: float | None
     has_audio: bool
+    updated_at: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class DatasetDiff:
 
 _SOURCES_SQL = (
     "SELECT c.id, c.video_key, c.human_said, c.record_json, c.niche, v.sha256, v.uri, v.mime, v.size_bytes,"
-    " v.duration_s, v.has_audio FROM corrections c LEFT JOIN videos v ON v.sha256 = c.video_sha256"
+    " v.duration_s, v.has_audio, c.updated_at FROM corrections c LEFT JOIN videos v ON v.sha256 = c.video_sha256"
 )
 
 
@@ -102,7 +103,28 @@ def load_sources(corpus: Corpus, *, niche: str | None = None) -> list[SourceRow]
     if niche is not None:
         sql, params = sql + " WHERE c.niche = ?", (niche,)
     rows = corpus.db.query(sql + " ORDER BY c.id", params)
-    return [SourceRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], bool(r[10])) for r in rows]
+    return [SourceRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], bool(r[10]), r[11]) for r in rows]
+
+
+def latest_per_clip(sources: list[SourceRow]) -> tuple[list[SourceRow], dict[str, str]]:
+    """One correction per clip: the owner's latest word wins (a review after the battery, or the reverse).
+
+    Returns the kept rows (in their original order) and ``{superseded correction id: id that replaced it}``.
+    Clips are the same when they share a content hash or, before ingest, a canonical video key.
+    """
+    winner: dict[str, SourceRow] = {}
+    for source in sources:
+        clip = source.video_sha256 or source.video_key
+        best = winner.get(clip)
+        if best is None or (source.updated_at, source.correction_id) > (best.updated_at, best.correction_id):
+            winner[clip] = source
+    kept_ids = {s.correction_id for s in winner.values()}
+    superseded = {
+        s.correction_id: winner[s.video_sha256 or s.video_key].correction_id
+        for s in sources
+        if s.correction_id not in kept_ids
+    }
+    return [s for s in sources if s.correction_id in kept_ids], superseded
 
 
 def recorded_splits(corpus: Corpus) -> dict[str, str]:
