@@ -206,9 +206,7 @@ class HumorRecord(BaseModel):
     @classmethod
     def _mechanism_is_a_phrase(cls, value: str) -> str:
         if len(value.split()) > _MECHANISM_HARD_MAX:
-            raise ValueError(
-                f"the mechanism should be a short phrase (5–10 words), got {len(value.split())} words"
-            )
+            raise ValueError(f"the mechanism should be a short phrase (5–10 words), got {len(value.split())} words")
         return value
 
     def soft_problems(self) -> list[str]:
