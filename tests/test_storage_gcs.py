@@ -66,6 +66,15 @@ def test_put_stat_read_list_roundtrip(gcs: GCSStorage, tmp_path: Path) -> None:
     assert gcs.root_uri == f"gs://{gcs.bucket_name}/humortune"
 
 
+def test_read_range(gcs: GCSStorage) -> None:
+    data = bytes(range(256)) * 40
+    gcs.put_bytes("training/videos/r.mp4", data)
+    assert gcs.read_range("training/videos/r.mp4", 10, 19) == data[10:20]
+    assert gcs.read_range("training/videos/r.mp4", len(data) - 5, len(data) + 100) == data[-5:]
+    with pytest.raises(StorageError, match="no such object"):
+        gcs.read_range("training/videos/none.mp4", 0, 9)
+
+
 def test_large_file_goes_resumable_in_chunks(gcs: GCSStorage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from google.cloud.storage.blob import Blob
 

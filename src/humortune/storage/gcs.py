@@ -340,6 +340,24 @@ class GCSStorage:
         spool.seek(0)
         return spool  # type: ignore[return-value]
 
+    def read_range(self, key: str, start: int, end: int) -> bytes:
+        """Bytes ``start``..``end`` (inclusive) of an object, fetched alone (video seeking in the review UI)."""
+        name = self._name(key)
+
+        def fetch() -> bytes:
+            blob = self.bucket.blob(name)
+            data: bytes = blob.download_as_bytes(
+                start=start, end=end, checksum=None, retry=None, timeout=self.timeout_s
+            )
+            return data
+
+        try:
+            return self._call("ranged download", key, fetch)
+        except StorageError as exc:
+            if "not found" in exc.message:
+                raise StorageError("no such object", hint="ingest or build it first", item=self.uri(key)) from exc
+            raise
+
     def read_bytes(self, key: str) -> bytes:
         with self.open_read(key) as fh:
             return fh.read()
