@@ -7,7 +7,7 @@ import pytest
 from humortune.errors import EvaluationError
 from humortune.evaluator.calibration import CalibrationReport
 from humortune.evaluator.gate import GatePolicy, decide
-from humortune.evaluator.registry import Registry
+from humortune.evaluator.registry import AliasRegistry
 from humortune.evaluator.stats import Outcome, PairedStats, paired_stats
 from humortune.workspace import Corpus
 
@@ -139,7 +139,7 @@ def _register(corpus: Corpus, *ids: str) -> None:
 
 def test_promote_and_rollback_keep_lineage(corpus: Corpus) -> None:
     _register(corpus, TUNED, TUNED_2)
-    registry = Registry(corpus)
+    registry = AliasRegistry(corpus)
     assert registry.current() is None
     first = registry.promote("gemini-2.5-flash", evidence={"why": "baseline"})  # base models register on the fly
     assert first.previous_id is None and registry.has_model("gemini-2.5-flash")
@@ -168,7 +168,7 @@ def test_promote_and_rollback_keep_lineage(corpus: Corpus) -> None:
 
 def test_rollback_to_a_named_model(corpus: Corpus) -> None:
     _register(corpus, TUNED, TUNED_2)
-    registry = Registry(corpus)
+    registry = AliasRegistry(corpus)
     for model in ("gemini-2.5-flash", TUNED, TUNED_2):
         registry.promote(model)
     assert registry.rollback(to="gemini-2.5-flash").model_id == "gemini-2.5-flash"
@@ -177,7 +177,7 @@ def test_rollback_to_a_named_model(corpus: Corpus) -> None:
 
 
 def test_registry_refuses_what_it_cannot_alias(corpus: Corpus) -> None:
-    registry = Registry(corpus)
+    registry = AliasRegistry(corpus)
     with pytest.raises(EvaluationError, match="not in the registry"):
         registry.promote("projects/demo/locations/us-central1/models/999@1")
     with pytest.raises(EvaluationError, match="never promoted"):
@@ -189,7 +189,7 @@ def test_registry_refuses_what_it_cannot_alias(corpus: Corpus) -> None:
 
 def test_aliases_are_independent_and_decisions_are_recorded(corpus: Corpus) -> None:
     _register(corpus, TUNED)
-    registry = Registry(corpus)
+    registry = AliasRegistry(corpus)
     registry.promote("gemini-2.5-flash")
     registry.promote(TUNED, alias="niche:restaurant")
     registry.record("refuse", model_id=TUNED, previous_id="gemini-2.5-flash", evidence={"gate": {"allowed": False}})
@@ -201,7 +201,7 @@ def test_aliases_are_independent_and_decisions_are_recorded(corpus: Corpus) -> N
 
 def test_first_promotion_records_what_it_replaced(corpus: Corpus) -> None:
     _register(corpus, TUNED)
-    registry = Registry(corpus)
+    registry = AliasRegistry(corpus)
     event = registry.promote(TUNED, replacing="gemini-2.5-flash")
     assert event.previous_id == "gemini-2.5-flash" and registry.has_model("gemini-2.5-flash")
     assert registry.rollback().model_id == "gemini-2.5-flash"

@@ -389,11 +389,11 @@ def test_body_size_limits(world: World, browser: TestClient) -> None:
 
 
 def test_promotions_page_confirm_and_reject(world: World, browser: TestClient) -> None:
-    from humortune.evaluator.registry import Registry
+    from humortune.evaluator.registry import AliasRegistry
 
     for model in (BASE, TUNED, TUNED + "-b"):
         world.corpus.db.execute("INSERT INTO models (id, base_model, created_at) VALUES (?, ?, '2026')", (model, BASE))
-    registry = Registry(world.corpus)
+    registry = AliasRegistry(world.corpus)
     registry.promote(BASE, evidence={"why": "first"})
     proposal = registry.record("propose", model_id=TUNED, previous_id=BASE, evidence={"summary": [f"win rate {XSS}"]})
     other = registry.record("propose", model_id=TUNED + "-b", previous_id=BASE, evidence={})

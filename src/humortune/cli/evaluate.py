@@ -306,10 +306,10 @@ def aliases(
     limit: Annotated[int, typer.Option("--limit", min=1, help="History rows to show.")] = 20,
 ) -> None:
     """Registry aliases (current, niche:…) and the recorded history of promotions, refusals and rollbacks."""
-    from humortune.evaluator.registry import Registry
+    from humortune.evaluator.registry import AliasRegistry
 
     with state().corpus() as corpus:
-        registry = Registry(corpus)
+        registry = AliasRegistry(corpus)
         current = registry.aliases()
         history = registry.history(alias, limit=limit)
     for name, model_id in current.items():

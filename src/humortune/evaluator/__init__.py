@@ -16,12 +16,13 @@ from humortune.evaluator.calibration import CalibrationReport, OwnerLabel, calib
 from humortune.evaluator.evaluator import AnalyzerFactory, AnalyzerLike, Evaluator
 from humortune.evaluator.gate import GateCheck, GateDecision, GatePolicy, decide
 from humortune.evaluator.judge import MechanismJudge, PairwiseJudge
-from humortune.evaluator.registry import AliasEvent, Registry
+from humortune.evaluator.registry import AliasEvent, AliasRegistry
 from humortune.evaluator.results import EvaluationReport
 from humortune.evaluator.stats import PairedStats
 
 __all__ = [
     "AliasEvent",
+    "AliasRegistry",
     "AnalyzerFactory",
     "AnalyzerLike",
     "CalibrationReport",
@@ -34,7 +35,6 @@ __all__ = [
     "OwnerLabel",
     "PairedStats",
     "PairwiseJudge",
-    "Registry",
     "calibrate",
     "decide",
     "import_labels",

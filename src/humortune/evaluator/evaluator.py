@@ -38,7 +38,7 @@ from humortune.evaluator.calibration import (
 )
 from humortune.evaluator.gate import GateDecision, GatePolicy, decide
 from humortune.evaluator.judge import JudgeBackend, JudgeUsage, MechanismJudge, PairwiseJudge
-from humortune.evaluator.registry import DEFAULT_ALIAS, AliasEvent, Registry
+from humortune.evaluator.registry import DEFAULT_ALIAS, AliasEvent, AliasRegistry
 from humortune.evaluator.results import Answer, ClipResult, EvaluationReport
 from humortune.evaluator.scoring import build_clips, pair_clips, paired_figures, score_clips, slice_means, summarise
 from humortune.evaluator.stats import DEFAULT_BOOTSTRAP, DEFAULT_SEED
@@ -95,7 +95,7 @@ class Evaluator:
     ) -> None:
         self.corpus = corpus
         self.settings = settings or Settings()
-        self.registry = Registry(corpus)
+        self.registry = AliasRegistry(corpus)
         """The aliases (``current``, ``niche:…``) and their history."""
         self._client = client
         self._owns_client = client is None

@@ -17,7 +17,7 @@ from humortune.errors import EvaluationError
 from humortune.schema import utcnow
 from humortune.workspace import Corpus
 
-__all__ = ["DEFAULT_ALIAS", "AliasAction", "AliasEvent", "Registry"]
+__all__ = ["DEFAULT_ALIAS", "AliasAction", "AliasEvent", "AliasRegistry"]
 
 DEFAULT_ALIAS = "current"
 """The alias analysis and review use by default."""
@@ -57,11 +57,11 @@ def _now() -> str:
     return utcnow().isoformat(timespec="microseconds")
 
 
-class Registry:
+class AliasRegistry:
     """Aliases over the ``models`` table.
 
     ```python
-    registry = Registry(corpus)
+    registry = AliasRegistry(corpus)
     registry.current()                      # model id or None
     registry.promote("projects/…/models/7@1", evidence={...})
     registry.rollback()

@@ -85,7 +85,7 @@ def pending_proposals(corpus: Corpus) -> list[Proposal]:
 
 def decide_proposal(corpus: Corpus, proposal_id: int, confirm: bool, *, who: str = "owner (review UI)") -> str:
     """Confirm (promote) or reject a pending proposal; returns a one-line message for the owner."""
-    from humortune.evaluator.registry import Registry
+    from humortune.evaluator.registry import AliasRegistry
 
     pending = {p.id: p for p in pending_proposals(corpus)}
     proposal = pending.get(int(proposal_id))
@@ -95,7 +95,7 @@ def decide_proposal(corpus: Corpus, proposal_id: int, confirm: bool, *, who: str
             hint="reload the promotions page",
             item=str(proposal_id),
         )
-    registry = Registry(corpus)
+    registry = AliasRegistry(corpus)
     if confirm:
         registry.promote(
             proposal.model_id,

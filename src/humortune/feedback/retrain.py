@@ -419,10 +419,10 @@ class Retrainer:
             raise FeedbackError(f"cannot build the next dataset: {exc.message}", hint=exc.hint, item=exc.item) from exc
 
     def _propose(self, out: RetrainOutcome, model_id: str) -> RetrainOutcome:
-        from humortune.evaluator import Evaluator, Registry
+        from humortune.evaluator import AliasRegistry, Evaluator
 
         alias = self.policy.alias
-        registry = Registry(self.corpus)
+        registry = AliasRegistry(self.corpus)
         decided = self.corpus.db.query_one(
             "SELECT id, action, evidence_json FROM alias_history WHERE name = ? AND model_id = ?"
             " AND action IN ('propose', 'refuse', 'promote') ORDER BY id DESC LIMIT 1",
