@@ -40,6 +40,7 @@ from humortune.schema import (
     HumorRecord,
     Quality,
     TokenUsage,
+    TunedModel,
     VideoAsset,
 )
 from humortune.settings import Settings
@@ -51,10 +52,10 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import Analyzer as Analyzer
     from humortune.dataset import DatasetBuilder as DatasetBuilder
     from humortune.dataset import validate_jsonl as validate_jsonl
+    from humortune.evaluator import AliasRegistry as AliasRegistry
     from humortune.evaluator import EvaluationReport as EvaluationReport
     from humortune.evaluator import Evaluator as Evaluator
     from humortune.evaluator import GatePolicy as GatePolicy
-    from humortune.evaluator import Registry as Registry
     from humortune.feedback.abtest import BlindAB as BlindAB
     from humortune.feedback.app import create_review_app as create_review_app
     from humortune.feedback.niches import NicheRouter as NicheRouter
@@ -83,7 +84,7 @@ _LAZY: dict[str, str] = {
     "EvaluationReport": "humortune.evaluator",
     "Evaluator": "humortune.evaluator",
     "GatePolicy": "humortune.evaluator",
-    "Registry": "humortune.evaluator",
+    "AliasRegistry": "humortune.evaluator",
     "FakeGemini": "humortune.testing.fake_gemini",
     "BlindAB": "humortune.feedback.abtest",
     "NicheRouter": "humortune.feedback.niches",
@@ -134,6 +135,7 @@ __all__ = [
     "Storage",
     "StorageError",
     "TokenUsage",
+    "TunedModel",
     "TransientSourceError",
     "TransientStorageError",
     "TuningError",
