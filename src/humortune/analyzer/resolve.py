@@ -26,6 +26,7 @@ from typing import Any, Literal
 from humortune.errors import AnalysisError, ModelNotFoundError
 from humortune.prompts import DEFAULT_PROMPT, Prompt
 from humortune.schema import TunedModel
+from humortune.tuner.registry import model_from_row
 from humortune.workspace.db import Database
 
 __all__ = ["ResolvedModel", "endpoint_location", "prompt_for_version", "resolve_model"]
@@ -87,10 +88,10 @@ def resolve_model(model: str | TunedModel, *, db: Database | None = None) -> Res
                     hint="promote another model to this alias",
                     item=name,
                 )
-            return _from_tuned(_row_to_model(row), requested=name, alias=name, db=db)
+            return _from_tuned(model_from_row(row), requested=name, alias=name, db=db)
         row = db.query_one("SELECT * FROM models WHERE id = ? OR endpoint = ? LIMIT 1", (name, name))
         if row is not None:
-            return _from_tuned(_row_to_model(row), requested=name, alias=None, db=db)
+            return _from_tuned(model_from_row(row), requested=name, alias=None, db=db)
     if name.startswith("projects/"):
         if _LOCATION.match(name.split("@", 1)[0]) is None:
             raise ModelNotFoundError(
@@ -135,21 +136,6 @@ def _dataset_row(db: Database | None, dataset_id: str | None) -> sqlite3.Row | N
     return db.query_one(
         "SELECT prompt_version, media_resolution, target_format FROM dataset_versions WHERE id = ?",
         (dataset_id,),
-    )
-
-
-def _row_to_model(row: sqlite3.Row) -> TunedModel:
-    return TunedModel(
-        id=row["id"],
-        endpoint=row["endpoint"],
-        job_name=row["job_name"],
-        base_model=row["base_model"],
-        dataset_id=row["dataset_id"],
-        prompt_version=row["prompt_version"],
-        media_resolution=row["media_resolution"],
-        niche=row["niche"],
-        checkpoints=json.loads(row["checkpoints_json"] or "[]"),
-        stats=json.loads(row["stats_json"] or "{}"),
     )
 
 

@@ -67,7 +67,8 @@ def _job_row(row: sqlite3.Row) -> JobRow:
     )
 
 
-def _model(row: sqlite3.Row) -> TunedModel:
+def model_from_row(row: sqlite3.Row) -> TunedModel:
+    """A ``models`` table row as a `TunedModel` (the one reader of that table's columns)."""
     return TunedModel(
         id=row["id"],
         endpoint=row["endpoint"],
@@ -77,8 +78,8 @@ def _model(row: sqlite3.Row) -> TunedModel:
         prompt_version=row["prompt_version"],
         media_resolution=row["media_resolution"],
         niche=row["niche"],
-        checkpoints=json.loads(row["checkpoints_json"]),
-        stats=json.loads(row["stats_json"]),
+        checkpoints=json.loads(row["checkpoints_json"] or "[]"),
+        stats=json.loads(row["stats_json"] or "{}"),
         created_at=datetime.fromisoformat(row["created_at"]),
     )
 
@@ -251,11 +252,11 @@ class ModelRegistry:
         if row is None:
             rows = self.db.query("SELECT * FROM models WHERE id LIKE ?", (f"%{ref}%",))
             row = rows[0] if len(rows) == 1 else None
-        return _model(row) if row else None
+        return model_from_row(row) if row else None
 
     def models(self) -> list[TunedModel]:
         """Every registered model, newest first."""
-        return [_model(r) for r in self.db.query("SELECT * FROM models ORDER BY created_at DESC, id")]
+        return [model_from_row(r) for r in self.db.query("SELECT * FROM models ORDER BY created_at DESC, id")]
 
     def lineage(self, ref: str) -> dict[str, Any]:
         """Everything that produced a model: job, hyperparameters, dataset, prompt, examples, parent model."""
