@@ -51,20 +51,22 @@ def test_build_writes_files_manifest_and_records_the_version(
     result = DatasetBuilder(corpus, storage, settings=settings).run()
     version = result.version
     assert result.created and version.valid and version.id.startswith("ds-")
-    assert version.counts == {"train": 10, "validation": 2, "test": 0}
+    assert version.counts == {"train": 9, "validation": 2, "test": 1}
     prefix = f"training/datasets/{version.id}/"
     assert [o.key for o in storage.list(prefix)] == [
         prefix + "manifest.json",
+        prefix + "test.jsonl",
         prefix + "train.jsonl",
         prefix + "validation.jsonl",
     ]
-    assert version.train_uri == storage.uri(prefix + "train.jsonl") and version.test_uri is None
+    assert version.train_uri == storage.uri(prefix + "train.jsonl")
+    assert version.test_uri == storage.uri(prefix + "test.jsonl")
     assert version.storage_prefix == storage.uri(prefix + "manifest.json").rsplit("/", 1)[0] + "/"
     assert not version.in_gcs
     assert any("not submittable to Vertex until stored in GCS" in w for w in version.warnings)
     manifest = json.loads(storage.read_bytes(prefix + "manifest.json"))
     assert manifest["prompt"]["version"] == version.prompt_version
-    assert manifest["files"]["train"]["rows"] == 10
+    assert manifest["files"]["train"]["rows"] == 9
     assert (
         manifest["files"]["train"]["sha256"] == hashlib.sha256(storage.read_bytes(prefix + "train.jsonl")).hexdigest()
     )

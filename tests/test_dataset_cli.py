@@ -43,7 +43,7 @@ def test_build_twice_then_list_show_and_diff(workspace: Path, capsys: pytest.Cap
     with Corpus.open(settings=Settings(workspace=workspace)) as corpus:
         (version,) = list_versions(corpus)
     assert f"dataset {version.id} built" in out
-    assert "10 train, 2 validation, 0 test" in out and "estimated training cost" in out
+    assert "9 train, 2 validation, 1 test" in out and "estimated training cost" in out
     assert "c00040: video not ingested" in err and "run `humortune ingest`" in err
     code, out, _ = run(capsys, "-w", str(workspace), "build")
     assert code == 0 and f"dataset {version.id} already built (nothing written)" in out
@@ -113,7 +113,7 @@ def test_validate_the_latest_dataset_and_an_external_file(
     assert code == 1 and "no dataset version yet" in err
     run(capsys, "-w", str(workspace), "build")
     code, out, _ = run(capsys, "-w", str(workspace), "validate")
-    assert code == 0 and "10 train, 2 validation → valid" in out
+    assert code == 0 and "9 train, 2 validation → valid" in out
     code, out, err = run(capsys, "-w", str(workspace), "validate", "--vertex")
     assert code == 1 and "is a local file; Vertex reads gs:// URIs only" in err
 

@@ -23,7 +23,7 @@ def test_prepare_api_builds_validates_prices_and_previews(tmp_path: Path) -> Non
     result = prepare(SAMPLE_BATTERY, settings=settings)
     assert result.ingested is not None and result.dataset is not None
     version = result.dataset.version
-    assert result.dataset.created and version.valid and version.counts == {"train": 10, "validation": 2, "test": 0}
+    assert result.dataset.created and version.valid and version.counts == {"train": 9, "validation": 2, "test": 1}
     assert version.estimate is not None and 0 < version.estimate.usd_low <= version.estimate.usd_high
     assert result.request is not None and result.request_error is None
     strict("TuningJob", result.request)
@@ -41,7 +41,7 @@ def test_prepare_cli_ends_with_the_dataset_and_request(tmp_path: Path, capsys: p
     code = main(["-w", str(ws), "prepare", str(SAMPLE_BATTERY)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "3. build → validate → estimate" in out and "10 train, 2 validation, 0 test" in out
+    assert "3. build → validate → estimate" in out and "9 train, 2 validation, 1 test" in out
     assert "estimated training cost: gemini-2.5-flash" in out
     start = out.index("\n{", out.index("tuning request body"))
     body, _ = json.JSONDecoder().raw_decode(out, start + 1)

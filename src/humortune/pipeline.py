@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from humortune.dataset.split import DEFAULT_SPLIT
 from humortune.errors import HumortuneError
 from humortune.schema import TargetFormat
 from humortune.settings import Settings
@@ -57,7 +58,7 @@ def prepare(
     downloader: Downloader | None = None,
     ingest_progress: ProgressCallback | None = None,
     build: bool = True,
-    split: Sequence[float] = (0.8, 0.2),
+    split: Sequence[float] = DEFAULT_SPLIT,
     target_format: TargetFormat = "narrative",
     drop_invalid: bool = False,
     raise_dataset_errors: bool = True,

@@ -35,7 +35,7 @@ def parse_split(text: str) -> tuple[float, ...]:
 
 @app.command()
 def build(
-    split: Annotated[str, typer.Option("--split", help=_SPLIT_HELP)] = "0.8,0.2",
+    split: Annotated[str, typer.Option("--split", help=_SPLIT_HELP)] = "0.72,0.18,0.1",
     seed: Annotated[str, typer.Option("--seed", help="Seed for assigning clips not yet split.")] = "humortune",
     target: Annotated[
         str, typer.Option("--target", help="Model turn: narrative, or narrative+record (narrative then the JSON).")

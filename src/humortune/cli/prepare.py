@@ -16,7 +16,7 @@ from humortune.cli.core import print_import_report
 def prepare(
     battery: Annotated[Path, typer.Argument(help="Battery file with the owner's corrections.")],
     strict: Annotated[bool, typer.Option("--strict", help="Stop if any battery item is invalid.")] = False,
-    split: Annotated[str, typer.Option("--split", help="Dataset shares: train,validation[,test].")] = "0.8,0.2",
+    split: Annotated[str, typer.Option("--split", help="Dataset shares: train,validation[,test].")] = "0.72,0.18,0.1",
     target: Annotated[str, typer.Option("--target", help="narrative, or narrative+record.")] = "narrative",
     drop_invalid: Annotated[
         bool, typer.Option("--drop-invalid", help="Leave examples that break Vertex's rules out of the dataset.")

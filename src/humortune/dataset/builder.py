@@ -39,7 +39,7 @@ from humortune.dataset.registry import (
     tuned_video_keys,
 )
 from humortune.dataset.rows import TARGET_FORMATS, example_line, example_row, render_target
-from humortune.dataset.split import SPLITS, SplitItem, SplitPlan, assign_splits, normalise_fractions
+from humortune.dataset.split import DEFAULT_SPLIT, SPLITS, SplitItem, SplitPlan, assign_splits, normalise_fractions
 from humortune.dataset.validator import Validator
 from humortune.errors import DatasetError, DatasetValidationError
 from humortune.prompts import DEFAULT_PROMPT, Prompt
@@ -107,7 +107,7 @@ class DatasetBuilder:
     def build(
         self,
         *,
-        split: Sequence[float] = (0.8, 0.2),
+        split: Sequence[float] = DEFAULT_SPLIT,
         seed: str | int = "humortune",
         target_format: TargetFormat = "narrative",
         media_resolution: str | None = None,
@@ -133,7 +133,7 @@ class DatasetBuilder:
     def run(
         self,
         *,
-        split: Sequence[float] = (0.8, 0.2),
+        split: Sequence[float] = DEFAULT_SPLIT,
         seed: str | int = "humortune",
         target_format: TargetFormat = "narrative",
         media_resolution: str | None = None,

@@ -26,11 +26,25 @@ from typing import Literal
 
 from humortune.errors import DatasetError
 
-__all__ = ["SPLITS", "SplitItem", "SplitName", "SplitPlan", "assign_splits", "hash_unit", "normalise_fractions"]
+__all__ = [
+    "DEFAULT_SPLIT",
+    "SPLITS",
+    "SplitItem",
+    "SplitName",
+    "SplitPlan",
+    "assign_splits",
+    "hash_unit",
+    "normalise_fractions",
+]
 
 SplitName = Literal["train", "validation", "test"]
 SPLITS: tuple[SplitName, ...] = ("train", "validation", "test")
 _HELD_OUT_RANK = {"train": 0, "validation": 1, "test": 2}
+
+DEFAULT_SPLIT: tuple[float, float, float] = (0.72, 0.18, 0.10)
+"""Train / validation / test: 10% of the clips frozen as the held-out test set from the very first build, and
+the rest split 80/20 into train and validation. A test set must exist before the first tuning job, because a
+clip a model was tuned on can never be held out afterwards."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +106,7 @@ def assign_splits(
     items: Iterable[SplitItem],
     recorded: Mapping[str, str],
     *,
-    fractions: Sequence[float] = (0.8, 0.2),
+    fractions: Sequence[float] = DEFAULT_SPLIT,
     seed: str = "humortune",
     tuned: Collection[str] = (),
 ) -> SplitPlan:
