@@ -90,3 +90,16 @@ def test_calibrate_without_labels_says_how_to_get_them(
     assert code == 0 and "humortune review" in err
     rows = [line for line in out.splitlines() if line.startswith(("mechanism", "pairwise"))]
     assert len(rows) == 2 and all(row.split("│")[1].strip() == "0" for row in rows)  # no labels checked
+
+
+def test_eval_defaults_to_the_newest_tuned_model_before_any_promotion(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """prepare → tune → eval works with no arguments: the default split holds out a test set from the start."""
+    ws = str(tmp_path / "ws")
+    assert run(capsys, "-w", ws, "prepare", str(SAMPLE_BATTERY))[0] == 0
+    assert run(capsys, "-w", ws, "tune", "--offline", "--yes")[0] == 0
+    code, out, err = run(capsys, "-w", ws, "eval", "--offline")
+    assert code == 0, err
+    assert "nothing is promoted yet; evaluating the newest tuned model" in err
+    assert "test split of dataset" in out and "Tuned" in out

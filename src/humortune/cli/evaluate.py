@@ -57,7 +57,10 @@ def _show(report: EvaluationReport, as_json: bool) -> None:
 
 @app.command("eval")
 def eval_(
-    model: Annotated[str, typer.Argument(help="Alias, model id, endpoint or base model.")] = "current",
+    model: Annotated[
+        str | None,
+        typer.Argument(help="Alias, model id, endpoint or base model [default: current, else the newest tuned model]."),
+    ] = None,
     on: _On = None,
     base: Annotated[
         str | None, typer.Option("--base", help="Baseline model (default: the model's base model).")
@@ -75,12 +78,27 @@ def eval_(
     """
     settings = _settings(offline)
     with state().corpus(settings) as corpus:
+        model = model or _default_model(corpus)
         evaluator = _evaluator(settings, corpus, no_judge=no_judge)
         try:
             report = evaluator.evaluate(model, on=on, base=False if no_base else base, niche=niche)
         finally:
             evaluator.close()
     _show(report, as_json)
+
+
+def _default_model(corpus: Corpus) -> str:
+    """``current`` once something is promoted; before that, the newest tuned model (said out loud)."""
+    from humortune.evaluator.registry import AliasRegistry
+    from humortune.tuner.registry import ModelRegistry
+
+    if AliasRegistry(corpus).current() is not None:
+        return "current"
+    tuned = [m for m in ModelRegistry(corpus).models() if m.job_name]
+    if not tuned:
+        return "current"  # the evaluator's own error says what to do
+    err_console.print(f"note: nothing is promoted yet; evaluating the newest tuned model {escape(tuned[0].id)}")
+    return tuned[0].id
 
 
 @app.command()
