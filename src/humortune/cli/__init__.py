@@ -16,8 +16,13 @@ from humortune.cli._app import app, console, err_console, run
 __all__ = ["app", "console", "err_console", "main"]
 
 
+# Help lists commands in registration order: follow the data flow, then anything new alphabetically.
+_ORDER = ["core", "prepare", "ingest", "dataset", "tune", "analyze", "evaluate", "review"]
+
+
 def _register_commands() -> None:
-    for module in sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")):
+    found = sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+    for module in sorted(found, key=lambda name: (_ORDER.index(name) if name in _ORDER else len(_ORDER), name)):
         importlib.import_module(f"{__name__}.{module}")
 
 
