@@ -13,7 +13,7 @@ import pytest
 from humortune.errors import CorpusError, SchemaVersionError
 from humortune.schema import Correction, HumorRecord, VideoAsset
 from humortune.workspace import Corpus
-from humortune.workspace.migrations import SCHEMA_VERSION
+from humortune.workspace.migrations import MIGRATIONS, SCHEMA_VERSION
 
 SHA = "a" * 64
 
@@ -67,6 +67,80 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(SchemaVersionError, match=r"schema version \d+.*upgrade humortune"):
+        Corpus.open(path)
+
+
+def _v1_workspace(path: Path) -> None:
+    """A workspace file as humortune with schema version 1 left it, with a little of everything the queue reads."""
+    conn = sqlite3.connect(path)
+    conn.executescript(MIGRATIONS[0])
+    conn.execute("PRAGMA user_version = 1")
+    record = HumorRecord.model_validate(
+        {"summary": "s", "mechanism": "m", "why_it_works": "w", "audience": "a", "category": "comedy",
+         "quality": "good", "replicable": True}
+    ).model_dump_json()  # fmt: skip
+    with conn:
+        conn.execute(
+            "INSERT INTO videos VALUES (?, '7301', 10, 2.0, 160, 284, 'h264', 12.0, 1, 'video/mp4', 'mp4',"
+            " 'file:///v.mp4', '2026-01-01')",
+            (SHA,),
+        )
+        conn.execute(
+            "INSERT INTO corrections (id, video_url, video_key, human_said, record_json, niche, source, content_hash,"
+            " video_sha256, created_at, updated_at) VALUES ('c1', 'https://www.tiktok.com/@u/video/7301',"
+            " 'tiktok:7301', 'Ägarens läsning.', ?, 'gym', 'battery', 'h1', ?, '2026-01-01', '2026-01-01')",
+            (record, SHA),
+        )
+        for aid, rec in (("a1", record), ("a2", "{not json"), ("a3", None)):  # a v1 file may hold a broken record
+            conn.execute(
+                "INSERT INTO analyses (id, video_sha256, video_uri, model, prompt_version, mode, narrative,"
+                " record_json, created_at) VALUES (?, ?, 'file:///v.mp4', 'm', 'p1', ?, 'n', ?, '2026-01-02')",
+                (aid, SHA, aid, rec),
+            )
+        conn.execute("INSERT INTO reviews (analysis_id, action, created_at) VALUES ('a1', 'skip', '2026-01-03')")
+    conn.close()
+
+
+def test_migrates_v1_to_current_keeping_the_data(tmp_path: Path) -> None:
+    path = tmp_path / "v1.db"
+    _v1_workspace(path)
+    before = sqlite3.connect(path)
+    tables = ("corrections", "videos", "analyses", "reviews")
+    rows = {t: before.execute(f"SELECT * FROM {t} ORDER BY rowid").fetchall() for t in tables}
+    before.close()
+    with Corpus.open(path) as corpus:
+        assert corpus.db.schema_version == SCHEMA_VERSION == 2
+        for table in tables:
+            assert [tuple(r) for r in corpus.db.query(f"SELECT * FROM {table} ORDER BY rowid")] == rows[table]
+        correction = corpus.correction("c1")
+        assert correction is not None and correction.niche == "gym" and correction.record is not None
+        indexes = {r[0] for r in corpus.db.query("SELECT name FROM sqlite_master WHERE type = 'index'")}
+        assert {"corrections_clip", "analyses_clip", "analyses_model", "reviews_analysis"} <= indexes
+        # the indexed record key: the record's enum fields, NULL for a missing or broken record
+        keys = dict(
+            corpus.db.query(
+                "SELECT id, CASE WHEN json_valid(record_json) THEN json_extract(record_json, '$.category',"
+                " '$.quality', '$.replicable') END FROM analyses INDEXED BY analyses_clip"
+            )
+        )
+        assert keys == {"a1": '["comedy","good",true]', "a2": None, "a3": None}
+        # writers are unchanged: a broken record is still stored as the analyzer gave it
+        corpus.db.execute(
+            "INSERT INTO analyses (id, video_sha256, video_uri, model, prompt_version, mode, narrative, record_json,"
+            " created_at) VALUES ('a4', ?, 'file:///v.mp4', 'm', 'p1', 'x', 'n', '[1,', '2026-01-04')",
+            (SHA,),
+        )
+        assert corpus.db.query_one("SELECT record_json FROM analyses WHERE id = 'a4'")[0] == "[1,"  # type: ignore[index]
+    with Corpus.open(path) as corpus:  # and the next open finds nothing to migrate
+        assert corpus.db.schema_version == SCHEMA_VERSION
+
+
+def test_v1_humortune_refuses_a_migrated_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "v2.db"
+    Corpus.open(path).close()
+    monkeypatch.setattr("humortune.workspace.db.SCHEMA_VERSION", 1)
+    monkeypatch.setattr("humortune.workspace.db.MIGRATIONS", MIGRATIONS[:1])
+    with pytest.raises(SchemaVersionError, match=r"schema version 2, this humortune understands up to 1"):
         Corpus.open(path)
 
 

@@ -206,5 +206,25 @@ CREATE TABLE reviews (
 );
 """
 
-MIGRATIONS: list[str] = [_V1]
+# v2: indexes for the review queue (feedback/queue.py), so its full rebuild reads indexes in clip order instead
+# of sorting tables and building automatic indexes. The record key expression (the record's category, quality and
+# replicable as one JSON array; NULL without a record or when record_json is not valid JSON, so no writer can
+# fail on it) is stored in the indexes: SQLite reads it from there instead of parsing record_json again. The queue
+# must spell the expression exactly like this (`humortune.feedback.queue.RECORD_KEY`).
+_V2 = """
+CREATE INDEX corrections_clip ON corrections(
+    video_sha256, updated_at,
+    (CASE WHEN json_valid(record_json) THEN json_extract(record_json, '$.category', '$.quality', '$.replicable') END),
+    niche, id
+) WHERE video_sha256 IS NOT NULL;
+CREATE INDEX analyses_clip ON analyses(
+    video_sha256, id,
+    (CASE WHEN json_valid(record_json) THEN json_extract(record_json, '$.category', '$.quality', '$.replicable') END),
+    model, created_at
+);
+CREATE INDEX analyses_model ON analyses(model);
+CREATE INDEX reviews_analysis ON reviews(analysis_id, id, action);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2]
 SCHEMA_VERSION = len(MIGRATIONS)
