@@ -8,9 +8,10 @@ puts it back). Each waiting analysis gets one reason, in this order of priority:
 2. ``low_score``: the latest evaluation of its model scored this clip below the threshold;
 3. ``new``: nothing else is known; the owner has simply not seen it.
 
-The reasons come from one SQL pass over the tables (one grouping per table, no per-row subqueries) into an
-indexed TEMP table that a review refreshes for its clip only, so pages and saves stay fast with tens of
-thousands of corrections and analyses (see ``benchmarks/bench_review.py``).
+The reasons come from one SQL walk over the analyses in clip order along the workspace's queue indexes (schema
+v2: no sort, no automatic index, record keys read from the indexes) into an indexed TEMP table that a review
+refreshes for its clip only, so pages and saves stay fast with tens of thousands of corrections and analyses
+(see ``benchmarks/bench_review.py``).
 """
 
 from __future__ import annotations
@@ -35,6 +36,19 @@ T = TypeVar("T")
 DEFAULT_LOW_SCORE = 0.5
 """A judge or metric score below this (on a 0–1 scale) sends the clip to the queue as ``low_score``."""
 
+RECORD_KEY = (
+    "CASE WHEN json_valid(record_json) THEN json_extract(record_json, '$.category', '$.quality', '$.replicable') END"
+)
+"""A record's ``[category, quality, replicable]`` as JSON text (``NULL`` without a valid record).
+
+Spelled exactly as in the workspace's ``corrections_clip`` and ``analyses_clip`` indexes (schema v2), so SQLite
+reads it from those indexes instead of parsing ``record_json``."""
+
+
+def _key(alias: str) -> str:
+    return RECORD_KEY.replace("record_json", f"{alias}.record_json")
+
+
 # The score of one evaluation item: the evaluator's overall score when present, else a judge pass/fail.
 _SCORE = (
     "COALESCE(json_extract(i.scores_json, '$.overall'), json_extract(i.scores_json, '$.score'),"
@@ -43,56 +57,47 @@ _SCORE = (
     " json_extract(i.scores_json, '$.mechanism_pass'))"
 )
 
-# All waiting analyses with their reason, in one pass per table. The record's enum fields are compared as one
-# JSON array ``k`` = [category, quality, replicable] (one JSON parse per row). ``{a}``, ``{c}`` and ``{r}``
-# restrict the analyses, corrections and reviews read to one clip when a review refreshes the snapshot.
+# All waiting analyses with their rank (index into REASONS). One walk over the analyses in clip order (the
+# ``analyses_clip`` index), each joined to its clip's corrections (``corrections_clip``) and to their items in
+# its model's latest evaluation, grouped per analysis as the walk goes: no sort, no automatic index, and the
+# record keys come out of the indexes. Per analysis:
+#   k      its record key; owner / niche: the clip's latest owner record key / niche (``updated_at``, then the
+#          value, decides; ``char(31)`` separates them);
+#   score  the lowest score of the clip's corrections in the latest evaluation of its model;
+#   spread another analysis of the clip (other model or prompt) has a different record key.
+# It waits unless its latest review (``reviews_analysis``) is anything but an undo. ``k`` is MAX() of the
+# analysis's own key because SQLite reads an aggregate's argument from the index but would fetch a bare column's
+# record_json from the table. The rank is computed once (a reason column derived from it would repeat the CASE).
+# ``{a}`` restricts the analyses to one clip or one analysis when a review refreshes the snapshot.
 _PENDING = f"""
-WITH last_review AS (
-    SELECT analysis_id, action, MAX(id) AS last_id FROM reviews WHERE analysis_id IS NOT NULL {{r}}
-    GROUP BY analysis_id
-), ax AS MATERIALIZED (
-    SELECT id, video_sha256, model, created_at,
-        json_extract(record_json, '$.category', '$.quality', '$.replicable') AS k
-    FROM analyses WHERE 1 {{a}}
-), spread AS MATERIALIZED (
-    SELECT video_sha256 FROM ax WHERE k IS NOT NULL AND video_sha256 IS NOT NULL
-    GROUP BY video_sha256 HAVING MIN(k) != MAX(k)
-), clip AS MATERIALIZED (
-    SELECT video_sha256,
-        MAX(CASE WHEN record_json IS NOT NULL THEN updated_at || char(31)
-            || json_extract(record_json, '$.category', '$.quality', '$.replicable') END) AS owner,
-        MAX(CASE WHEN niche IS NOT NULL THEN updated_at || char(31) || niche END) AS niche
-    FROM corrections WHERE video_sha256 IS NOT NULL {{c}} GROUP BY video_sha256
-), latest_eval AS (
+WITH latest_eval AS (
     SELECT id, model, MAX(created_at) AS at FROM evaluations GROUP BY model
-), score AS MATERIALIZED (
-    SELECT e.model AS model, c.video_sha256 AS video_sha256, MIN({_SCORE}) AS score
-    FROM latest_eval e JOIN evaluation_items i ON i.evaluation_id = e.id
-    JOIN corrections c ON c.id = i.correction_id
-    WHERE c.video_sha256 IS NOT NULL {{c}} GROUP BY e.model, c.video_sha256
+), w AS (
+    SELECT a.id, a.video_sha256, a.model, a.created_at, MAX({_key("a")}) AS k,
+        MAX(c.updated_at || char(31) || {_key("c")}) AS owner,
+        MAX(c.updated_at || char(31) || c.niche) AS niche,
+        MIN({_SCORE}) AS score
+    FROM analyses a
+    LEFT JOIN corrections c ON c.video_sha256 = a.video_sha256
+    LEFT JOIN latest_eval e ON e.model = a.model
+    LEFT JOIN evaluation_items i ON i.evaluation_id = e.id AND i.correction_id = c.id
+    WHERE COALESCE((SELECT r.action FROM reviews r WHERE r.analysis_id = a.id ORDER BY r.id DESC LIMIT 1), 'undo')
+        = 'undo' {{a}}
+    GROUP BY a.video_sha256, a.id
 )
-SELECT w.id, w.video_sha256, w.model, w.created_at, w.k,
-    substr(c.niche, instr(c.niche, char(31)) + 1) AS niche, s.score,
+SELECT id, video_sha256, model, created_at, k, substr(niche, instr(niche, char(31)) + 1) AS niche, score,
     CASE
-        WHEN w.k IS NOT NULL AND c.owner IS NOT NULL AND w.k != substr(c.owner, instr(c.owner, char(31)) + 1)
-            THEN 'disagreement'
-        WHEN w.k IS NOT NULL AND w.video_sha256 IN (SELECT video_sha256 FROM spread) THEN 'disagreement'
-        WHEN s.score < :low THEN 'low_score'
-        ELSE 'new'
-    END AS reason
-FROM ax w
-LEFT JOIN last_review l ON l.analysis_id = w.id
-LEFT JOIN clip c ON c.video_sha256 = w.video_sha256
-LEFT JOIN score s ON s.video_sha256 = w.video_sha256 AND s.model = w.model
-WHERE l.analysis_id IS NULL OR l.action = 'undo'
+        WHEN k IS NOT NULL AND (k != substr(owner, instr(owner, char(31)) + 1) OR EXISTS (
+            SELECT 1 FROM analyses b WHERE b.video_sha256 = w.video_sha256 AND {_key("b")} != w.k
+        )) THEN 0
+        WHEN score < :low THEN 1
+        ELSE 2
+    END AS rank
+FROM w
 """
-_ALL = _PENDING.format(a="", c="", r="")
-_CLIP = _PENDING.format(
-    a="AND video_sha256 = :sha",
-    c="AND video_sha256 = :sha",
-    r="AND analysis_id IN (SELECT id FROM analyses WHERE video_sha256 = :sha)",
-)
-_ONE = _PENDING.format(a="AND id = :id", c="AND 0", r="AND analysis_id = :id")
+_ALL = _PENDING.format(a="")
+_CLIP = _PENDING.format(a="AND a.video_sha256 = :sha")
+_ONE = _PENDING.format(a="AND a.id = :id")
 
 
 def short_model(model: str) -> str:
@@ -197,8 +202,7 @@ class ReviewQueue:
 
     def _fill(self, conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> None:
         conn.execute(
-            f"INSERT INTO {self._table} SELECT id, video_sha256, model, created_at, k, niche, score, reason,"
-            f" CASE reason WHEN 'disagreement' THEN 0 WHEN 'low_score' THEN 1 ELSE 2 END FROM ({sql})",
+            f"INSERT INTO {self._table} SELECT id, video_sha256, model, created_at, k, niche, score, rank FROM ({sql})",
             {"low": self.low_score, **params},
         )
 
@@ -213,7 +217,7 @@ class ReviewQueue:
             conn.execute(f"DROP TABLE IF EXISTS temp.{self._table}")
             conn.execute(
                 f"CREATE TEMP TABLE {self._table} (id TEXT, video_sha256 TEXT, model TEXT, created_at TEXT, k TEXT,"
-                " niche TEXT, score REAL, reason TEXT, rank INTEGER)"
+                " niche TEXT, score REAL, rank INTEGER)"  # rank: index into REASONS
             )
             self._fill(conn, _ALL, {})
             conn.execute(f"CREATE INDEX {self._table}_order ON {self._table} (rank, created_at DESC, id)")
@@ -267,8 +271,8 @@ class ReviewQueue:
                 clauses.append(f"{column} = ?")
                 params.append(value)
         if with_reason and flt.reason is not None:
-            clauses.append("reason = ?")
-            params.append(flt.reason)
+            clauses.append("rank = ?")
+            params.append(REASONS.index(flt.reason) if flt.reason in REASONS else -1)
         return (" WHERE " + " AND ".join(clauses)) if clauses else "", params
 
     def counts(self, flt: QueueFilter = QueueFilter()) -> dict[str, int]:
@@ -276,8 +280,8 @@ class ReviewQueue:
         self._ensure()
         where, params = self._where(flt, with_reason=False)
         out: dict[str, int] = dict.fromkeys(REASONS, 0)
-        for row in self.corpus.db.query(f"SELECT reason, COUNT(*) FROM {self._table}{where} GROUP BY reason", params):
-            out[str(row[0])] = int(row[1])
+        for row in self.corpus.db.query(f"SELECT rank, COUNT(*) FROM {self._table}{where} GROUP BY rank", params):
+            out[REASONS[int(row[0])]] = int(row[1])
         return out
 
     def items(
@@ -290,11 +294,11 @@ class ReviewQueue:
             where += (" AND" if where else " WHERE") + " id != ?"
             params.append(exclude)
         rows = self.corpus.db.query(
-            f"SELECT id, video_sha256, model, niche, reason, score, created_at, k FROM {self._table}{where}"
+            f"SELECT id, video_sha256, model, niche, rank, score, created_at, k FROM {self._table}{where}"
             " ORDER BY rank, created_at DESC, id LIMIT ? OFFSET ?",
             [*params, max(0, int(limit)), max(0, int(offset))],
         )
-        return [QueueItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+        return [QueueItem(r[0], r[1], r[2], r[3], REASONS[int(r[4])], r[5], r[6], r[7]) for r in rows]
 
     def snapshot(self) -> list[QueueItem]:
         """Every waiting analysis, in queue order."""
