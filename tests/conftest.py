@@ -5,11 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from humortune.settings import Settings
 from humortune.workspace import Corpus
+
+if TYPE_CHECKING:
+    from humortune.gemini import GeminiClient
 
 os.environ.setdefault("NO_GCE_CHECK", "true")  # google-auth must never probe the metadata server
 
@@ -45,3 +49,32 @@ def corpus(settings: Settings) -> Iterator[Corpus]:
     """A fresh, migrated corpus."""
     with Corpus.open(settings=settings) as c:
         yield c
+
+
+# -- Vertex AI contract tests (vcrpy cassettes, replay only) ------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def vcr_config() -> dict[str, Any]:
+    """pytest-recording: replay only, match the body too, never store credentials or client headers."""
+    return {
+        "record_mode": "none",  # an unknown request fails; nothing reaches the network
+        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
+        "filter_headers": ["authorization", "x-goog-api-client", "user-agent", "x-goog-user-project"],
+        "decode_compressed_response": True,
+    }
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Settings:
+    """Settings for the project and region the cassettes were written for."""
+    return Settings(workspace=tmp_path / "ws", project="demo-proj", location="us-central1")
+
+
+@pytest.fixture
+def vertex(demo: Settings) -> GeminiClient:
+    """A real google-genai client in Vertex mode (httpx, patched by vcrpy) with static fake credentials
+    (google-auth never refreshes them) and no retries, so a cassette mismatch fails at once."""
+    from humortune.gemini import GeminiClient, RetryPolicy, static_credentials
+
+    return GeminiClient.from_settings(demo, credentials=static_credentials(), retry=RetryPolicy(attempts=1))

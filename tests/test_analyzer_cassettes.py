@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import google.oauth2.credentials
 import pytest
 import yaml
 
@@ -23,7 +22,7 @@ from humortune.schema import Category
 from humortune.settings import Settings
 from humortune.testing.vertex_schema import VertexSchemaError, message_for, validate
 from humortune.workspace import Corpus
-from tests._analyzer_support import Sleeps, register
+from tests._analyzer_support import register
 
 CASSETTES = Path(__file__).parent / "cassettes" / "test_analyzer_cassettes"
 ENDPOINT = "projects/demo-proj/locations/us-central1/endpoints/4471858122734452736"
@@ -33,27 +32,6 @@ PROMPT = Prompt(
     "Analysera denna video. Förklara vad som händer och varför det är roligt eller effektivt. Var specifik.",
     "Du skriver som kontots ägare, på svenska.",
 )
-
-
-@pytest.fixture(scope="module")
-def vcr_config() -> dict[str, Any]:
-    return {
-        "record_mode": "none",  # replay only: an unknown request fails, nothing reaches the network
-        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
-        "filter_headers": ["authorization", "x-goog-api-client", "user-agent", "x-goog-user-project"],
-        "decode_compressed_response": True,
-    }
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Settings:
-    return Settings(workspace=tmp_path / "ws", project="demo-proj", location="us-central1")
-
-
-@pytest.fixture
-def vertex(demo: Settings) -> GeminiClient:
-    creds = google.oauth2.credentials.Credentials(token="fake-token")  # type: ignore[no-untyped-call]
-    return GeminiClient.from_settings(demo, credentials=creds, retry=Sleeps().policy(attempts=1))
 
 
 def cassette(name: str) -> str:

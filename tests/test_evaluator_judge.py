@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import google.oauth2.credentials
 import pytest
 import yaml  # type: ignore[import-untyped]
 from google.cloud.aiplatform_v1beta1 import types as v1beta1
@@ -174,23 +173,6 @@ def test_judges_through_fake_gemini(tmp_path: Path) -> None:
     enums = [c.body["generationConfig"]["responseSchema"]["properties"] for c in calls if c.body]
     assert enums[0]["verdict"]["enum"] == ["PASS", "FAIL"]
     assert enums[1]["preferred"]["enum"] == ["A", "B", "TIE"]
-
-
-@pytest.fixture(scope="module")
-def vcr_config() -> dict[str, Any]:
-    return {
-        "record_mode": "none",  # replay only: an unknown request fails, nothing reaches the network
-        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
-        "filter_headers": ["authorization", "x-goog-api-client", "user-agent", "x-goog-user-project"],
-        "decode_compressed_response": True,
-    }
-
-
-@pytest.fixture
-def vertex(tmp_path: Path) -> GeminiClient:
-    settings = Settings(workspace=tmp_path / "ws", project="demo-proj", location="us-central1")
-    creds = google.oauth2.credentials.Credentials(token="fake-token")  # type: ignore[no-untyped-call]
-    return GeminiClient.from_settings(settings, credentials=creds, retry=RetryPolicy(attempts=1))
 
 
 OWNER = (

@@ -18,7 +18,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from humortune.errors import TuningJobFailedError, TuningRequestError
-from humortune.gemini import GeminiClient, static_credentials
+from humortune.gemini import GeminiClient
 from humortune.settings import Settings
 from humortune.testing.vertex_schema import message_for, validate
 from humortune.tuner import ModelRegistry, Tuner, TuningJob
@@ -28,27 +28,6 @@ from tests._tuner_support import Sleeps, gcs_dataset
 CASSETTES = Path(__file__).parent / "cassettes" / "test_gemini_cassettes"
 ALL_CASSETTES = sorted((Path(__file__).parent / "cassettes").rglob("*.yaml"))
 JOB = "projects/demo-proj/locations/us-central1/tuningJobs/4567890123456789012"
-
-
-@pytest.fixture(scope="module")
-def vcr_config() -> dict[str, Any]:
-    return {
-        "record_mode": "none",  # replay only: an unknown request fails, nothing reaches the network
-        "match_on": ["method", "scheme", "host", "port", "path", "query", "body"],
-        "filter_headers": ["authorization", "x-goog-api-client", "user-agent", "x-goog-user-project"],
-        "decode_compressed_response": True,
-    }
-
-
-@pytest.fixture
-def demo(tmp_path: Path) -> Settings:
-    return Settings(workspace=tmp_path / "ws", project="demo-proj", location="us-central1")
-
-
-@pytest.fixture
-def vertex(demo: Settings) -> GeminiClient:
-    # Real httpx transport (patched by vcrpy), static fake credentials: google-auth never refreshes them.
-    return GeminiClient.from_settings(demo, credentials=static_credentials(), retry=Sleeps().policy(attempts=1))
 
 
 @pytest.fixture
