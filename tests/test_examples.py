@@ -1,0 +1,35 @@
+"""The starter scripts in examples/ run offline, as a new user would run them."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO
+
+
+@pytest.mark.parametrize(
+    ("script", "expected"),
+    [
+        ("quickstart.py", "'corrections': 12"),
+        ("ingest_battery.py", "first stored video"),
+        ("build_dataset.py", '"humortune-prompt"'),
+        ("submit_and_wait.py", "Det roliga i detta klipp är"),
+    ],
+)
+def test_example_runs_offline(tmp_path: Path, script: str, expected: str) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMORTUNE_", "GOOGLE_"))}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / script)],
+        cwd=tmp_path,
+        env={**env, "NO_GCE_CHECK": "true"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert expected in done.stdout
