@@ -144,6 +144,18 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             reason=reason if reason in REASONS else None,
         )
 
+    def form_filters(
+        f_niche: Annotated[str, Form()] = "",
+        f_model: Annotated[str, Form()] = "",
+        f_reason: Annotated[str, Form()] = "",
+    ) -> QueueFilter:
+        """The queue filters a form carries along (hidden fields), so a POST returns to the same view.
+
+        Used as ``flt: QueueFilter = Depends(form_filters)``: a closure is not a module global, so it cannot
+        be named inside a (string) ``Annotated`` annotation.
+        """
+        return filters(f_niche, f_model, f_reason)
+
     def query_of(flt: QueueFilter, **extra: Any) -> str:
         items = {"niche": flt.niche, "model": flt.model, "reason": flt.reason, **extra}
         kept = {k: v for k, v in items.items() if v not in (None, "")}
@@ -280,11 +292,8 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         replicable: Annotated[str, Form()] = "",
         niche: Annotated[str, Form()] = "",
         verdict: Annotated[str, Form()] = "",
-        f_niche: Annotated[str, Form()] = "",
-        f_model: Annotated[str, Form()] = "",
-        f_reason: Annotated[str, Form()] = "",
+        flt: QueueFilter = Depends(form_filters),
     ) -> Response:
-        flt = filters(f_niche, f_model, f_reason)
         clip = load_clip(analysis_id)
         form = {
             "narrative": narrative,
@@ -321,11 +330,8 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         request: Request,
         analysis_id: Annotated[str, _path_id()],
         niche: Annotated[str, Form()] = "",
-        f_niche: Annotated[str, Form()] = "",
-        f_model: Annotated[str, Form()] = "",
-        f_reason: Annotated[str, Form()] = "",
+        flt: QueueFilter = Depends(form_filters),
     ) -> Response:
-        flt = filters(f_niche, f_model, f_reason)
         clip = load_clip(analysis_id)
         try:
             result = ctx.queue.apply(lambda: ctx.store.accept(analysis_id, niche=niche), _affected)
@@ -336,11 +342,8 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
     @router.post("/clip/{analysis_id}/skip", dependencies=writer)
     def skip(
         analysis_id: Annotated[str, _path_id()],
-        f_niche: Annotated[str, Form()] = "",
-        f_model: Annotated[str, Form()] = "",
-        f_reason: Annotated[str, Form()] = "",
+        flt: QueueFilter = Depends(form_filters),
     ) -> Response:
-        flt = filters(f_niche, f_model, f_reason)
         load_clip(analysis_id)
         result = ctx.queue.apply(lambda: ctx.store.skip(analysis_id), _affected)
         return after(flt, analysis_id, result.review_id)
@@ -350,11 +353,8 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         request: Request,
         analysis_id: Annotated[str, _path_id()],
         niche: Annotated[str, Form()] = "",
-        f_niche: Annotated[str, Form()] = "",
-        f_model: Annotated[str, Form()] = "",
-        f_reason: Annotated[str, Form()] = "",
+        flt: QueueFilter = Depends(form_filters),
     ) -> Response:
-        flt = filters(f_niche, f_model, f_reason)
         clip = load_clip(analysis_id)
         try:
             result = ctx.queue.apply(lambda: ctx.store.tag_niche(analysis_id, niche), _affected)
@@ -364,11 +364,8 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
 
     @router.post("/undo", dependencies=writer)
     def undo(
-        f_niche: Annotated[str, Form()] = "",
-        f_model: Annotated[str, Form()] = "",
-        f_reason: Annotated[str, Form()] = "",
+        flt: QueueFilter = Depends(form_filters),
     ) -> Response:
-        flt = filters(f_niche, f_model, f_reason)
         result = ctx.queue.apply(ctx.store.undo, _affected)
         if result is None or result.analysis_id is None:
             return RedirectResponse(f"{PREFIX}/{query_of(flt)}", status_code=303)
