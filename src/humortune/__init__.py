@@ -6,9 +6,9 @@ google-genai, google-cloud-storage, yt-dlp or PyAV loads on first use, so ``impo
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from humortune._util import lazy_getattr
 from humortune.errors import (
     AnalysisError,
     BatteryError,
@@ -147,13 +147,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'humortune' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:

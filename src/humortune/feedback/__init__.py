@@ -14,9 +14,9 @@ corrections become the next tuned model.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from humortune._util import lazy_getattr
 from humortune.feedback.abtest import ABPair, ABTally, BlindAB, ab_tally
 from humortune.feedback.niches import NicheRouter, NicheStatus, Route, niche_report, train_niches
 from humortune.feedback.promotions import Proposal, decide_proposal, pending_proposals
@@ -74,10 +74,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'humortune.feedback' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -5,8 +5,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from humortune._util import lazy_getattr
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.testing.fake_gemini import DATASET_ERROR_MESSAGE, FakeGemini, FakeRequest
@@ -20,10 +21,4 @@ _LAZY = {
 __all__ = ["DATASET_ERROR_MESSAGE", "FakeGemini", "FakeRequest"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'humortune.testing' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

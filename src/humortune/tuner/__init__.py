@@ -6,8 +6,9 @@ the tuner itself.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from humortune._util import lazy_getattr
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.tuner.catalog import TUNABLE_MODELS as TUNABLE_MODELS
@@ -42,13 +43,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'humortune.tuner' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())
 
 
 def __dir__() -> list[str]:
