@@ -8,6 +8,7 @@ import re
 import secrets
 import shutil
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -104,6 +105,18 @@ class LocalStorage:
             tmp.unlink(missing_ok=True)
 
     def put_file(self, key: str, path: Path, *, sha256: str, content_type: str = "application/octet-stream") -> bool:
+        def chunks() -> Iterator[bytes]:
+            with open(path, "rb") as src:
+                while chunk := src.read(1024 * 1024):
+                    yield chunk
+
+        return self._put(key, chunks, expected_sha256=sha256)
+
+    def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> bool:
+        return self._put(key, lambda: iter((data,)), expected_sha256=None)
+
+    def _put(self, key: str, chunks: Callable[[], Iterator[bytes]], *, expected_sha256: str | None) -> bool:
+        """Copy ``chunks`` to a temp file beside the target, check its sha256, and publish it if absent."""
         target = self.path(key)
         if target.is_file():
             return False
@@ -111,36 +124,19 @@ class LocalStorage:
         tmp = self._tmp_path(target)
         try:
             digest = hashlib.sha256()
-            with open(path, "rb") as src, open(tmp, "wb") as dst:
-                while chunk := src.read(1024 * 1024):
+            with open(tmp, "wb") as dst:
+                for chunk in chunks():
                     digest.update(chunk)
                     dst.write(chunk)
                 dst.flush()
                 os.fsync(dst.fileno())
-            if digest.hexdigest() != sha256:
+            if expected_sha256 is not None and digest.hexdigest() != expected_sha256:
                 raise StorageError(
                     "checksum mismatch while storing: the source file changed during the copy",
                     hint="rerun; the stored copy was discarded",
                     item=key,
                 )
-            return self._publish(tmp, target, sha256)
-        except OSError as exc:
-            raise StorageError(f"cannot write: {exc.strerror}", hint="check disk space", item=key) from exc
-        finally:
-            tmp.unlink(missing_ok=True)
-
-    def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> bool:
-        target = self.path(key)
-        if target.is_file():
-            return False
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._tmp_path(target)
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            return self._publish(tmp, target, hashlib.sha256(data).hexdigest())
+            return self._publish(tmp, target, digest.hexdigest())
         except OSError as exc:
             raise StorageError(f"cannot write: {exc.strerror}", hint="check disk space", item=key) from exc
         finally:
