@@ -2,5 +2,6 @@
 
 from humortune.workspace.corpus import Corpus, Entry, ImportReport
 from humortune.workspace.db import Database
+from humortune.workspace.stores import Stores
 
-__all__ = ["Corpus", "Database", "Entry", "ImportReport"]
+__all__ = ["Corpus", "Database", "Entry", "ImportReport", "Stores"]

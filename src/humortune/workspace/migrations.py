@@ -226,5 +226,16 @@ CREATE INDEX analyses_model ON analyses(model);
 CREATE INDEX reviews_analysis ON reviews(analysis_id, id, action);
 """
 
-MIGRATIONS: list[str] = [_V1, _V2]
+# v3: prompts get their own table keyed by version (``p-`` + hash of text and system instruction), so inference
+# reads the training prompt instead of searching dataset_versions' JSON blobs for it (issue 14).
+_V3 = """
+CREATE TABLE prompts (
+    version             TEXT PRIMARY KEY,
+    text                TEXT NOT NULL,
+    system_instruction  TEXT,
+    created_at          TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3]
 SCHEMA_VERSION = len(MIGRATIONS)

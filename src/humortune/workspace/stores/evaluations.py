@@ -1,0 +1,129 @@
+"""The ``evaluations`` and ``evaluation_items`` tables: evaluation runs (``ev-…``) and calibrations (``cal-…``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from humortune.workspace.stores._base import Store, dumps, like_prefix, loads_dict, parse_time, time_text
+
+__all__ = ["CALIBRATION_PREFIX", "EVALUATION_PREFIX", "EvaluationItem", "EvaluationRecord", "EvaluationStore"]
+
+EVALUATION_PREFIX = "ev-"
+CALIBRATION_PREFIX = "cal-"
+
+
+class EvaluationRecord(BaseModel):
+    """One stored evaluation (or calibration) with its summary."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    model: str
+    incumbent: str | None = None
+    dataset_id: str | None = None
+    created_at: datetime
+    summary: dict[str, Any] = Field(default_factory=dict)
+    report_path: str | None = None
+
+
+class EvaluationItem(BaseModel):
+    """One clip's (or label's) scores within an evaluation."""
+
+    model_config = ConfigDict(frozen=True)
+
+    correction_id: str
+    scores: dict[str, Any] = Field(default_factory=dict)
+
+
+class EvaluationStore(Store):
+    """Record evaluations with their items; find them again by id, prefix, model or pair."""
+
+    def replace(self, record: EvaluationRecord, items: Iterable[EvaluationItem]) -> None:
+        """Store ``record`` and its items, replacing any evaluation with the same id (reruns are idempotent)."""
+        with self.db.transaction() as conn:
+            conn.execute("DELETE FROM evaluations WHERE id = ?", (record.id,))
+            conn.execute(
+                "INSERT INTO evaluations (id, model, incumbent, dataset_id, created_at, summary_json, report_path)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.id,
+                    record.model,
+                    record.incumbent,
+                    record.dataset_id,
+                    time_text(record.created_at),
+                    dumps(record.summary),
+                    record.report_path,
+                ),
+            )
+            conn.executemany(
+                "INSERT INTO evaluation_items (evaluation_id, correction_id, scores_json) VALUES (?, ?, ?)",
+                [(record.id, item.correction_id, dumps(item.scores)) for item in items],
+            )
+
+    def get(self, evaluation_id: str) -> EvaluationRecord | None:
+        """One evaluation by exact id."""
+        row = self.db.query_one("SELECT * FROM evaluations WHERE id = ?", (evaluation_id,))
+        return _record(row) if row is not None else None
+
+    def matching(self, ref: str) -> list[EvaluationRecord]:
+        """Evaluations whose id is ``ref`` or starts with it, exact match first, then by id."""
+        rows = self.db.query(
+            "SELECT * FROM evaluations WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id = ? DESC, id",
+            (ref, like_prefix(ref), ref),
+        )
+        return [_record(r) for r in rows]
+
+    def latest(self, *, prefix: str = EVALUATION_PREFIX) -> EvaluationRecord | None:
+        """The newest evaluation whose id starts with ``prefix``."""
+        found = self.all(prefix=prefix, limit=1)
+        return found[0] if found else None
+
+    def all(
+        self, *, prefix: str = EVALUATION_PREFIX, model: str | None = None, limit: int = 50
+    ) -> list[EvaluationRecord]:
+        """Evaluations with this id prefix (optionally of one model), newest first."""
+        sql, params = "SELECT * FROM evaluations WHERE id LIKE ? ESCAPE '\\'", [like_prefix(prefix)]
+        if model is not None:
+            sql += " AND model = ?"
+            params.append(model)
+        rows = self.db.query(sql + " ORDER BY created_at DESC, id LIMIT ?", (*params, int(limit)))
+        return [_record(r) for r in rows]
+
+    def comparisons(self, model: str, incumbent: str) -> list[EvaluationRecord]:
+        """Evaluations of ``model`` against ``incumbent``, newest first."""
+        rows = self.db.query(
+            "SELECT * FROM evaluations WHERE model = ? AND incumbent = ? ORDER BY created_at DESC, id",
+            (model, incumbent),
+        )
+        return [_record(r) for r in rows]
+
+    def involving(self, model: str) -> list[EvaluationRecord]:
+        """Evaluations where ``model`` was the subject or the incumbent, oldest first (drift over time)."""
+        rows = self.db.query(
+            "SELECT * FROM evaluations WHERE model = ? OR incumbent = ? ORDER BY created_at, id", (model, model)
+        )
+        return [_record(r) for r in rows]
+
+    def items(self, evaluation_id: str) -> list[EvaluationItem]:
+        """An evaluation's items in the order they were stored (rowid: issue 16 adds a position column)."""
+        rows = self.db.query(
+            "SELECT correction_id, scores_json FROM evaluation_items WHERE evaluation_id = ? ORDER BY rowid",
+            (evaluation_id,),
+        )
+        return [EvaluationItem(correction_id=r[0], scores=loads_dict(r[1])) for r in rows]
+
+
+def _record(row: Any) -> EvaluationRecord:
+    return EvaluationRecord(
+        id=row["id"],
+        model=row["model"],
+        incumbent=row["incumbent"],
+        dataset_id=row["dataset_id"],
+        created_at=parse_time(row["created_at"]),
+        summary=loads_dict(row["summary_json"]),
+        report_path=row["report_path"],
+    )

@@ -1,0 +1,59 @@
+"""Lookups on the ``videos`` table that `humortune.workspace.Corpus` does not offer (by URI, by source id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from humortune.schema import VideoAsset
+from humortune.workspace.stores._base import Store
+
+__all__ = ["VideoFacts", "VideoStore"]
+
+
+class VideoFacts(BaseModel):
+    """What the probe recorded about a stored video, keyed by its URI (for validating JSONL rows)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    uri: str
+    size_bytes: int
+    duration_s: float
+    has_audio: bool
+
+
+class VideoStore(Store):
+    """Find stored videos by where they live or where they came from."""
+
+    def exists(self, sha256: str) -> bool:
+        """Whether a video with this content hash is stored."""
+        return self.db.query_one("SELECT 1 FROM videos WHERE sha256 = ?", (sha256,)) is not None
+
+    def get(self, sha256: str) -> VideoAsset | None:
+        """A stored video by content hash."""
+        row = self.db.query_one("SELECT * FROM videos WHERE sha256 = ?", (sha256,))
+        return _video(row) if row is not None else None
+
+    def by_uri(self, uri: str) -> VideoAsset | None:
+        """The stored video at ``uri`` (file://… or gs://…)."""
+        row = self.db.query_one("SELECT * FROM videos WHERE uri = ? ORDER BY sha256 LIMIT 1", (uri,))
+        return _video(row) if row is not None else None
+
+    def by_source_id(self, source_id: str) -> VideoAsset | None:
+        """A stored video from this source (TikTok id, or content hash for local files)."""
+        row = self.db.query_one(
+            "SELECT * FROM videos WHERE source_id = ? ORDER BY created_at, sha256 LIMIT 1", (source_id,)
+        )
+        return _video(row) if row is not None else None
+
+    def facts(self) -> dict[str, VideoFacts]:
+        """Probe facts of every stored video, by URI."""
+        rows = self.db.query("SELECT uri, size_bytes, duration_s, has_audio FROM videos")
+        return {r[0]: VideoFacts(uri=r[0], size_bytes=r[1], duration_s=r[2], has_audio=bool(r[3])) for r in rows}
+
+
+def _video(row: Any) -> VideoAsset:
+    data = {k: row[k] for k in row.keys() if k != "created_at"}
+    data["has_audio"] = bool(data["has_audio"])
+    return VideoAsset(**data)
