@@ -140,7 +140,8 @@ def test_v1_humortune_refuses_a_migrated_workspace(tmp_path: Path, monkeypatch: 
     Corpus.open(path).close()
     monkeypatch.setattr("humortune.workspace.db.SCHEMA_VERSION", 1)
     monkeypatch.setattr("humortune.workspace.db.MIGRATIONS", MIGRATIONS[:1])
-    with pytest.raises(SchemaVersionError, match=rf"schema version {SCHEMA_VERSION}, this humortune understands up to 1"):
+    refused = rf"schema version {SCHEMA_VERSION}, this humortune understands up to 1"
+    with pytest.raises(SchemaVersionError, match=refused):
         Corpus.open(path)
 
 

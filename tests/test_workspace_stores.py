@@ -1,0 +1,47 @@
+"""The store layer as a whole: one bundle per database, and nothing engine-specific in its public methods."""
+
+from __future__ import annotations
+
+import inspect
+import typing
+from dataclasses import fields
+
+import pytest
+
+from humortune.workspace import Corpus, Stores
+from humortune.workspace.stores import _base
+
+_STORES = [f.name for f in fields(Stores) if f.name != "db"]
+
+
+def _public_methods(store: object) -> list[typing.Callable[..., typing.Any]]:
+    return [member for name, member in inspect.getmembers(type(store), inspect.isfunction) if not name.startswith("_")]
+
+
+def test_every_store_shares_the_corpus_database(corpus: Corpus) -> None:
+    stores = Stores.of(corpus.db)
+    assert len(_STORES) == 12
+    for name in _STORES:
+        store = getattr(stores, name)
+        assert isinstance(store, _base.Store) and store.db is corpus.db
+
+
+@pytest.mark.parametrize("name", _STORES)
+def test_public_methods_are_typed_and_leak_no_sqlite_types(corpus: Corpus, name: str) -> None:
+    store = getattr(Stores.of(corpus.db), name)
+    methods = _public_methods(store)
+    assert methods, f"{name} has no public methods"
+    for method in methods:
+        hints = typing.get_type_hints(method)
+        assert "return" in hints, f"{name}.{method.__name__} has no return annotation"
+        for hint in hints.values():
+            assert "sqlite3" not in repr(hint), f"{name}.{method.__name__} exposes {hint!r}"
+
+
+def test_a_store_call_joins_the_callers_transaction(corpus: Corpus) -> None:
+    stores = Stores.of(corpus.db)
+    with pytest.raises(RuntimeError), corpus.db.transaction():
+        stores.models.ensure("gemini-2.5-flash", base_model="gemini-2.5-flash")
+        stores.aliases.move("current", "gemini-2.5-flash")
+        raise RuntimeError("the caller fails after both writes")
+    assert stores.aliases.target("current") is None and not stores.models.exists("gemini-2.5-flash")
