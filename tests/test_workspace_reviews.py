@@ -97,3 +97,15 @@ def test_clip_lookups_link_and_niches(corpus: Corpus) -> None:
     store.link_analysis("c1-review", aid, video_sha256=None)
     snap = store.snapshot("c1-review")
     assert snap is not None and snap.row["analysis_id"] == aid and snap.row["video_sha256"] == sha(1)
+
+
+def test_for_clips_lists_every_correction_oldest_change_first(corpus: Corpus) -> None:
+    add_clip(corpus, 2, cid="b")
+    add_clip(corpus, 1, cid="a")
+    add_clip(corpus, 1, cid="c")
+    add_clip(corpus, 3, cid="d")
+    store = CorrectionStore(corpus.db)
+    found = store.for_clips([sha(1), sha(2), *(sha(100 + i) for i in range(600))])
+    assert [c.id for c in found] == ["b", "a", "c"]
+    assert {c.video_sha256 for c in found} == {sha(1), sha(2)}
+    assert store.for_clips([]) == []

@@ -33,3 +33,12 @@ def test_ingest_status_accumulates_attempts_and_clears_failures(corpus: Corpus) 
     assert (got.status, got.category, got.message, got.attempts) == ("ok", None, None, 3)
     assert store.failed_keys() == set()
     assert store.get("tiktok:9") is None
+
+
+def test_many_finds_the_stored_ones_across_query_chunks(corpus: Corpus) -> None:
+    for n in (1, 2):
+        add_clip(corpus, n)
+    asked = [sha(1), sha(2), *(sha(100 + i) for i in range(600))]  # more hashes than one query binds
+    found = VideoStore(corpus.db).many(asked)
+    assert found == {sha(1): corpus.video(sha(1)), sha(2): corpus.video(sha(2))}
+    assert VideoStore(corpus.db).many([]) == {}

@@ -7,6 +7,7 @@ snapshot/restore used by undo. Wave 2 moves Corpus's own correction SQL here and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -15,6 +16,7 @@ from humortune.workspace.stores._base import Store
 
 __all__ = ["ClipCorrection", "CorrectionSnapshot", "CorrectionSource", "CorrectionStore", "NicheCount"]
 
+_CHUNK = 500  # bound parameters per query: well under SQLite's and PostgreSQL's limits
 _COLUMNS = (
     "id",
     "video_url",
@@ -42,6 +44,7 @@ class ClipCorrection(BaseModel):
     video_url: str
     video_key: str
     niche: str | None = None
+    video_sha256: str | None = None
 
 
 class CorrectionSnapshot(BaseModel):
@@ -128,11 +131,26 @@ class CorrectionStore(Store):
     def latest_for_clip(self, video_sha256: str) -> ClipCorrection | None:
         """The most recently changed correction of a clip."""
         row = self.db.query_one(
-            "SELECT id, video_url, video_key, niche FROM corrections WHERE video_sha256 = ?"
+            "SELECT id, video_url, video_key, niche, video_sha256 FROM corrections WHERE video_sha256 = ?"
             " ORDER BY updated_at DESC, id LIMIT 1",
             (video_sha256,),
         )
-        return ClipCorrection(id=row[0], video_url=row[1], video_key=row[2], niche=row[3]) if row else None
+        if row is None:
+            return None
+        return ClipCorrection(id=row[0], video_url=row[1], video_key=row[2], niche=row[3], video_sha256=row[4])
+
+    def for_clips(self, video_sha256s: Iterable[str]) -> list[ClipCorrection]:
+        """Every correction of these clips, oldest change first (the review queue's clip names)."""
+        wanted, rows = sorted(set(video_sha256s)), []
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows += self.db.query(
+                "SELECT id, video_url, video_key, niche, video_sha256, updated_at FROM corrections"
+                f" WHERE video_sha256 IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            )
+        rows.sort(key=lambda r: (r["updated_at"], r["id"]))  # one order across chunks
+        return [ClipCorrection(id=r[0], video_url=r[1], video_key=r[2], niche=r[3], video_sha256=r[4]) for r in rows]
 
     def latest_niche(self, *, video_sha256: str | None = None, video_key: str | None = None) -> str | None:
         """The newest niche tag among a clip's corrections (by content hash, else by canonical key)."""

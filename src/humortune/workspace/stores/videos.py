@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -10,6 +11,8 @@ from humortune.schema import VideoAsset
 from humortune.workspace.stores._base import Store
 
 __all__ = ["VideoFacts", "VideoStore"]
+
+_CHUNK = 500  # bound parameters per query: well under SQLite's and PostgreSQL's limits
 
 
 class VideoFacts(BaseModel):
@@ -46,6 +49,16 @@ class VideoStore(Store):
             "SELECT * FROM videos WHERE source_id = ? ORDER BY created_at, sha256 LIMIT 1", (source_id,)
         )
         return _video(row) if row is not None else None
+
+    def many(self, sha256s: Iterable[str]) -> dict[str, VideoAsset]:
+        """The stored videos among ``sha256s``, by content hash (one query per 500 hashes)."""
+        wanted, found = sorted(set(sha256s)), {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.query(f"SELECT * FROM videos WHERE sha256 IN ({marks})", chunk):
+                found[row["sha256"]] = _video(row)
+        return found
 
     def facts(self) -> dict[str, VideoFacts]:
         """Probe facts of every stored video, by URI."""
