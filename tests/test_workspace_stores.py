@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import typing
 from dataclasses import fields
 
@@ -10,6 +11,9 @@ import pytest
 
 from humortune.workspace import Corpus, Stores
 from humortune.workspace.stores import _base
+from tests._workspace_support import tuned
+
+from .conftest import REPO
 
 _STORES = [f.name for f in fields(Stores) if f.name != "db"]
 
@@ -45,3 +49,15 @@ def test_a_store_call_joins_the_callers_transaction(corpus: Corpus) -> None:
         stores.aliases.move("current", "gemini-2.5-flash")
         raise RuntimeError("the caller fails after both writes")
     assert stores.aliases.target("current") is None and not stores.models.exists("gemini-2.5-flash")
+
+
+def test_the_corpus_page_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    with Corpus.open() as corpus:  # the default workspace the page's example opens
+        stores = Stores.of(corpus.db)
+        stores.models.register(tuned(1))
+        stores.aliases.move("current", tuned(1).id)
+        stores.aliases.record("promote", name="current", model_id=tuned(1).id, previous_id=None, evidence={"g": 1})
+    page = (REPO / "docs" / "corpus.md").read_text("utf-8")
+    code = re.findall(r"```python\n(.*?)```", page.split("## Typed stores", 1)[1], re.DOTALL)[0]
+    exec(compile(code, "docs/corpus.md", "exec"), {})
+    assert capsys.readouterr().out == f"promote {tuned(1).id} {{'g': 1}}\n"
