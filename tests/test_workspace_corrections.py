@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 
 from humortune.dataset.registry import load_sources
@@ -18,7 +19,7 @@ def test_sources_match_the_dataset_registry(corpus: Corpus) -> None:
     add_clip(corpus, 3, ingested=False)
     store = CorrectionStore(corpus.db)
     for niche in (None, "gym"):
-        ours = [s.model_dump() for s in store.sources(niche=niche)]
+        ours = [asdict(s) for s in store.sources(niche=niche)]
         theirs = [
             {
                 "correction_id": r.correction_id,

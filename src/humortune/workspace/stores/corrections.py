@@ -8,6 +8,7 @@ snapshot/restore used by undo. Wave 2 moves Corpus's own correction SQL here and
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -66,15 +67,18 @@ class NicheCount(BaseModel):
     usable: int
 
 
-class CorrectionSource(BaseModel):
-    """One correction joined with its stored video (if ingested): what the dataset builder reads."""
+@dataclass(frozen=True, slots=True)
+class CorrectionSource:
+    """One correction joined with its stored video (if ingested): what the dataset builder reads.
 
-    model_config = ConfigDict(frozen=True)
+    A slotted dataclass (one per correction on every build); ``record_json`` stays text because the builder
+    parses it only when it needs the record.
+    """
 
     correction_id: str
     video_key: str
     human_said: str
-    record_json: str | None = Field(None, description="Kept as text: the builder parses it only when needed.")
+    record_json: str | None = None
     niche: str | None = None
     video_sha256: str | None = None
     video_uri: str | None = None
@@ -214,17 +218,4 @@ def _snapshot(row: Any) -> CorrectionSnapshot:
 
 
 def _source(r: Any) -> CorrectionSource:
-    return CorrectionSource(
-        correction_id=r[0],
-        video_key=r[1],
-        human_said=r[2],
-        record_json=r[3],
-        niche=r[4],
-        video_sha256=r[5],
-        video_uri=r[6],
-        mime=r[7],
-        size_bytes=r[8],
-        duration_s=r[9],
-        has_audio=bool(r[10]),
-        updated_at=r[11],
-    )
+    return CorrectionSource(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], bool(r[10]), r[11])

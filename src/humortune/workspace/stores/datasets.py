@@ -7,6 +7,7 @@ dataset layer's `DatasetVersion` (its issue texts come from the validator) stays
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
@@ -20,10 +21,12 @@ __all__ = ["DatasetExample", "DatasetRecord", "DatasetStore", "SplitName"]
 SplitName = Literal["train", "validation", "test"]
 
 
-class DatasetExample(BaseModel):
-    """One example of a version: the correction, its video, its split and the hash of its JSONL row."""
+@dataclass(frozen=True, slots=True)
+class DatasetExample:
+    """One example of a version: the correction, its video, its split and the hash of its JSONL row.
 
-    model_config = ConfigDict(frozen=True)
+    A slotted dataclass, not a pydantic model: versions hold thousands of these and they come from our own rows.
+    """
 
     correction_id: str
     video_sha256: str
@@ -134,7 +137,7 @@ class DatasetStore(Store):
         if split is not None:
             sql, params = sql + " AND split = ?", (dataset_id, split)
         rows = self.db.query(sql + " ORDER BY correction_id", params)
-        return [DatasetExample(correction_id=r[0], video_sha256=r[1], split=r[2], row_hash=r[3]) for r in rows]
+        return [DatasetExample(r[0], r[1], r[2], r[3]) for r in rows]
 
     def leaked_examples(self, dataset_id: str) -> list[DatasetExample]:
         """Train/validation examples of a version whose clip is assigned to the frozen test split."""
@@ -147,7 +150,7 @@ class DatasetStore(Store):
             " ORDER BY e.correction_id",
             (dataset_id,),
         )
-        return [DatasetExample(correction_id=r[0], video_sha256=r[1], split=r[2], row_hash=r[3]) for r in rows]
+        return [DatasetExample(r[0], r[1], r[2], r[3]) for r in rows]
 
     def splits(self) -> dict[str, str]:
         """The recorded split of every clip: canonical video key → train | validation | test."""

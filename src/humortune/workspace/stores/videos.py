@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict
 
 from humortune.schema import VideoAsset
 from humortune.workspace.stores._base import Store
@@ -15,10 +14,9 @@ __all__ = ["VideoFacts", "VideoStore"]
 _CHUNK = 500  # bound parameters per query: well under SQLite's and PostgreSQL's limits
 
 
-class VideoFacts(BaseModel):
+@dataclass(frozen=True, slots=True)
+class VideoFacts:
     """What the probe recorded about a stored video, keyed by its URI (for validating JSONL rows)."""
-
-    model_config = ConfigDict(frozen=True)
 
     uri: str
     size_bytes: int
@@ -63,7 +61,7 @@ class VideoStore(Store):
     def facts(self) -> dict[str, VideoFacts]:
         """Probe facts of every stored video, by URI."""
         rows = self.db.query("SELECT uri, size_bytes, duration_s, has_audio FROM videos")
-        return {r[0]: VideoFacts(uri=r[0], size_bytes=r[1], duration_s=r[2], has_audio=bool(r[3])) for r in rows}
+        return {r[0]: VideoFacts(r[0], r[1], r[2], bool(r[3])) for r in rows}
 
 
 def _video(row: Any) -> VideoAsset:
