@@ -103,7 +103,7 @@ class AliasStore(Store):
         return [_change(r) for r in rows]
 
     def last(self, name: str, *, actions: Iterable[AliasAction], model_id: str | None = None) -> AliasChange | None:
-        """The newest decision on ``name`` among ``actions`` (optionally about ``model_id``)."""
+        """The newest decision on ``name`` among ``actions`` about ``model_id`` (without it: naming any model)."""
         wanted = sorted(set(actions))
         if not wanted:
             return None
