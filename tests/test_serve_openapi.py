@@ -88,10 +88,19 @@ def test_the_video_rule_is_in_the_schema(spec: dict[str, Any]) -> None:
     assert not any(re.search(video["pattern"], value) for value in refused)
 
 
-@pytest.mark.parametrize("video", ["gs://bucket-only", "a" * 63, "ftp://host/clip.mp4"])
+@pytest.mark.parametrize("video", ["gs://bucket-only", "a" * 63, "ftp://host/clip.mp4", "http://ly$[B\u0007M;"])
 def test_the_server_enforces_the_schema_pattern(api: TestClient, video: str) -> None:
     response = api.post("/v1/analyze", json={"video": video}, headers=AUTH)
     assert response.status_code == 422 and response.json()["fields"] == ["video"]
+
+
+def test_malformed_bodies_and_loose_booleans_are_error_bodies(api: TestClient) -> None:
+    headers = {**AUTH, "Content-Type": "application/json"}
+    garbled = api.post("/v1/analyze", content=b"\xd1\x9a\x1d\xe07W", headers=headers)  # found by schemathesis
+    assert garbled.status_code in (400, 422)
+    assert set(garbled.json()) == {"error", "message", "hint", "item", "fields"}, garbled.text
+    loose = api.post("/v1/analyze", json={"video": VIDEO, "refresh": 0}, headers=AUTH)
+    assert loose.status_code == 422 and loose.json()["fields"] == ["refresh"]
 
 
 def test_responses_send_every_required_field(api: TestClient, spec: dict[str, Any]) -> None:

@@ -29,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import humortune
 from humortune.errors import AnalysisError, HumortuneError, ModelNotFoundError, SourceError
@@ -81,7 +82,9 @@ class AnalyzeRequest(BaseModel):
         None, max_length=512, description="Alias, model id, endpoint or base model; default: the server's."
     )
     mode: OutputMode | None = Field(None, description="two-stage (default), joint or narrative.")
-    refresh: bool = Field(False, description="Ignore the cache and call the model again (costs money).")
+    refresh: bool = Field(
+        False, strict=True, description="Ignore the cache and call the model again (costs money)."
+    )  # strict: the schema says boolean, so 0/"yes" are refused rather than guessed
 
     @field_validator("video", mode="before")  # before the pattern: local paths get the clearer message
     @classmethod
@@ -289,7 +292,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HumortuneError, _humortune_error)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    # Starlette's class: the router's own 400/404/405 raise it, and FastAPI's HTTPException subclasses it.
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
     app.add_exception_handler(Exception, _unexpected_error)
 
     @app.get("/healthz", tags=["service"], response_model=Health, responses=error_responses())
@@ -366,8 +370,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return _error(422, "ValidationError", "invalid request: " + "; ".join(problems), fields=fields)
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    names = {401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    names = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
     return _error(
         exc.status_code,
         names.get(exc.status_code, "HTTPError"),

@@ -31,7 +31,7 @@ __all__ = [
 
 ANALYSIS_ID_PATTERN = r"^an-[0-9a-f]{16}$"
 
-VIDEO_PATTERN = r"^(gs://[^/\s]+/\S+|[0-9a-f]{64}|https?://[^/\s]+(/\S*)?)$"
+VIDEO_PATTERN = r"^(gs://[^/\s]+/\S+|[0-9a-f]{64}|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/\S*)?)$"
 """What ``video`` may be, as a union: a ``gs://bucket/object`` URI, the sha256 of a stored video, or an
 http(s) URL. The server narrows it further (a gs:// object must be under the configured storage or already
 ingested; an http(s) URL must be a TikTok link or ingested before) and answers 404/422 naming the item."""
