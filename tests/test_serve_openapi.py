@@ -183,3 +183,23 @@ def test_the_startup_line_names_a_promoted_model_without_warning(
     assert main(["-w", str(settings.workspace), "serve", "--offline"]) == 0
     err = capsys.readouterr().err
     assert f"serving model: {model_id} (alias current)" in err and "BASE model" not in err
+
+
+def test_the_served_model_can_come_from_the_environment(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fake: FakeGemini
+) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    settings = Settings(workspace=tmp_path / "ws", offline=True)
+    client = fake_client(settings, fake)
+    try:
+        model_id, endpoint = tuned_endpoint(client)
+    finally:
+        client.close()
+    with Corpus.open(settings=settings) as corpus:
+        register(corpus, model_id, endpoint, alias=None)
+    monkeypatch.setenv("HUMORTUNE_MODEL", endpoint)  # a container names its model by environment only
+    assert main(["-w", str(settings.workspace), "serve", "--offline"]) == 0
+    err = capsys.readouterr().err
+    assert f"serving model: {model_id}" in err and "BASE model" not in err

@@ -257,7 +257,15 @@ def serve(
     port: Annotated[
         int, typer.Option("--port", "-p", envvar="PORT", min=1, max=65535, help="TCP port (Cloud Run sets PORT).")
     ] = 8000,
-    model: _Model = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            envvar="HUMORTUNE_MODEL",
+            help="Default model for requests: alias, model id, endpoint or base model. Default: current, else base.",
+        ),
+    ] = None,
     mode: _Mode = "two-stage",
     offline: _Offline = False,
     token_file: Annotated[
