@@ -11,7 +11,8 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install --no-cache-dir '.[ui]' \
-    && useradd --system --uid 10001 --create-home --home-dir /home/humortune humortune
+    && groupadd --system --gid 10001 humortune \
+    && useradd --system --uid 10001 --gid 10001 --create-home --home-dir /home/humortune humortune
 
 USER 10001:10001
 # The local workspace (SQLite corpus, caches) lives in the container and is lost with it: on Cloud Run keep
