@@ -331,7 +331,8 @@ class VideoAsset(BaseModel):
 class TokenUsage(BaseModel):
     """Tokens a call consumed, as the service reported them."""
 
-    model_config = ConfigDict(frozen=True)
+    # Always sent: required in output schemas, so generated clients need no undefined checks.
+    model_config = ConfigDict(frozen=True, json_schema_serialization_defaults_required=True)
 
     prompt_tokens: int = 0
     output_tokens: int = 0

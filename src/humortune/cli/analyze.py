@@ -20,6 +20,7 @@ from humortune.settings import Settings
 if TYPE_CHECKING:
     from humortune.analyzer.analyzer import AnalysisResult, Analyzer
     from humortune.analyzer.batch import BatchRun
+    from humortune.service import Service
     from humortune.workspace import Corpus
 
 batch_app = typer.Typer(help="Vertex AI batch prediction jobs started with `humortune analyze --batch`.")
@@ -247,18 +248,38 @@ def _peek_analyzer(settings: Settings, corpus: Corpus, run_id: str) -> Analyzer:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option("--host", help="Interface to bind (keep 127.0.0.1 unless behind a proxy).")] = (
-        "127.0.0.1"
-    ),
-    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="TCP port.")] = 8000,
-    model: _Model = None,
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", envvar="HUMORTUNE_HOST", help="Interface to bind (keep 127.0.0.1 unless behind a proxy)."
+        ),
+    ] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", "-p", envvar="PORT", min=1, max=65535, help="TCP port (Cloud Run sets PORT).")
+    ] = 8000,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            envvar="HUMORTUNE_MODEL",
+            help="Default model for requests: alias, model id, endpoint or base model. Default: current, else base.",
+        ),
+    ] = None,
     mode: _Mode = "two-stage",
     offline: _Offline = False,
     token_file: Annotated[
         Path | None, typer.Option("--token-file", help="Also write the bearer token to this file (mode 600).")
     ] = None,
+    write_openapi: Annotated[
+        Path | None,
+        typer.Option("--write-openapi", help="Write the OpenAPI schema (JSON) to this file and exit; no server."),
+    ] = None,
 ) -> None:
-    """Run the JSON API (POST /v1/analyze, GET /v1/analyses/{id}, /docs) for apps that are not Python."""
+    """Run the JSON API (POST /v1/analyze, GET /v1/analyses/{id}, /docs) for apps that are not Python.
+
+    Configuration comes from the environment (HUMORTUNE_*) as everywhere; the startup line names the model
+    that answers requests without a ``model``, and warns when that is a base model (nothing promoted)."""
     try:
         import uvicorn
 
@@ -271,7 +292,13 @@ def serve(
         ) from exc
 
     settings = _settings(offline)
-    app_ = create_app(settings, model=model, mode=_mode(mode))
+    # Offline means nothing leaves the machine: no yt-dlp downloads of TikTok URLs that were never ingested.
+    app_ = create_app(settings, model=model, mode=_mode(mode), fetch_urls=not settings.offline)
+    if write_openapi is not None:
+        from humortune.service.openapi import write_openapi as write_schema
+
+        err_console.print(f"wrote {escape(str(write_schema(app_, write_openapi)))}", highlight=False)
+        return
     token: str = app_.state.service.token
     if token_file is not None:
         token_file.parent.mkdir(parents=True, exist_ok=True)
@@ -282,9 +309,23 @@ def serve(
             f"[yellow]warning:[/] listening on {escape(host)}: anyone who can reach it with the token spends your money"
         )
     err_console.print(f"humortune serve: http://{escape(host)}:{port}  (docs at /docs)", highlight=False)
+    _print_served_model(app_.state.service)
     if settings.api_token is None:
         err_console.print(f"bearer token (random, this run only): {token}", highlight=False, soft_wrap=True)
     uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+def _print_served_model(service: Service) -> None:
+    served = service.served_model()
+    via = f" (alias {served.alias})" if served.alias else ""
+    err_console.print(f"serving model: {escape(served.model_id)}{via}", highlight=False, soft_wrap=True)
+    if served.kind == "base":
+        err_console.print(
+            f"[bold red]WARNING: {escape(served.model_id)} is a BASE model, not a tuned one[/]: nothing is promoted "
+            "as 'current', so answers will not read clips the way the owner does. Promote a model "
+            "(humortune promote) or pass --model.",
+            soft_wrap=True,
+        )
 
 
 def _is_loopback(host: str) -> bool:

@@ -2,6 +2,16 @@
 
 from __future__ import annotations
 
-from humortune.service.app import AnalyzeRequest, ErrorBody, Service, create_app, require_token
+from humortune.service.app import AnalyzeRequest, Service, create_app, require_token
+from humortune.service.openapi import AnalysisResponse, ErrorBody, Health, write_openapi
 
-__all__ = ["AnalyzeRequest", "ErrorBody", "Service", "create_app", "require_token"]
+__all__ = [
+    "AnalysisResponse",
+    "AnalyzeRequest",
+    "ErrorBody",
+    "Health",
+    "Service",
+    "create_app",
+    "require_token",
+    "write_openapi",
+]

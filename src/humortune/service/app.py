@@ -29,16 +29,28 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import humortune
 from humortune.errors import AnalysisError, HumortuneError, ModelNotFoundError, SourceError
 from humortune.schema import Analysis, OutputMode, VideoAsset
+from humortune.service.docs_assets import add_swagger_ui
+from humortune.service.openapi import (
+    ANALYSIS_ID_PATTERN,
+    VIDEO_DESCRIPTION,
+    VIDEO_PATTERN,
+    AnalysisResponse,
+    ErrorBody,
+    Health,
+    error_responses,
+)
 from humortune.settings import Settings
 from humortune.urls import parse_source
 from humortune.workspace.corpus import Corpus
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.analyzer.analyzer import Analyzer
+    from humortune.analyzer.resolve import ResolvedModel
     from humortune.gemini import GeminiClient
     from humortune.storage.base import Storage
 
@@ -48,7 +60,7 @@ DEFAULT_MAX_BODY_BYTES = 16 * 1024
 """A request names a video; it never uploads one. 16 KiB is far more than any valid body needs."""
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_ANALYSIS_ID = r"^an-[0-9a-f]{16}$"
+_ANALYSIS_ID = ANALYSIS_ID_PATTERN
 _bearer = HTTPBearer(auto_error=False, description="The token printed by `humortune serve` or HUMORTUNE_API_TOKEN")
 
 
@@ -63,31 +75,26 @@ class AnalyzeRequest(BaseModel):
     video: str = Field(
         min_length=1,
         max_length=2048,
-        description="A gs:// URI, an http(s) or TikTok URL (ingested earlier), or the sha256 of a stored video.",
+        pattern=VIDEO_PATTERN,
+        description=VIDEO_DESCRIPTION,
     )
     model: str | None = Field(
         None, max_length=512, description="Alias, model id, endpoint or base model; default: the server's."
     )
     mode: OutputMode | None = Field(None, description="two-stage (default), joint or narrative.")
-    refresh: bool = Field(False, description="Ignore the cache and call the model again (costs money).")
+    refresh: bool = Field(
+        False, strict=True, description="Ignore the cache and call the model again (costs money)."
+    )  # strict: the schema says boolean, so 0/"yes" are refused rather than guessed
 
-    @field_validator("video")
+    @field_validator("video", mode="before")  # before the pattern: local paths get the clearer message
     @classmethod
-    def _remote_only(cls, value: str) -> str:
+    def _remote_only(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
         value = value.strip()
         if _SHA256.match(value) or value.startswith(("gs://", "http://", "https://")):
             return value
         raise ValueError("must be a gs:// URI, an http(s) URL, or the sha256 of a stored video (no local paths)")
-
-
-class ErrorBody(BaseModel):
-    """What every error response holds."""
-
-    error: str = Field(description="The error class, e.g. ModelNotFoundError or ValidationError.")
-    message: str
-    hint: str | None = None
-    item: str | None = None
-    fields: list[str] = Field(default_factory=list, description="For 422: the request fields at fault.")
 
 
 @dataclass
@@ -134,6 +141,18 @@ class Service:
             fetch_urls=fetch_urls,
         )
 
+    def served_model(self) -> ResolvedModel:
+        """The model a request without ``model`` is answered by, resolved now (as each request does)."""
+        from humortune.analyzer.resolve import resolve_model
+        from humortune.errors import ModelNotFoundError
+
+        if self.model is not None:
+            return resolve_model(self.model, db=self.corpus.db)
+        try:
+            return resolve_model("current", db=self.corpus.db)
+        except ModelNotFoundError:
+            return resolve_model(self.settings.base_model, db=self.corpus.db)
+
     def close(self) -> None:
         """Close the client and, if the service opened it, the corpus."""
         if self.client is not None:
@@ -163,21 +182,17 @@ def _service(request: Request) -> Service:
 
 def _router() -> APIRouter:
     router = APIRouter(prefix="/v1", dependencies=[Depends(require_token)], tags=["analysis"])
-    errors: dict[int | str, dict[str, Any]] = {
-        401: {"model": ErrorBody, "description": "Missing or wrong bearer token"},
-        413: {"model": ErrorBody, "description": "Request body too large"},
-        422: {"model": ErrorBody, "description": "Invalid request (fields named) or unusable video"},
-    }
 
     @router.post(
         "/analyze",
-        response_model=Analysis,
-        responses={
-            **errors,
-            404: {"model": ErrorBody, "description": "Unknown model, alias or stored video"},
-            502: {"model": ErrorBody, "description": "The model failed (safety block, empty or cut-off answer)"},
-            503: {"model": ErrorBody, "description": "Rate-limited or unavailable after retries; see Retry-After"},
-        },
+        response_model=AnalysisResponse,
+        responses=error_responses(
+            **{
+                "404": "Unknown model, alias or stored video",
+                "502": "The model failed (safety block, empty or cut-off answer)",
+                "503": "Rate-limited or unavailable after retries; see Retry-After",
+            }
+        ),
     )
     def analyze(body: AnalyzeRequest, service: Annotated[Service, Depends(_service)]) -> Analysis | JSONResponse:
         """Analyse one clip: the narrative, the structured record, usage, cost and warnings.
@@ -202,7 +217,11 @@ def _router() -> APIRouter:
         finally:
             analyzer.close()
 
-    @router.get("/analyses/{analysis_id}", response_model=Analysis, responses={**errors, 404: {"model": ErrorBody}})
+    @router.get(
+        "/analyses/{analysis_id}",
+        response_model=AnalysisResponse,
+        responses=error_responses(**{"404": "No analysis has this id"}),
+    )
     def get_analysis(
         analysis_id: Annotated[str, Path(pattern=_ANALYSIS_ID, description="an-<16 hex digits>")],
         service: Annotated[Service, Depends(_service)],
@@ -265,17 +284,29 @@ def create_app(
         description="Analyse short-form video with the owner's tuned Gemini model. "
         "Every /v1 route needs `Authorization: Bearer <token>`.",
         lifespan=lifespan,
+        docs_url=None,  # served from the package by add_swagger_ui: no CDN, works offline
+        redoc_url=None,
     )
+    add_swagger_ui(app)
     app.state.service = service
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HumortuneError, _humortune_error)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    # Starlette's class: the router's own 400/404/405 raise it, and FastAPI's HTTPException subclasses it.
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, _unexpected_error)
 
-    @app.get("/healthz", tags=["service"])
-    def healthz() -> dict[str, Any]:
-        """Liveness: no token needed, no secrets in the answer."""
-        return {"status": "ok", "version": humortune.__version__, "offline": settings.offline}
+    @app.get("/healthz", tags=["service"], response_model=Health, responses=error_responses())
+    def healthz() -> Health:
+        """Liveness and the model served: no token needed, no secrets in the answer."""
+        served = service.served_model()
+        return Health(
+            version=humortune.__version__,
+            offline=settings.offline,
+            model=served.model_id,
+            model_kind=served.kind,
+            alias=served.alias,
+        )
 
     app.include_router(_router())
     for router in routers:
@@ -289,7 +320,7 @@ def create_app(
 def _error(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
     headers = extra.pop("headers", None)
     body = ErrorBody(error=error, message=message, **extra)
-    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+    return JSONResponse(body.model_dump(mode="json"), status_code=status, headers=headers)
 
 
 def status_for(exc: HumortuneError) -> int:
@@ -313,7 +344,18 @@ async def _humortune_error(request: Request, exc: HumortuneError) -> JSONRespons
     retry_after = getattr(exc, "retry_after", None)
     if status == 503:
         headers = {"Retry-After": str(int(retry_after) if isinstance(retry_after, int | float) else 30)}
-    return _error(status, type(exc).__name__, exc.message, hint=exc.hint, item=exc.item, headers=headers)
+    hint = exc.hint
+    if isinstance(exc, AnalysisError) and "not been ingested" in exc.message:
+        hint = _API_INGEST_HINT  # the analyzer's hint offers local files, which API callers cannot send
+    return _error(status, type(exc).__name__, exc.message, hint=hint, item=exc.item, headers=headers)
+
+
+_API_INGEST_HINT = "have it ingested on the server (humortune ingest), or send its gs:// URI or a stored video's sha256"
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    # Still an ErrorBody, as the schema promises; the traceback goes to the server log, not to the caller.
+    return _error(500, "InternalError", "the server failed unexpectedly", hint="see the server's log")
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -328,8 +370,8 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return _error(422, "ValidationError", "invalid request: " + "; ".join(problems), fields=fields)
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-    names = {401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    names = {400: "BadRequest", 401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
     return _error(
         exc.status_code,
         names.get(exc.status_code, "HTTPError"),
