@@ -308,7 +308,10 @@ class Ingestor:
             failed = {row["video_key"] for row in rows}
         items: list[_Item] = []
         seen: set[str] = set()
-        for entry in self.corpus.entries():
+        entries = self.corpus.entries()
+        # Any correction of a clip may be the linked one (a later import adds unlinked ones beside it).
+        linked = {e.video_key: e.video for e in entries if e.video is not None}
+        for entry in entries:
             key = entry.video_key
             if key in seen or (failed is not None and key not in failed) or (keys is not None and key not in keys):
                 continue
@@ -320,7 +323,7 @@ class Ingestor:
                 ref = parse_source(url)
             except SourceError as exc:
                 error = exc
-            items.append(_Item(len(items), key, url, ref, error, entry.video))
+            items.append(_Item(len(items), key, url, ref, error, linked.get(key)))
         return items
 
     def _prepare_tmp(self) -> Path:
@@ -373,6 +376,7 @@ class Ingestor:
             if info is not None and info.sha256 == linked.sha256 and info.size == linked.size_bytes:
                 if linked.uri != self.storage.uri(object_key):  # same bytes, storage moved
                     self.corpus.add_video(linked.model_copy(update={"uri": self.storage.uri(object_key)}))
+                self.corpus.link_video(item.key, linked.sha256)  # corrections imported since the last run
                 self._mark(outcome, "present", object_key, linked.sha256)
                 return True
         if item.ref is not None and item.ref.video_id is not None:
