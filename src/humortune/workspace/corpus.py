@@ -43,6 +43,8 @@ class ImportReport:
     unchanged: int = 0
     duplicates: int = 0
     problems: list[str] = field(default_factory=list)
+    skipped: int = 0
+    """Items left out because of a problem (an item may have several problems)."""
 
     @property
     def imported(self) -> int:
@@ -121,7 +123,11 @@ class Corpus:
         if parsed.problems and strict:
             raise BatteryError(parsed.problems, source=str(path))
         report = ImportReport(
-            source=str(path), shape=parsed.shape, duplicates=parsed.duplicates, problems=parsed.problems
+            source=str(path),
+            shape=parsed.shape,
+            duplicates=parsed.duplicates,
+            problems=parsed.problems,
+            skipped=parsed.skipped,
         )
         with self.db.transaction():
             for item in parsed.items:
