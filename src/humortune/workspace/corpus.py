@@ -18,7 +18,7 @@ from humortune.urls import parse_source
 from humortune.workspace.battery import parse_battery
 from humortune.workspace.db import Database
 
-__all__ = ["Corpus", "Entry", "ImportReport"]
+__all__ = ["Corpus", "Entry", "ImportReport", "correction_revision"]
 
 _COUNTED_TABLES = (
     "corrections",
@@ -72,6 +72,11 @@ def _correction_hash(c: Correction) -> str:
             "extra": c.extra,
         }
     )
+
+
+def correction_revision(correction: Correction) -> str:
+    """The content hash stored with a correction (its revision): what training sees of it, nothing else."""
+    return _correction_hash(correction)
 
 
 def _iso(value: datetime) -> str:
