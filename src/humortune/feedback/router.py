@@ -50,6 +50,7 @@ from humortune.feedback.review import (
 from humortune.feedback.security import CSRF_FIELD, ReviewSecurity, Session, secure_route_class
 from humortune.schema import Category, Correction, HumorRecord, Quality
 from humortune.storage.base import Storage
+from humortune.urls import redact
 from humortune.workspace import Corpus
 
 __all__ = ["PREFIX", "ReviewContext", "create_review_router"]
@@ -96,6 +97,7 @@ class ReviewContext:
             lstrip_blocks=True,
         )
         self.env.globals.update(prefix=PREFIX, short_model=short_model, field_labels=_FIELD_LABELS)
+        self.env.filters["redact"] = redact  # every URL the pages show
         self.static = {name: (_HERE / "static" / name).read_bytes() for name in _STATIC}
 
 

@@ -34,7 +34,7 @@ import humortune
 from humortune.errors import AnalysisError, HumortuneError, ModelNotFoundError, SourceError
 from humortune.schema import Analysis, OutputMode, VideoAsset
 from humortune.settings import Settings
-from humortune.urls import parse_source
+from humortune.urls import parse_source, redact
 from humortune.workspace.corpus import Corpus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -313,7 +313,14 @@ async def _humortune_error(request: Request, exc: HumortuneError) -> JSONRespons
     retry_after = getattr(exc, "retry_after", None)
     if status == 503:
         headers = {"Retry-After": str(int(retry_after) if isinstance(retry_after, int | float) else 30)}
-    return _error(status, type(exc).__name__, exc.message, hint=exc.hint, item=exc.item, headers=headers)
+    return _error(
+        status,
+        type(exc).__name__,
+        redact(exc.message),
+        hint=redact(exc.hint) if exc.hint else None,
+        item=redact(exc.item) if exc.item else None,
+        headers=headers,
+    )
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
