@@ -29,6 +29,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import humortune
 from humortune.errors import AnalysisError, HumortuneError, ModelNotFoundError, SourceError
@@ -69,15 +70,39 @@ class AnalyzeRequest(BaseModel):
         None, max_length=512, description="Alias, model id, endpoint or base model; default: the server's."
     )
     mode: OutputMode | None = Field(None, description="two-stage (default), joint or narrative.")
-    refresh: bool = Field(False, description="Ignore the cache and call the model again (costs money).")
+    refresh: bool = Field(
+        False,
+        strict=True,  # it triggers a billed model call: only a JSON true/false, never 0, 1 or "yes"
+        description="Ignore the cache and call the model again (costs money). JSON true or false only.",
+    )
 
     @field_validator("video")
     @classmethod
     def _remote_only(cls, value: str) -> str:
         value = value.strip()
-        if _SHA256.match(value) or value.startswith(("gs://", "http://", "https://")):
+        if value.startswith("gs://"):
+            return _check_gs_uri(value)
+        if _SHA256.match(value) or value.startswith(("http://", "https://")):
             return value
         raise ValueError("must be a gs:// URI, an http(s) URL, or the sha256 of a stored video (no local paths)")
+
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._\-]{0,221}$")  # lower case, digits, . _ -
+
+
+def _check_gs_uri(uri: str) -> str:
+    """A well-formed ``gs://bucket/object`` URI: no query, no empty, ``.`` or ``..`` segments, no controls."""
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    if not _BUCKET.match(bucket):
+        raise ValueError("gs:// URI needs a valid bucket name (gs://bucket/object)")
+    segments = name.split("/")
+    if not name or any(seg in ("", ".", "..") for seg in segments):
+        raise ValueError("gs:// URI needs an object name without empty, '.' or '..' segments")
+    if any(c in name for c in "?#\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError("gs:// object name must not hold '?', '#', '\\' or control characters")
+    if len(name.encode()) > 1024:
+        raise ValueError("gs:// object name is longer than 1024 bytes")
+    return uri
 
 
 class ErrorBody(BaseModel):
@@ -186,6 +211,15 @@ def _router() -> APIRouter:
         ``refresh`` is true. Runs in a worker thread, so concurrent requests are analysed concurrently.
         """
         video: str | VideoAsset = body.video
+        if body.video.startswith("gs://") and not _own_object(service, body.video):
+            return _error(
+                422,
+                "ForeignObjectError",
+                "this gs:// object is not in this server's storage",
+                hint=f"analyse videos stored under {redact(service.settings.storage_uri)}/ (ingest them first)",
+                item=redact(body.video),
+                fields=["video"],
+            )
         if _SHA256.match(body.video):
             asset = service.corpus.video(body.video)
             if asset is None:
@@ -216,6 +250,16 @@ def _router() -> APIRouter:
         return found
 
     return router
+
+
+def _own_object(service: Service, uri: str) -> bool:
+    """Under the configured storage (or the injected one), or an already ingested video."""
+    roots = {service.settings.storage_uri}
+    if service.storage is not None:
+        roots.add(service.storage.root_uri)
+    if any(uri.startswith(root.rstrip("/") + "/") for root in roots if root.startswith("gs://")):
+        return True
+    return service.corpus.db.query_one("SELECT 1 FROM videos WHERE uri = ?", (uri,)) is not None
 
 
 def create_app(
@@ -270,7 +314,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, _validation_error)  # type: ignore[arg-type]
     app.add_exception_handler(HumortuneError, _humortune_error)  # type: ignore[arg-type]
-    app.add_exception_handler(HTTPException, _http_error)  # type: ignore[arg-type]
+    # Starlette's class: unknown routes and wrong methods anywhere (not only under /v1) get the error shape.
+    app.add_exception_handler(StarletteHTTPException, _http_error)  # type: ignore[arg-type]
 
     @app.get("/healthz", tags=["service"])
     def healthz() -> dict[str, Any]:
@@ -327,15 +372,20 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     fields: list[str] = []
     problems: list[str] = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        name = ".".join(loc) or "body"
+        if err.get("type") == "json_invalid":  # its loc is a byte offset into the body, not a field
+            where = next((p for p in err.get("loc", ()) if isinstance(p, int)), None)
+            at = f" at character {where}" if where is not None else ""
+            name, message = "body", f"not valid JSON{at} ({err.get('ctx', {}).get('error', 'syntax error')})"
+        else:
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+            name, message = ".".join(loc) or "body", str(err.get("msg", "invalid"))
         if name not in fields:
             fields.append(name)
-        problems.append(f"{name}: {err.get('msg', 'invalid')}")
+        problems.append(f"{name}: {message}")
     return _error(422, "ValidationError", "invalid request: " + "; ".join(problems), fields=fields)
 
 
-async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     names = {401: "Unauthorized", 404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge"}
     return _error(
         exc.status_code,
