@@ -189,6 +189,8 @@ class _Item:
     ref: SourceRef | None
     error: SourceError | None
     linked: VideoAsset | None
+    unlinked: bool = False
+    """Some correction of this source is not linked to its video yet (imported after the last ingest)."""
 
 
 @dataclass(slots=True)
@@ -310,6 +312,7 @@ class Ingestor:
         entries = self.corpus.entries()
         # Any correction of a clip may be the linked one (a later import adds unlinked ones beside it).
         linked = {e.video_key: e.video for e in entries if e.video is not None}
+        unlinked = {e.video_key for e in entries if e.video is None}
         for entry in entries:
             key = entry.video_key
             if (
@@ -326,7 +329,7 @@ class Ingestor:
                 ref = parse_source(url)
             except SourceError as exc:
                 error = exc
-            items.append(_Item(len(items), key, url, ref, error, linked.get(key)))
+            items.append(_Item(len(items), key, url, ref, error, linked.get(key), key in unlinked))
         return items
 
     def _prepare_tmp(self) -> Path:
@@ -379,7 +382,8 @@ class Ingestor:
             if info is not None and info.sha256 == linked.sha256 and info.size == linked.size_bytes:
                 if linked.uri != self.storage.uri(object_key):  # same bytes, storage moved
                     self.corpus.add_video(linked.model_copy(update={"uri": self.storage.uri(object_key)}))
-                self.corpus.link_video(item.key, linked.sha256)  # corrections imported since the last run
+                if item.unlinked:  # corrections imported since the last run
+                    self.corpus.link_video(item.key, linked.sha256)
                 self._mark(outcome, "present", object_key, linked.sha256)
                 return True
         if item.ref is not None and item.ref.video_id is not None:
