@@ -106,3 +106,14 @@ def test_report_keys_are_redacted(corpus: Corpus, settings: Settings, tmp_path: 
     path = report.save_json(tmp_path / "r.json")
     assert MARK not in path.read_text() and MARK not in report.outcomes[0].url
     assert report.outcomes[0].key.endswith(MARK)  # the in-memory key is the identity (used for --only-failed)
+
+
+def test_import_problems_quote_urls_redacted(corpus: Corpus, tmp_path: Path) -> None:
+    path = tmp_path / "b.json"
+    bad = [
+        {"video_url": f"https://u:{MARK}@www.tiktok.com/@a/photo/1", "human_said": "h"},
+        {"video_url": f"https://www.tiktok.com/@a/live?sig={MARK}", "human_said": "h"},
+    ]
+    path.write_text(json.dumps(bad))
+    report = corpus.import_battery(path)
+    assert len(report.problems) == 2 and MARK not in "\n".join(report.problems)

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from humortune._util import short_hash
 from humortune.errors import CorpusError, HumortuneError
 from humortune.schema import Correction, HumorRecord
-from humortune.urls import is_url_like, parse_source
+from humortune.urls import is_url_like, parse_source, redact
 
 __all__ = ["BatteryItem", "ParsedBattery", "parse_battery"]
 
@@ -201,6 +201,7 @@ def parse_battery(path: str | Path, *, source: str = "battery") -> ParsedBattery
         if c.video_key in conflicted:
             parsed.problems.append(f"item {c.index}: video_url: conflicts with a later item (see above)")
     parsed.skipped = len(raw_items) - len(parsed.items) - parsed.duplicates
+    parsed.problems = [redact(p) for p in parsed.problems]  # they quote URLs: no credentials or signatures
     return parsed
 
 
