@@ -22,6 +22,8 @@ def test_a_later_correction_of_a_stored_clip_is_linked(corpus: Corpus, settings:
     corpus.add_correction(Correction(id="first", video_url=URL, human_said="första ordet"))
     assert _run(corpus, settings, fake) == {"ok": 1, "present": 0, "failed": 0}
     corpus.add_correction(Correction(id="later", video_url=URL, human_said="ägarens senare ord"))
+    # A workspace written before the fix holds such unlinked corrections: the next ingest links them.
+    corpus.db.execute("UPDATE corrections SET video_sha256 = NULL WHERE id = 'later'")
     assert corpus.status()["corrections_without_video"] == 1
     assert _run(corpus, settings, fake) == {"ok": 0, "present": 1, "failed": 0}
     assert corpus.status()["corrections_without_video"] == 0
@@ -42,3 +44,16 @@ def test_the_linked_correction_need_not_be_the_oldest(corpus: Corpus, settings: 
     _run(corpus, settings, fake)
     assert corpus.status()["corrections_without_video"] == 0
     assert sum(fake.calls.values()) == 1
+
+
+def test_a_correction_imported_after_its_clip_was_stored_is_linked_at_import(
+    corpus: Corpus, settings: Settings
+) -> None:
+    """No ingest needed in between: `build` sees the later correction right away (the owner's latest word)."""
+    corpus.add_correction(Correction(id="first", video_url=URL, human_said="första ordet"))
+    _run(corpus, settings, FakeDownloader(generate=True))
+    short = "https://m.tiktok.com/v/7300000000000000001.html"  # another spelling of the same clip
+    assert corpus.add_correction(Correction(id="later", video_url=short, human_said="senare")) == "added"
+    assert corpus.status()["corrections_without_video"] == 0
+    entries = {e.correction.id: e for e in corpus.entries()}
+    assert entries["later"].video == entries["first"].video is not None

@@ -170,13 +170,24 @@ class Corpus:
                     f"INSERT INTO corrections ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                     tuple(values.values()),
                 )
+                self._link_to_stored_clip(conn, correction.id, key)
                 return "added"
             values.pop("created_at")
             if row["video_key"] != key:  # the correction now points at another clip
                 values["video_sha256"] = None
             assignments = ", ".join(f"{k} = :{k}" for k in values)
             conn.execute(f"UPDATE corrections SET {assignments} WHERE id = :id", values)
+            self._link_to_stored_clip(conn, correction.id, key)
             return "updated"
+
+    @staticmethod
+    def _link_to_stored_clip(conn: sqlite3.Connection, correction_id: str, key: str) -> None:
+        """A correction of a clip that is already stored points at its video at once (no ingest needed)."""
+        conn.execute(
+            "UPDATE corrections SET video_sha256 = (SELECT video_sha256 FROM corrections WHERE video_key = ?"
+            " AND video_sha256 IS NOT NULL AND id != ? LIMIT 1) WHERE id = ? AND video_sha256 IS NULL",
+            (key, correction_id, correction_id),
+        )
 
     def correction(self, correction_id: str) -> Correction | None:
         """One correction by id."""
