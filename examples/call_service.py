@@ -49,7 +49,8 @@ def offline_server() -> Iterator[tuple[str, str]]:
     from humortune.service import create_app
 
     with tempfile.TemporaryDirectory(prefix="humortune-serve-") as workspace:
-        app = create_app(Settings(workspace=workspace, offline=True))
+        # The server analyses gs:// objects of its own storage only: point it at the demo video's bucket.
+        app = create_app(Settings(workspace=workspace, offline=True, storage="gs://my-bucket"))
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             port = probe.getsockname()[1]

@@ -70,6 +70,7 @@ def test_serve_wires_the_app(
     started: dict[str, Any] = {}
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: started.update(app=app, **kw))
     token_file = tmp_path / "token"
+    monkeypatch.setenv("HUMORTUNE_STORAGE", "gs://b")  # the server analyses objects of its own storage only
     code, _, err = run(capsys, "-w", str(tmp_path / "ws"), "serve", "--offline", "--token-file", str(token_file))
     assert code == 0
     assert (started["host"], started["port"]) == ("127.0.0.1", 8000)
@@ -106,7 +107,7 @@ def test_serve_runs_for_real_on_loopback(tmp_path: Path) -> None:
     program = "import sys; from humortune.cli import main; sys.exit(main(sys.argv[1:]))"
     args = ["-w", str(tmp_path / "ws"), "serve", "--offline", "--port", str(port), "--token-file", str(token_file)]
     cmd = [sys.executable, "-c", program, *args]
-    env = {**os.environ, "NO_GCE_CHECK": "true"}
+    env = {**os.environ, "NO_GCE_CHECK": "true", "HUMORTUNE_STORAGE": "gs://b"}
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     try:
         base = f"http://127.0.0.1:{port}"

@@ -128,7 +128,7 @@ def test_strict_imports_nothing(corpus: Corpus, tmp_path: Path) -> None:
         ("", "empty"),
         ("[1, 2", "not valid JSON"),
         ('{"a": 1}', "no list of items"),
-        ("{}\nnot json\n", "line 2"),
+        ("not json\n{\n", "line 1 is not valid JSON"),  # no line parses: not a JSONL battery at all
     ],
 )
 def test_unreadable_file(corpus: Corpus, tmp_path: Path, content: str, message: str) -> None:

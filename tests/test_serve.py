@@ -37,6 +37,7 @@ def client(settings: Settings, fake: FakeGemini) -> Iterator[GeminiClient]:
 
 @pytest.fixture
 def api(settings: Settings, corpus: Corpus, client: GeminiClient) -> Iterator[TestClient]:
+    settings = settings.model_copy(update={"storage": "gs://bkt"})  # VIDEO is under the configured storage
     model_id, endpoint = tuned_endpoint(client)
     register(corpus, model_id, endpoint)
     extra = APIRouter(prefix="/review", dependencies=[Depends(require_token)])

@@ -356,3 +356,20 @@ class PromotionRefusedError(EvaluationError):
 
 class FeedbackError(HumortuneError):
     """A review could not be saved (bad input, unknown clip), or a retrain or niche step could not run."""
+
+
+class StaleReviewError(FeedbackError):
+    """A review was edited from a revision of the clip's correction that another save has replaced since.
+
+    Nothing was written. ``saved`` is the correction now stored (``None`` if it was removed, e.g. undone),
+    ``revision`` its revision: save again with it to keep the submitted version, or keep the saved one.
+    """
+
+    def __init__(self, message: str, *, saved: object, revision: str, item: str | None = None) -> None:
+        super().__init__(
+            message,
+            hint="compare both versions, then save yours again or keep the saved one",
+            item=item,
+        )
+        self.saved = saved
+        self.revision = revision

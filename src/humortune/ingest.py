@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -52,7 +52,7 @@ from humortune.settings import Settings
 from humortune.sources.base import Download, Downloader, open_local, suggested_fix
 from humortune.sources.probe import ProbeInfo, probe_video
 from humortune.storage import VIDEO_PREFIX, ObjectInfo, Storage, open_storage, video_key
-from humortune.urls import SourceRef, parse_source
+from humortune.urls import SourceRef, parse_source, redact
 from humortune.workspace import Corpus
 
 __all__ = ["IngestProgress", "IngestReport", "Ingestor", "ProgressCallback", "SourceOutcome"]
@@ -67,7 +67,8 @@ class SourceOutcome:
     key: str
     """Canonical source key (``tiktok:<id>``, ``file:<path>``…), as in the corpus."""
     url: str
-    """The URL or path as the battery gave it."""
+    """The URL or path as the battery gave it, redacted (`humortune.urls.redact`: no credentials, no
+    signed-URL query strings)."""
     status: IngestStatus
     object_key: str | None = None
     uri: str | None = None
@@ -153,7 +154,7 @@ class IngestReport:
             "counts": self.counts,
             "bytes_downloaded": self.bytes_downloaded,
             "bytes_uploaded": self.bytes_uploaded,
-            "sources": [dataclasses.asdict(o) for o in self.outcomes],
+            "sources": [{**dataclasses.asdict(o), "key": redact(o.key)} for o in self.outcomes],
         }
 
     def save_json(self, path: str | os.PathLike[str]) -> Path:
@@ -188,6 +189,8 @@ class _Item:
     ref: SourceRef | None
     error: SourceError | None
     linked: VideoAsset | None
+    unlinked: bool = False
+    """Some correction of this source is not linked to its video yet (imported after the last ingest)."""
 
 
 @dataclass(slots=True)
@@ -279,14 +282,12 @@ class Ingestor:
                     done: Future[SourceOutcome] = Future()
                     futures[done] = item.index
                     fetch_pool.submit(self._fetch_stage, item, run, done)
-                pending = set(futures)
                 try:
-                    while pending:
-                        finished, pending = wait(pending, return_when="FIRST_COMPLETED")
-                        for fut in finished:
-                            outcome = fut.result()
-                            outcomes[futures[fut]] = outcome
-                            self._emit(IngestProgress(len(items), len(outcomes), outcome))
+                    # as_completed: O(n) over the run; wait() on the whole pending set each time was O(n²).
+                    for fut in as_completed(futures):
+                        outcome = fut.result()
+                        outcomes[futures[fut]] = outcome
+                        self._emit(IngestProgress(len(items), len(outcomes), outcome))
                 except BaseException:  # Ctrl-C: stop downloads, drop queued work, keep what is done
                     self._stop.set()
                     fetch_pool.shutdown(wait=False, cancel_futures=True)
@@ -308,9 +309,17 @@ class Ingestor:
             failed = {row["video_key"] for row in rows}
         items: list[_Item] = []
         seen: set[str] = set()
-        for entry in self.corpus.entries():
+        entries = self.corpus.entries()
+        # Any correction of a clip may be the linked one (a later import adds unlinked ones beside it).
+        linked = {e.video_key: e.video for e in entries if e.video is not None}
+        unlinked = {e.video_key for e in entries if e.video is None}
+        for entry in entries:
             key = entry.video_key
-            if key in seen or (failed is not None and key not in failed) or (keys is not None and key not in keys):
+            if (
+                key in seen
+                or (failed is not None and redact(key) not in failed)
+                or (keys is not None and key not in keys)
+            ):
                 continue
             seen.add(key)
             url = entry.correction.video_url
@@ -320,7 +329,7 @@ class Ingestor:
                 ref = parse_source(url)
             except SourceError as exc:
                 error = exc
-            items.append(_Item(len(items), key, url, ref, error, entry.video))
+            items.append(_Item(len(items), key, url, ref, error, linked.get(key), key in unlinked))
         return items
 
     def _prepare_tmp(self) -> Path:
@@ -341,7 +350,7 @@ class Ingestor:
     # -- stage 1: fetch ---------------------------------------------------------------------------
 
     def _fetch_stage(self, item: _Item, run: _Run, done: Future[SourceOutcome]) -> None:
-        outcome = SourceOutcome(key=item.key, url=item.url, status="failed")
+        outcome = SourceOutcome(key=item.key, url=redact(item.url), status="failed")
         clock = time.monotonic()
         run.slots.acquire()
         handed_over = False
@@ -373,6 +382,8 @@ class Ingestor:
             if info is not None and info.sha256 == linked.sha256 and info.size == linked.size_bytes:
                 if linked.uri != self.storage.uri(object_key):  # same bytes, storage moved
                     self.corpus.add_video(linked.model_copy(update={"uri": self.storage.uri(object_key)}))
+                if item.unlinked:  # corrections imported since the last run
+                    self.corpus.link_video(item.key, linked.sha256)
                 self._mark(outcome, "present", object_key, linked.sha256)
                 return True
         if item.ref is not None and item.ref.video_id is not None:
@@ -529,14 +540,20 @@ class Ingestor:
             outcome.category = "storage"
         else:
             outcome.category = "unknown"
+        secrets = (self._secret_part(outcome.key),)
         if isinstance(exc, HumortuneError):
-            outcome.message, outcome.transient = exc.message, exc.transient
-            outcome.hint = exc.hint or suggested_fix(outcome.category)
+            outcome.message, outcome.transient = redact(exc.message, secrets), exc.transient
+            outcome.hint = redact(exc.hint or suggested_fix(outcome.category), secrets)
         else:  # a bug, not a bad URL: still only this source fails
-            outcome.message = f"unexpected {type(exc).__name__}: {exc}"[:400]
+            outcome.message = redact(f"unexpected {type(exc).__name__}: {exc}", secrets)[:400]
             outcome.hint = suggested_fix("unknown")
         outcome.uri = outcome.object_key = outcome.sha256 = None
         self._finish(outcome, clock, done)
+
+    @staticmethod
+    def _secret_part(key: str) -> str:
+        """A URL's query string, which may appear in a message without its URL (a bare signature)."""
+        return key.partition("?")[2] if key.startswith("http:") else ""
 
     def _write_status(self, outcome: SourceOutcome) -> None:
         ok = outcome.status != "failed"
@@ -546,7 +563,7 @@ class Ingestor:
             " category = excluded.category, message = excluded.message, hint = excluded.hint,"
             " attempts = ingest_status.attempts + excluded.attempts, updated_at = excluded.updated_at",
             (
-                outcome.key,
+                redact(outcome.key),  # the table is shown (status, doctor): no credentials or signatures in it
                 "ok" if ok else "failed",
                 None if ok else outcome.category,
                 None if ok else outcome.message,

@@ -9,6 +9,7 @@ Short links (``vm.tiktok.com/…``) can only be resolved over the network; they 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -16,7 +17,7 @@ from urllib.parse import unquote, urlsplit
 
 from humortune.errors import UnsupportedSourceError
 
-__all__ = ["SourceRef", "canonical_key", "is_url_like", "parse_source"]
+__all__ = ["SourceRef", "canonical_key", "is_url_like", "parse_source", "redact"]
 
 SourceKind = Literal["tiktok", "tiktok_short", "file", "http"]
 
@@ -112,3 +113,23 @@ def parse_source(text: str) -> SourceRef:
 def canonical_key(text: str) -> str:
     """The canonical key of a source (see `parse_source`)."""
     return parse_source(text).key
+
+
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)[^/\s@]*@", re.IGNORECASE)
+_QUERY = re.compile(r"(?P<base>(?:https?|gs)://[^\s?#\"'<>]+)\?[^\s\"'<>)]*", re.IGNORECASE)
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """Text safe to show or store: given secret values, URL credentials (``user:password@``) and URL query
+    strings (signed URLs: ``X-Goog-Signature=…``) removed, terminal escapes dropped.
+
+    The one redaction for every place a URL is shown or stored (CLI tables, reports, logs, errors, the API
+    and the review UI). Only the corpus keeps the URL as the owner gave it: it is what gets downloaded.
+    """
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = _ANSI.sub("", text)
+    text = _USERINFO.sub(r"\g<scheme>***@", text)
+    return _QUERY.sub(r"\g<base>?…", text)

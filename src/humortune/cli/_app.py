@@ -78,7 +78,9 @@ def run(argv: list[str]) -> int:
     except HumortuneError as exc:
         if debug:
             err_console.print_exception()
-        err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {exc}", soft_wrap=True)
+        from humortune.urls import redact  # an error may name a signed URL or one with credentials
+
+        err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {redact(str(exc))}", soft_wrap=True)
         return 1
     except typer.Exit as exc:
         return int(exc.exit_code)

@@ -43,7 +43,7 @@ def print_import_report(report: ImportReport) -> None:
         + (f", {report.duplicates} exact duplicate(s) skipped" if report.duplicates else "")
     )
     if report.problems:
-        err_console.print(f"[yellow]{len(report.problems)} item(s) skipped:[/]")
+        err_console.print(f"[yellow]{report.skipped} item(s) skipped, {len(report.problems)} problem(s):[/]")
         for problem in report.problems:
             err_console.print(f"  [yellow]•[/] {escape(problem)}", soft_wrap=True)
 

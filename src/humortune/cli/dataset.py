@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from humortune.cli._app import app, console, err_console, state
-from humortune.errors import DatasetError
+from humortune.errors import DatasetError, HumortuneError
 
 if TYPE_CHECKING:
     from humortune.dataset import BuildResult, ValidationReport
@@ -211,12 +211,16 @@ def show(
         version = resolve_version(corpus, version_id)
         recorded = version_manifest(corpus, version.id)
         body = _preview(version, settings, corpus=corpus) if request else None
+        missing = _file_problems(corpus, settings, version.id)
     if as_json:
         payload = {"version": version.model_dump(mode="json"), **recorded}
         console.print_json(json.dumps(payload, ensure_ascii=False))
         return
     manifest = recorded["manifest"]
     print_version(version)
+    for split, problem in missing.items():
+        fix = "run `humortune build` with the same options to restore it"
+        console.print(f"  [red]{split}: {escape(problem)}[/] — {fix}", soft_wrap=True)
     console.print(f"built with: {escape(json.dumps(recorded['settings'], ensure_ascii=False))}")
     console.print(f"prompt {manifest['prompt']['version']}: {escape(manifest['prompt']['text'])}")
     if manifest.get("split", {}).get("strata"):
@@ -230,6 +234,17 @@ def show(
         print_estimate(version.estimate)
     if body is not None:
         print_request_body(body, version, settings)
+
+
+def _file_problems(corpus: Corpus, settings: Settings, version_id: str) -> dict[str, str]:
+    """A recorded version is only as good as its files: check them in the configured storage."""
+    from humortune.dataset.registry import verify_files
+    from humortune.storage import open_storage
+
+    try:
+        return verify_files(corpus, open_storage(settings=settings), version_id)
+    except HumortuneError as exc:
+        return {"files": f"could not be checked: {exc}"}
 
 
 @datasets_app.command("diff")
@@ -263,6 +278,8 @@ def print_build_result(result: BuildResult) -> None:
     """The outcome of a build: new or existing version, counts, skipped corrections, warnings, estimate."""
     version = result.version
     verb = "built" if result.created else "already built (nothing written)"
+    if result.restored:
+        verb = f"already built; restored its missing {', '.join(f'{s}.jsonl' for s in result.restored)}"
     console.print(f"dataset [bold]{version.id}[/] {verb}")
     print_version(version)
     if result.skipped:

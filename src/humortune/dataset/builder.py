@@ -26,7 +26,7 @@ from typing import Any
 from humortune._util import short_hash
 from humortune.dataset.estimate import estimate_cost
 from humortune.dataset.issues import Issue, ValidationReport, VideoFacts
-from humortune.dataset.limits import MEDIA_RESOLUTIONS
+from humortune.dataset.limits import LIMITS, MEDIA_RESOLUTIONS
 from humortune.dataset.registry import (
     ExampleRef,
     SourceRow,
@@ -37,6 +37,7 @@ from humortune.dataset.registry import (
     save_version,
     storage_key,
     tuned_video_keys,
+    verify_files,
 )
 from humortune.dataset.rows import TARGET_FORMATS, example_line, example_row, render_target
 from humortune.dataset.split import DEFAULT_SPLIT, SPLITS, SplitItem, SplitPlan, assign_splits, normalise_fractions
@@ -73,6 +74,8 @@ class BuildResult:
     split: SplitPlan | None = None
     report: ValidationReport | None = None
     """The validation report (``None`` when the version already existed and was not re-validated)."""
+    restored: list[str] = field(default_factory=list)
+    """Splits whose file of an existing version was missing from storage and was written again."""
 
 
 @dataclass(slots=True)
@@ -184,7 +187,8 @@ class DatasetBuilder:
         version_id = self._version_id(examples, target_format, build_settings)
         existing = load_version(self.corpus, version_id)
         if existing is not None:
-            return BuildResult(existing, created=False, skipped=skipped, split=plan)
+            restored = self._restore_files(existing, examples)
+            return BuildResult(existing, created=False, skipped=skipped, split=plan, restored=restored)
 
         report = self._validate(examples, model, resolution)
         if not report.ok and drop_invalid:
@@ -204,17 +208,18 @@ class DatasetBuilder:
                             Skipped(
                                 ex.source.correction_id,
                                 f"[{found.rule}] {found.message}",
-                                found.hint or "fix the clip or the correction",
+                                _hint_for(found, ex) or "fix the clip or the correction",
                             )
                         )
             examples = kept
             version_id = self._version_id(examples, target_format, build_settings)
             existing = load_version(self.corpus, version_id)
             if existing is not None:
-                return BuildResult(existing, created=False, skipped=skipped, split=plan)
+                restored = self._restore_files(existing, examples)
+                return BuildResult(existing, created=False, skipped=skipped, split=plan, restored=restored)
             report = self._validate(examples, model, resolution)
         if not report.ok:
-            problems = [str(i) for i in report.errors]
+            problems = _name_rows(report.errors, examples)
             if not drop_invalid and any(i.line is not None for i in report.errors):
                 problems.append("(or rebuild with --drop-invalid to leave the invalid examples out)")
             raise DatasetValidationError(problems, item=f"dataset {version_id}")
@@ -375,6 +380,26 @@ class DatasetBuilder:
             return None, f"no cost estimate: {exc}"
         return estimate, None
 
+    def _restore_files(self, version: DatasetVersion, examples: list[_Example]) -> list[str]:
+        """An existing version is only "already built" if its files are there: missing ones are written
+        again (same rows, same bytes); a file changed in place is refused."""
+        problems = verify_files(self.corpus, self.storage, version.id)
+        restored: list[str] = []
+        for name in SPLITS:
+            items = [e for e in examples if e.split == name]
+            key = dataset_key(version.id, f"{name}.jsonl")
+            if name in problems and items and self.storage.stat(key) is None:
+                self.storage.put_bytes(key, _jsonl(items), content_type="application/jsonl")
+                restored.append(name)
+        left = verify_files(self.corpus, self.storage, version.id)
+        if left:
+            raise DatasetError(
+                f"dataset {version.id} was built, but {'; '.join(f'{k}: {v}' for k, v in left.items())}",
+                hint="delete the named file(s) and build again: the same rows are written back",
+                item=f"dataset {version.id}",
+            )
+        return restored
+
     def _write(
         self,
         version_id: str,
@@ -404,7 +429,7 @@ class DatasetBuilder:
         for name, items in by_split.items():
             if not items:
                 continue
-            data = ("\n".join(e.line for e in items) + "\n").encode("utf-8")
+            data = _jsonl(items)
             key = dataset_key(version_id, f"{name}.jsonl")
             storage.put_bytes(key, data, content_type="application/jsonl")
             uris[name] = storage.uri(key)
@@ -529,3 +554,38 @@ def _notes(skipped: list[Skipped], plan: SplitPlan) -> list[str]:
         hints[reason] = s.hint
     notes += [f"{n} correction(s) skipped: {reason} — {hints[reason]}" for reason, n in sorted(by_reason.items())]
     return notes
+
+
+def _jsonl(items: list[_Example]) -> bytes:
+    """A split's file: one row per line, byte-identical on every build of the same version."""
+    return ("\n".join(e.line for e in items) + "\n").encode("utf-8")
+
+
+def _name_rows(issues: list[Issue], examples: list[_Example]) -> list[str]:
+    """Validation errors as lines that name the owner's correction, not only the JSONL line."""
+    by_split: dict[str, list[_Example]] = {}
+    for e in examples:
+        by_split.setdefault(e.split, []).append(e)
+    out = []
+    for issue in issues:
+        rows = by_split.get(issue.split or "", [])
+        if issue.line is None or not 0 < issue.line <= len(rows):
+            out.append(str(issue))
+            continue
+        example = rows[issue.line - 1]
+        where = f"correction {example.source.correction_id} ({issue.split}.jsonl:{issue.line})"
+        hint = _hint_for(issue, example)
+        out.append(f"{where}: {issue.severity} [{issue.rule}] {issue.message}" + (f" — {hint}" if hint else ""))
+    return out
+
+
+def _hint_for(issue: Issue, example: _Example) -> str | None:
+    """The validator's hint, unless the owner's text (not the video) is what breaks the token limit."""
+    cap = LIMITS["max_tokens_per_example"].value
+    text_tokens = len(example.target) // 4  # ~4 characters per token: a floor for Swedish prose
+    if issue.rule == "tokens-per-example" and text_tokens > cap // 2:
+        return (
+            f"the owner's text (human_said) is {len(example.target):,} characters, about {text_tokens:,} tokens "
+            f"on its own: shorten correction {example.source.correction_id} and import it again"
+        )
+    return issue.hint

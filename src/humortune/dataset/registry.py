@@ -37,6 +37,7 @@ __all__ = [
     "save_version",
     "storage_key",
     "tuned_video_keys",
+    "verify_files",
     "version_manifest",
     "video_facts",
 ]
@@ -321,6 +322,23 @@ def diff_versions(corpus: Corpus, old: str, new: str) -> DatasetDiff:
             elif x.split == y.split:
                 result.unchanged += 1
     return result
+
+
+def verify_files(corpus: Corpus, storage: Storage, version_id: str) -> dict[str, str]:
+    """What is wrong with a version's JSONL files in ``storage``, by split: missing, or not the bytes that
+    were built. Files outside ``storage`` (the storage moved since) are not checked."""
+    files: dict[str, Any] = version_manifest(corpus, version_id)["manifest"].get("files", {})
+    problems: dict[str, str] = {}
+    for split, meta in files.items():
+        key = storage_key(storage, meta["uri"])
+        if key is None:
+            continue
+        info = storage.stat(key)
+        if info is None:
+            problems[split] = f"{meta['uri']} is missing"
+        elif info.size != meta["bytes"] or (info.sha256 is not None and info.sha256 != meta["sha256"]):
+            problems[split] = f"{meta['uri']} is not the file that was built (size or sha256 differ)"
+    return problems
 
 
 def storage_key(storage: Storage, uri: str) -> str | None:

@@ -22,7 +22,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from humortune.feedback.router import PREFIX, ReviewContext, create_review_router
-from humortune.feedback.security import ReviewSecurity
+from humortune.feedback.security import ReviewSecurity, guard_app
 from humortune.settings import Settings
 from humortune.storage import Storage, open_storage
 from humortune.workspace import Corpus
@@ -101,5 +101,6 @@ def create_review_app(
         query = f"?{request.url.query}" if request.url.query else ""  # keep ?token= for the first visit
         return RedirectResponse(f"{PREFIX}/{query}", status_code=307)
 
+    guard_app(app, ctx.security)  # /docs, /openapi.json and the rest need the token and a served Host too
     app.state.review = ctx
     return app

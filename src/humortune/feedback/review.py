@@ -26,14 +26,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from humortune.errors import FeedbackError, HumortuneError, RecordParseError
+from humortune.errors import FeedbackError, HumortuneError, RecordParseError, StaleReviewError
 from humortune.schema import Analysis, Correction, HumorRecord, TokenUsage, VideoAsset, utcnow
 from humortune.urls import parse_source
 from humortune.workspace import Corpus
+from humortune.workspace.corpus import correction_revision
 
 __all__ = [
     "MAX_FIELD_CHARS",
     "MAX_NARRATIVE_CHARS",
+    "NO_REVISION",
     "RECORD_FIELDS",
     "Clip",
     "ReviewAction",
@@ -55,6 +57,8 @@ MAX_FIELD_CHARS = 2_000
 """Longest value of one record field."""
 RECORD_FIELDS: tuple[str, ...] = tuple(HumorRecord.model_fields)
 """The record's fields, in display order."""
+NO_REVISION = "none"
+"""The revision of a clip that has no review correction yet."""
 _NICHE = re.compile(r"^[a-z0-9][a-z0-9_\-]{0,39}$")
 _LIVE_ACTIONS = ("edit", "accept", "skip", "niche")
 
@@ -176,6 +180,8 @@ class Clip:
     """The dataset version the analysing model was tuned on, when it is a registered tuned model."""
     state: str | None
     """The review in effect for this analysis (``edit``, ``accept``, ``skip``, ``niche``) or ``None``."""
+    revision: str = NO_REVISION
+    """The revision of the clip's review correction the page shows; a save carries it back (see `save`)."""
 
     @property
     def niche(self) -> str | None:
@@ -226,7 +232,15 @@ class ReviewStore:
             previous=self.previous_correction(analysis),
             dataset_id=self._dataset_of(analysis.model),
             state=self.state(analysis_id),
+            revision=self.revision(analysis),
         )
+
+    def revision(self, analysis: Analysis) -> str:
+        """The revision of the clip's review correction: its content hash, or `NO_REVISION`."""
+        row = self.corpus.db.query_one(
+            "SELECT content_hash FROM corrections WHERE id = ?", (review_correction_id(analysis),)
+        )
+        return str(row["content_hash"]) if row is not None else NO_REVISION
 
     def previous_correction(self, analysis: Analysis) -> Correction | None:
         """The owner's most recently changed correction of the analysed clip."""
@@ -275,10 +289,14 @@ class ReviewStore:
         niche: str | None = None,
         verdict: Literal["PASS", "FAIL"] | None = None,
         action: Literal["edit", "accept"] = "edit",
+        revision: str | None = None,
     ) -> ReviewResult:
         """Store the owner's reading of the analysed clip as a review correction, in one transaction.
 
         ``verdict`` is the owner's PASS/FAIL on the model's explanation (a ``pass_fail`` owner label).
+        ``revision`` is the `Clip.revision` the edit started from: when another save has changed the clip's
+        correction since (another tab), nothing is written and `StaleReviewError` carries the saved version
+        (a save identical to the stored correction is not a conflict). ``None`` skips the check.
         """
         narrative = narrative.strip()
         if not narrative:
@@ -308,6 +326,8 @@ class ReviewStore:
                 created_at=previous.created_at if previous is not None else now,
                 **(previous.extra if previous is not None else {}),
             )
+            if revision is not None:
+                self._check_revision(revision, before, previous, correction)
             try:
                 outcome = self.corpus.add_correction(correction)
             except HumortuneError as exc:
@@ -334,11 +354,16 @@ class ReviewStore:
             review_id = self._append(conn, action, analysis, cid, payload, now)
         return ReviewResult(review_id, action, analysis_id, cid, outcome, diff)
 
-    def accept(self, analysis_id: str, *, niche: str | None = None) -> ReviewResult:
+    def accept(self, analysis_id: str, *, niche: str | None = None, revision: str | None = None) -> ReviewResult:
         """The model got it right: store its output as the owner's correction (and a PASS label)."""
         analysis = self._require(analysis_id)
         return self.save(
-            analysis_id, narrative=analysis.narrative, record=analysis.record, niche=niche, action="accept"
+            analysis_id,
+            narrative=analysis.narrative,
+            record=analysis.record,
+            niche=niche,
+            action="accept",
+            revision=revision,
         )
 
     def skip(self, analysis_id: str) -> ReviewResult:
@@ -406,6 +431,20 @@ class ReviewStore:
         return ReviewResult(undo_id, "undo", row["analysis_id"], row["correction_id"], undone=str(row["action"]))
 
     # -- helpers ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _check_revision(revision: str, before: sqlite3.Row | None, saved: Correction | None, mine: Correction) -> None:
+        current = str(before["content_hash"]) if before is not None else NO_REVISION
+        if revision == current:
+            return
+        if current == correction_revision(mine):
+            return  # the other tab saved exactly this: nothing to lose
+        raise StaleReviewError(
+            "this clip's correction was saved from another tab or window after you opened it",
+            saved=saved,
+            revision=current,
+            item=mine.id,
+        )
 
     @staticmethod
     def _existing(conn: sqlite3.Connection, correction_id: str | None) -> str | None:

@@ -6,7 +6,7 @@ Mount it on the ``humortune serve`` app (``create_app(routers=[router])``) or on
 ```
 GET  /review/                          queue (filters: niche, model, reason; paged)
 GET  /review/clip/{analysis_id}        clip page: video, model output, owner's previous correction, editor
-POST /review/clip/{analysis_id}/save   save the edited narrative + record (+ niche, verdict)
+POST /review/clip/{analysis_id}/save   save the edited narrative + record (+ niche, verdict); 409 if stale
 POST /review/clip/{analysis_id}/accept accept the model's output as-is
 POST /review/clip/{analysis_id}/skip   skip the clip
 POST /review/clip/{analysis_id}/niche  tag the clip's corrections with a niche
@@ -18,6 +18,8 @@ GET  /review/static/{name}             app.js, app.css
 ```
 
 Every route requires the review token (`humortune.feedback.security`); model output is autoescaped.
+Save and accept carry the ``revision`` of the clip's correction the page showed: a save from a stale tab
+writes nothing and answers 409 with both versions side by side, for the owner to choose.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Res
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from humortune.errors import HumortuneError
+from humortune.errors import HumortuneError, StaleReviewError
 from humortune.feedback.abtest import BlindAB
 from humortune.feedback.media import Unsatisfiable, iter_range, parse_range, resolve_video
 from humortune.feedback.queue import REASONS, QueueFilter, ReviewQueue, short_model
@@ -46,8 +48,9 @@ from humortune.feedback.review import (
     record_from_form,
 )
 from humortune.feedback.security import CSRF_FIELD, ReviewSecurity, Session, secure_route_class
-from humortune.schema import Category, HumorRecord, Quality
+from humortune.schema import Category, Correction, HumorRecord, Quality
 from humortune.storage.base import Storage
+from humortune.urls import redact
 from humortune.workspace import Corpus
 
 __all__ = ["PREFIX", "ReviewContext", "create_review_router"]
@@ -94,6 +97,7 @@ class ReviewContext:
             lstrip_blocks=True,
         )
         self.env.globals.update(prefix=PREFIX, short_model=short_model, field_labels=_FIELD_LABELS)
+        self.env.filters["redact"] = redact  # every URL the pages show
         self.static = {name: (_HERE / "static" / name).read_bytes() for name in _STATIC}
 
 
@@ -261,6 +265,31 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             max_field=MAX_FIELD_CHARS,
         )
 
+    def conflict_page(
+        request: Request, clip: Clip, flt: QueueFilter, exc: StaleReviewError, mine: dict[str, str], action: str
+    ) -> HTMLResponse:
+        saved = exc.saved if isinstance(exc.saved, Correction) else None
+        saved_record = saved.record.model_dump(mode="json") if saved is not None and saved.record else {}
+        return render(
+            request,
+            "conflict.html",
+            status=409,
+            clip=clip,
+            analysis=clip.analysis,
+            flt=flt,
+            query=query_of(flt),
+            error=str(exc),
+            mine=mine,
+            saved=(
+                {**_values(saved.human_said, saved_record), "niche": saved.niche or "", "id": saved.id}
+                if saved is not None
+                else None
+            ),
+            revision=exc.revision,
+            action=action,
+            fields=("narrative", *RECORD_FIELDS, "niche"),
+        )
+
     def load_clip(analysis_id: str) -> Clip:
         clip = ctx.store.clip(analysis_id)
         if clip is None:
@@ -292,6 +321,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         replicable: Annotated[str, Form()] = "",
         niche: Annotated[str, Form()] = "",
         verdict: Annotated[str, Form()] = "",
+        revision: Annotated[str | None, Form(max_length=100)] = None,
         flt: QueueFilter = Depends(form_filters),
     ) -> Response:
         clip = load_clip(analysis_id)
@@ -317,12 +347,16 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
                     record=record,
                     niche=niche,
                     verdict=chosen,  # type: ignore[arg-type]
+                    revision=revision,
                 ),
                 _affected,
             )
+        except StaleReviewError as exc:
+            return conflict_page(request, clip, flt, exc, form, "save")
         except HumortuneError as exc:
             field_name = getattr(exc, "field", None) or (exc.item if exc.item in ("narrative", "niche") else None)
-            return clip_page(request, clip, flt, form=form, error=str(exc), error_field=field_name, status=422)
+            kept = {**form, "revision": revision or ""}  # the re-shown form still edits the same revision
+            return clip_page(request, clip, flt, form=kept, error=str(exc), error_field=field_name, status=422)
         return after(flt, analysis_id, result.review_id)
 
     @router.post("/clip/{analysis_id}/accept", dependencies=writer)
@@ -330,11 +364,16 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         request: Request,
         analysis_id: Annotated[str, _path_id()],
         niche: Annotated[str, Form()] = "",
+        revision: Annotated[str | None, Form(max_length=100)] = None,
         flt: QueueFilter = Depends(form_filters),
     ) -> Response:
         clip = load_clip(analysis_id)
         try:
-            result = ctx.queue.apply(lambda: ctx.store.accept(analysis_id, niche=niche), _affected)
+            result = ctx.queue.apply(lambda: ctx.store.accept(analysis_id, niche=niche, revision=revision), _affected)
+        except StaleReviewError as exc:
+            model = clip.analysis.record.model_dump(mode="json") if clip.analysis.record else {}
+            mine = {**_values(clip.analysis.narrative, model), "niche": niche, "verdict": ""}
+            return conflict_page(request, clip, flt, exc, mine, "accept")
         except HumortuneError as exc:
             return clip_page(request, clip, flt, error=str(exc), status=422)
         return after(flt, analysis_id, result.review_id)

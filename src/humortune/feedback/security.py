@@ -12,6 +12,10 @@ The review UI shows the owner's data and writes to the corpus, so even on 127.0.
   or header ``X-CSRF-Token``); otherwise **403**. Header-token clients need neither (a browser cannot
   send a custom header cross-site without a CORS preflight, which this app never grants).
 * **Host check** against DNS rebinding: requests whose ``Host`` is not an allowed name are refused (400).
+  `guard_app` extends the token and Host checks to the routes the review server shares with the JSON API
+  (``/docs``, ``/openapi.json``, unknown paths); only ``/healthz`` and the ``/`` redirect answer without it.
+* **One cookie per server**: its name is derived from the token, so two review servers on one machine
+  (different ports, same host name) keep separate sessions.
 * **Size limits**: a POST body larger than ``max_body_bytes`` gets **413**, a POST without a
   ``Content-Length`` gets **411**; field lengths are checked again by the handlers.
 * **Headers**: a strict Content-Security-Policy (scripts and styles only from this app, no inline code),
@@ -39,6 +43,7 @@ __all__ = [
     "ReviewSecurity",
     "SecureRoute",
     "Session",
+    "guard_app",
     "loopback_hosts",
     "secure_route_class",
 ]
@@ -91,7 +96,10 @@ class ReviewSecurity:
     """Accepted ``Host`` names (without port); ``None`` accepts any (only behind a trusted proxy)."""
     max_body_bytes: int = 256 * 1024
     """Largest POST body accepted: a 20,000-character Swedish narrative is up to 120 KB form-encoded."""
-    cookie_name: str = "humortune_review"
+    cookie_name: str = ""
+    """The session cookie's name; default ``humortune_review_<hash of the token>``. Browsers do not bind
+    cookies to a port, so each server (each token) needs its own name, or two review servers on one host
+    would overwrite each other's session."""
     secure_cookie: bool = False
     """Set the cookie's ``Secure`` flag (only when served over HTTPS)."""
 
@@ -100,6 +108,8 @@ class ReviewSecurity:
             raise ValueError("the review token must be at least 16 characters")
         # Sessions are signed with a key derived from the token: a new token invalidates old cookies.
         self._key = hashlib.sha256(b"humortune-review-session\x00" + self.token.encode()).digest()
+        if not self.cookie_name:
+            self.cookie_name = "humortune_review_" + hashlib.sha256(b"cookie\x00" + self._key).hexdigest()[:12]
 
     def __repr__(self) -> str:  # never show the token
         return f"ReviewSecurity(allowed_hosts={self.allowed_hosts!r}, max_body_bytes={self.max_body_bytes})"
@@ -255,3 +265,48 @@ def secure_route_class(
     if error_renderer is not None:
         attrs["error_renderer"] = staticmethod(error_renderer)
     return type("ReviewRoute", (SecureRoute,), attrs)
+
+
+_OWN_AUTH = ("/review/", "/v1/")  # these routers check the token themselves (and render their own errors)
+
+
+class _Guard:
+    """ASGI middleware: the Host check on every request, the review token on every path not under
+    `_OWN_AUTH` except ``/healthz`` and ``/`` (a redirect to the queue)."""
+
+    def __init__(self, app: Any, security: ReviewSecurity) -> None:
+        self.app = app
+        self.security = security
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        path = request.url.path
+        try:
+            if path in ("/healthz", "/") or path.startswith(_OWN_AUTH):  # "/" only forwards to /review/
+                self.security.check_host(request)
+            else:
+                self.security.authenticate(request)
+        except HTTPException as exc:
+            response = _guard_response(exc)
+            await _add_headers(response, SECURITY_HEADERS.items())(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def _guard_response(exc: HTTPException) -> Response:
+    from fastapi.responses import JSONResponse
+
+    headers = dict(exc.headers or {})
+    if exc.status_code == 303:  # first visit with ?token=: set the cookie, drop the token from the URL
+        return Response(status_code=303, headers=headers)
+    names = {400: "BadHost", 401: "Unauthorized"}
+    body = {"error": names.get(exc.status_code, "HTTPError"), "message": str(exc.detail)}
+    return JSONResponse(body, status_code=exc.status_code, headers=headers)
+
+
+def guard_app(app: Any, security: ReviewSecurity) -> None:
+    """Put every route of ``app`` (a FastAPI app serving the review UI) behind ``security``'s checks."""
+    app.add_middleware(_Guard, security=security)

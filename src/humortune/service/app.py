@@ -45,7 +45,7 @@ from humortune.service.openapi import (
     error_responses,
 )
 from humortune.settings import Settings
-from humortune.urls import parse_source
+from humortune.urls import parse_source, redact
 from humortune.workspace.corpus import Corpus
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -83,8 +83,10 @@ class AnalyzeRequest(BaseModel):
     )
     mode: OutputMode | None = Field(None, description="two-stage (default), joint or narrative.")
     refresh: bool = Field(
-        False, strict=True, description="Ignore the cache and call the model again (costs money)."
-    )  # strict: the schema says boolean, so 0/"yes" are refused rather than guessed
+        False,
+        strict=True,  # it triggers a billed model call: only a JSON true/false, never 0, 1 or "yes"
+        description="Ignore the cache and call the model again (costs money). JSON true or false only.",
+    )
 
     @field_validator("video", mode="before")  # before the pattern: local paths get the clearer message
     @classmethod
@@ -92,9 +94,29 @@ class AnalyzeRequest(BaseModel):
         if not isinstance(value, str):
             return value
         value = value.strip()
-        if _SHA256.match(value) or value.startswith(("gs://", "http://", "https://")):
+        if value.startswith("gs://"):
+            return _check_gs_uri(value)
+        if _SHA256.match(value) or value.startswith(("http://", "https://")):
             return value
         raise ValueError("must be a gs:// URI, an http(s) URL, or the sha256 of a stored video (no local paths)")
+
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._\-]{0,221}$")  # lower case, digits, . _ -
+
+
+def _check_gs_uri(uri: str) -> str:
+    """A well-formed ``gs://bucket/object`` URI: no query, no empty, ``.`` or ``..`` segments, no controls."""
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    if not _BUCKET.match(bucket):
+        raise ValueError("gs:// URI needs a valid bucket name (gs://bucket/object)")
+    segments = name.split("/")
+    if not name or any(seg in ("", ".", "..") for seg in segments):
+        raise ValueError("gs:// URI needs an object name without empty, '.' or '..' segments")
+    if any(c in name for c in "?#\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ValueError("gs:// object name must not hold '?', '#', '\\' or control characters")
+    if len(name.encode()) > 1024:
+        raise ValueError("gs:// object name is longer than 1024 bytes")
+    return uri
 
 
 @dataclass
@@ -201,6 +223,15 @@ def _router() -> APIRouter:
         ``refresh`` is true. Runs in a worker thread, so concurrent requests are analysed concurrently.
         """
         video: str | VideoAsset = body.video
+        if body.video.startswith("gs://") and not _own_object(service, body.video):
+            return _error(
+                422,
+                "ForeignObjectError",
+                "this gs:// object is not in this server's storage",
+                hint=f"analyse videos stored under {redact(service.settings.storage_uri)}/ (ingest them first)",
+                item=redact(body.video),
+                fields=["video"],
+            )
         if _SHA256.match(body.video):
             asset = service.corpus.video(body.video)
             if asset is None:
@@ -235,6 +266,16 @@ def _router() -> APIRouter:
         return found
 
     return router
+
+
+def _own_object(service: Service, uri: str) -> bool:
+    """Under the configured storage (or the injected one), or an already ingested video."""
+    roots = {service.settings.storage_uri}
+    if service.storage is not None:
+        roots.add(service.storage.root_uri)
+    if any(uri.startswith(root.rstrip("/") + "/") for root in roots if root.startswith("gs://")):
+        return True
+    return service.corpus.db.query_one("SELECT 1 FROM videos WHERE uri = ?", (uri,)) is not None
 
 
 def create_app(
@@ -347,7 +388,14 @@ async def _humortune_error(request: Request, exc: HumortuneError) -> JSONRespons
     hint = exc.hint
     if isinstance(exc, AnalysisError) and "not been ingested" in exc.message:
         hint = _API_INGEST_HINT  # the analyzer's hint offers local files, which API callers cannot send
-    return _error(status, type(exc).__name__, exc.message, hint=hint, item=exc.item, headers=headers)
+    return _error(
+        status,
+        type(exc).__name__,
+        redact(exc.message),
+        hint=redact(hint) if hint else None,
+        item=redact(exc.item) if exc.item else None,
+        headers=headers,
+    )
 
 
 _API_INGEST_HINT = "have it ingested on the server (humortune ingest), or send its gs:// URI or a stored video's sha256"
@@ -362,11 +410,16 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     fields: list[str] = []
     problems: list[str] = []
     for err in exc.errors():
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        name = ".".join(loc) or "body"
+        if err.get("type") == "json_invalid":  # its loc is a byte offset into the body, not a field
+            where = next((p for p in err.get("loc", ()) if isinstance(p, int)), None)
+            at = f" at character {where}" if where is not None else ""
+            name, message = "body", f"not valid JSON{at} ({err.get('ctx', {}).get('error', 'syntax error')})"
+        else:
+            loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+            name, message = ".".join(loc) or "body", str(err.get("msg", "invalid"))
         if name not in fields:
             fields.append(name)
-        problems.append(f"{name}: {err.get('msg', 'invalid')}")
+        problems.append(f"{name}: {message}")
     return _error(422, "ValidationError", "invalid request: " + "; ".join(problems), fields=fields)
 
 

@@ -7,14 +7,12 @@ A `Downloader` turns a parsed `SourceRef` into a file on local disk. The real on
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from humortune.errors import PermanentSourceError, SourceError
-from humortune.urls import SourceRef
+from humortune.urls import SourceRef, redact
 
 __all__ = [
     "CATEGORY_FIXES",
@@ -94,21 +92,6 @@ def open_local(source: SourceRef) -> Download:
             category="removed",
         )
     return Download(path=path, local=True)
-
-
-_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.\-]*://)[^/\s@]*@", re.IGNORECASE)
-_QUERY = re.compile(r"(?P<base>https?://[^\s?#\"'<>]+)\?[^\s\"'<>)]*", re.IGNORECASE)
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove secrets from a message: given values, URL credentials and query strings (signed URLs)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    text = _ANSI.sub("", text)
-    text = _USERINFO.sub(r"\g<scheme>***@", text)
-    return _QUERY.sub(r"\g<base>?…", text)
 
 
 def with_item(error: SourceError, item: str) -> SourceError:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import re
@@ -120,9 +121,9 @@ class LocalStorage:
         target = self.path(key)
         if target.is_file():
             return False
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._tmp_path(target)
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
             digest = hashlib.sha256()
             with open(tmp, "wb") as dst:
                 for chunk in chunks():
@@ -138,7 +139,7 @@ class LocalStorage:
                 )
             return self._publish(tmp, target, digest.hexdigest())
         except OSError as exc:
-            raise StorageError(f"cannot write: {exc.strerror}", hint="check disk space", item=key) from exc
+            raise StorageError(f"cannot write: {exc.strerror}", hint=write_hint(exc, self.root), item=key) from exc
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -210,3 +211,12 @@ class LocalStorage:
     def remove_all(self) -> None:
         """Delete everything (tests and ``humortune`` workspace resets only)."""
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def write_hint(exc: OSError, root: Path) -> str:
+    """What to do about a failed write: permissions and a full disk need different fixes."""
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return f"make {root} writable for this user (or set HUMORTUNE_STORAGE to a writable place), then rerun"
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"free disk space under {root}, then rerun"
+    return f"check that {root} is a writable directory with free space, then rerun"

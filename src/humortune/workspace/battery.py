@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from humortune._util import short_hash
 from humortune.errors import CorpusError, HumortuneError
 from humortune.schema import Correction, HumorRecord
-from humortune.urls import is_url_like, parse_source
+from humortune.urls import is_url_like, parse_source, redact
 
 __all__ = ["BatteryItem", "ParsedBattery", "parse_battery"]
 
@@ -54,11 +54,56 @@ class ParsedBattery:
     items: list[BatteryItem] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     duplicates: int = 0
+    skipped: int = 0
+    """Items not imported because of a problem (one item may have several problems)."""
+
+
+_BOMS = (
+    (b"\xef\xbb\xbf", "utf-8-sig"),
+    (b"\xff\xfe\x00\x00", "utf-32"),
+    (b"\x00\x00\xfe\xff", "utf-32"),
+    (b"\xff\xfe", "utf-16"),
+    (b"\xfe\xff", "utf-16"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _BadLine:
+    """A JSONL line that is not JSON: reported as a problem, the other lines still import."""
+
+    lineno: int
+    message: str
+
+
+def _decode(path: Path, data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16/32 with a BOM, or BOM-less UTF-16; anything else is refused."""
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+    if encoding is None:
+        # BOM-less UTF-16 (some Windows exports): JSON text starts with an ASCII character, so one of
+        # the first two bytes is NUL.
+        encoding = "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be" if data[:1] == b"\x00" else "utf-8"
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise CorpusError(
+            f"the battery is not valid {encoding.upper().removesuffix('-SIG')} text "
+            f"(byte 0x{data[exc.start]:02x} on line {line}); the text was probably saved as Latin-1 or mixed",
+            hint="save the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8 in.json > out.json`) and import again",
+            item=str(path),
+        ) from None
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except RecursionError:  # hostile nesting: json raises this, not JSONDecodeError
+        raise json.JSONDecodeError("nested too deeply", text, 0) from None
 
 
 def _load_raw(path: Path) -> tuple[str, list[Any]]:
     try:
-        text = path.read_text("utf-8-sig")
+        text = _decode(path, path.read_bytes())
     except OSError as exc:
         raise CorpusError(f"cannot read the battery: {exc.strerror}", item=str(path)) from exc
     stripped = text.lstrip()
@@ -66,7 +111,7 @@ def _load_raw(path: Path) -> tuple[str, list[Any]]:
         raise CorpusError("the battery file is empty", hint="export the battery again", item=str(path))
     if stripped[0] == "[" or stripped[0] == "{":
         try:
-            data = json.loads(text)
+            data = _json(text)
         except json.JSONDecodeError as exc:
             if stripped[0] == "{" and "\n" in stripped.strip():
                 return _load_jsonl(path, text)
@@ -74,7 +119,7 @@ def _load_raw(path: Path) -> tuple[str, list[Any]]:
                 f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}",
                 hint="fix the JSON syntax, or save it as JSONL with one item per line",
                 item=str(path),
-            ) from exc
+            ) from None
         if isinstance(data, list):
             return "json-list", data
         if isinstance(data, dict):
@@ -100,13 +145,16 @@ def _load_jsonl(path: Path, text: str) -> tuple[str, list[Any]]:
         if not line.strip():
             continue
         try:
-            items.append(json.loads(line))
+            items.append(_json(line))
         except json.JSONDecodeError as exc:
-            raise CorpusError(
-                f"line {lineno} is not valid JSON: {exc.msg}",
-                hint="each line of a JSONL battery must be one JSON object",
-                item=str(path),
-            ) from exc
+            items.append(_BadLine(lineno, exc.msg))
+    if items and all(isinstance(i, _BadLine) for i in items):
+        first = items[0]
+        raise CorpusError(
+            f"line {first.lineno} is not valid JSON: {first.message} (and no line is)",
+            hint="a battery is a JSON list, or JSONL with one JSON object per line",
+            item=str(path),
+        )
     return "jsonl", items
 
 
@@ -127,6 +175,9 @@ def parse_battery(path: str | Path, *, source: str = "battery") -> ParsedBattery
     candidates: list[BatteryItem] = []
     for index, raw in enumerate(raw_items):
         problems_before = len(parsed.problems)
+        if isinstance(raw, _BadLine):
+            parsed.problems.append(f"item {index} (line {raw.lineno}): not valid JSON: {raw.message}")
+            continue
         item = _check_item(index, raw, path.parent, parsed.problems, source)
         if item is None or len(parsed.problems) > problems_before:
             continue
@@ -144,11 +195,31 @@ def parse_battery(path: str | Path, *, source: str = "battery") -> ParsedBattery
             continue
         seen[key] = (index, item.correction.human_said)
         candidates.append(item)
-    parsed.items = [c for c in candidates if c.video_key not in conflicted]
+    clashing_ids = _clashing_ids(candidates, parsed.problems)
+    parsed.items = [c for c in candidates if c.video_key not in conflicted and c.correction.id not in clashing_ids]
     for c in candidates:
         if c.video_key in conflicted:
             parsed.problems.append(f"item {c.index}: video_url: conflicts with a later item (see above)")
+    parsed.skipped = len(raw_items) - len(parsed.items) - parsed.duplicates
+    parsed.problems = [redact(p) for p in parsed.problems]  # they quote URLs: no credentials or signatures
     return parsed
+
+
+def _clashing_ids(candidates: list[BatteryItem], problems: list[str]) -> set[str]:
+    """Explicit ids used by more than one clip: none of those items imports (either would overwrite the other)."""
+    first: dict[str, int] = {}
+    clashing: set[str] = set()
+    for c in candidates:
+        cid = c.correction.id
+        if cid in first:
+            problems.append(
+                f"item {c.index} (id={cid}): id: already used by item {first[cid]} for another video; "
+                "give each correction its own id"
+            )
+            clashing.add(cid)
+        else:
+            first[cid] = c.index
+    return clashing
 
 
 def _check_item(index: int, raw: Any, base: Path, problems: list[str], source: str) -> BatteryItem | None:
@@ -160,7 +231,9 @@ def _check_item(index: int, raw: Any, base: Path, problems: list[str], source: s
         folded = str(key).strip().lower()
         name = folded if folded in _KNOWN else _ALIASES.get(folded.replace("-", "_"), str(key))
         data.setdefault(name, value)
-    label = f"item {index}" + (f" (id={data['id']})" if data.get("id") not in (None, "") else "")
+    label = f"item {index}" + (f" (id={data['id']})" if isinstance(data.get("id"), str | int) else "")
+    if not _plain_fields(label, data, problems, source):
+        return None
     for required in ("video_url", "human_said"):
         value = data.get(required)
         if value is None:
@@ -207,3 +280,18 @@ def _check_item(index: int, raw: Any, base: Path, problems: list[str], source: s
             problems.append(f"{label}: {loc}: {err['msg']}")
         return None
     return BatteryItem(index=index, correction=correction, video_key=key)
+
+
+def _plain_fields(label: str, data: dict[str, Any], problems: list[str], source: str) -> bool:
+    """Ids are text or numbers, no text holds a NUL, and only the review UI writes review corrections."""
+    before = len(problems)
+    cid = data.get("id")
+    if cid is not None and (isinstance(cid, bool) or not isinstance(cid, str | int)):
+        problems.append(f"{label}: id: expected text or a number, got {type(cid).__name__}")
+    for name, value in data.items():
+        if isinstance(value, str) and "\x00" in value:
+            problems.append(f"{label}: {name}: contains a NUL character; remove it")
+    claimed = data.get("source")
+    if claimed == "review" and source != "review":
+        problems.append(f"{label}: source: 'review' is reserved for corrections made in the review UI")
+    return len(problems) == before

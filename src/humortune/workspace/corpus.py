@@ -18,7 +18,7 @@ from humortune.urls import parse_source
 from humortune.workspace.battery import parse_battery
 from humortune.workspace.db import Database
 
-__all__ = ["Corpus", "Entry", "ImportReport"]
+__all__ = ["Corpus", "Entry", "ImportReport", "correction_revision"]
 
 _COUNTED_TABLES = (
     "corrections",
@@ -43,6 +43,8 @@ class ImportReport:
     unchanged: int = 0
     duplicates: int = 0
     problems: list[str] = field(default_factory=list)
+    skipped: int = 0
+    """Items left out because of a problem (an item may have several problems)."""
 
     @property
     def imported(self) -> int:
@@ -70,6 +72,11 @@ def _correction_hash(c: Correction) -> str:
             "extra": c.extra,
         }
     )
+
+
+def correction_revision(correction: Correction) -> str:
+    """The content hash stored with a correction (its revision): what training sees of it, nothing else."""
+    return _correction_hash(correction)
 
 
 def _iso(value: datetime) -> str:
@@ -121,7 +128,11 @@ class Corpus:
         if parsed.problems and strict:
             raise BatteryError(parsed.problems, source=str(path))
         report = ImportReport(
-            source=str(path), shape=parsed.shape, duplicates=parsed.duplicates, problems=parsed.problems
+            source=str(path),
+            shape=parsed.shape,
+            duplicates=parsed.duplicates,
+            problems=parsed.problems,
+            skipped=parsed.skipped,
         )
         with self.db.transaction():
             for item in parsed.items:
@@ -159,13 +170,24 @@ class Corpus:
                     f"INSERT INTO corrections ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                     tuple(values.values()),
                 )
+                self._link_to_stored_clip(conn, correction.id, key)
                 return "added"
             values.pop("created_at")
             if row["video_key"] != key:  # the correction now points at another clip
                 values["video_sha256"] = None
             assignments = ", ".join(f"{k} = :{k}" for k in values)
             conn.execute(f"UPDATE corrections SET {assignments} WHERE id = :id", values)
+            self._link_to_stored_clip(conn, correction.id, key)
             return "updated"
+
+    @staticmethod
+    def _link_to_stored_clip(conn: sqlite3.Connection, correction_id: str, key: str) -> None:
+        """A correction of a clip that is already stored points at its video at once (no ingest needed)."""
+        conn.execute(
+            "UPDATE corrections SET video_sha256 = (SELECT video_sha256 FROM corrections WHERE video_key = ?"
+            " AND video_sha256 IS NOT NULL AND id != ? LIMIT 1) WHERE id = ? AND video_sha256 IS NULL",
+            (key, correction_id, correction_id),
+        )
 
     def correction(self, correction_id: str) -> Correction | None:
         """One correction by id."""

@@ -1,8 +1,10 @@
 """The SQLite connection under the corpus: WAL, foreign keys, migrations, one writer at a time.
 
-One connection is shared by the threads of a process (ingest and analysis run in thread pools) behind a
-re-entrant lock; other processes coordinate through SQLite's own locking (``BEGIN IMMEDIATE`` and a busy
-timeout), so a second process writing at the same time waits instead of corrupting anything.
+One write connection is shared by the threads of a process (ingest and analysis run in thread pools)
+behind a re-entrant lock; other processes coordinate through SQLite's own locking (``BEGIN IMMEDIATE`` and
+a busy timeout), so a second process writing at the same time waits instead of corrupting anything.
+Reads outside a transaction use a per-thread connection of their own: WAL lets them see the last commit
+while a write is in progress, so a page never waits behind a slow writer.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ class Database:
         self.path = Path(path)
         self._lock = threading.RLock()
         self._depth = 0
+        self._writer: int | None = None  # the thread inside `transaction`, whose reads must see its writes
+        self._local = threading.local()
+        self._readers: list[sqlite3.Connection] = []
+        self._readers_lock = threading.Lock()  # not `_lock`: a writer holds that for its whole transaction
+        self._closed = False
         try:
             if str(path) != ":memory:":
                 self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -76,10 +83,13 @@ class Database:
                 if outer:
                     self._conn.execute("BEGIN IMMEDIATE")
                 self._depth += 1
+                self._writer = threading.get_ident()
                 try:
                     yield self._conn
                 finally:
                     self._depth -= 1
+                    if self._depth == 0:
+                        self._writer = None
                 if outer:
                     self._conn.execute("COMMIT")
             except BaseException as exc:
@@ -95,12 +105,41 @@ class Database:
             return conn.execute(sql, params)
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        """Read rows."""
+        """Read rows (the last committed state, or this thread's open transaction)."""
+        reader = self._reader()
+        if reader is not None:
+            try:
+                return reader.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if "no such table" not in str(exc):  # else: a TEMP table, private to the write connection
+                    raise _translate(exc, self.path) from exc
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
         with self._lock:
             try:
                 return self._conn.execute(sql, params).fetchall()
             except sqlite3.Error as exc:
                 raise _translate(exc, self.path) from exc
+
+    def _reader(self) -> sqlite3.Connection | None:
+        """This thread's read connection; ``None`` inside its own transaction or for ``:memory:``."""
+        if str(self.path) == ":memory:" or self._writer == threading.get_ident() or self._closed:
+            return None
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            try:
+                conn = sqlite3.connect(
+                    str(self.path), timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+                )
+                conn.row_factory = sqlite3.Row
+                conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+                conn.execute("PRAGMA query_only = ON")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+            self._local.conn = conn
+            with self._readers_lock:
+                self._readers.append(conn)
+        return conn
 
     def query_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
         """Read one row, or ``None``."""
@@ -108,8 +147,13 @@ class Database:
         return rows[0] if rows else None
 
     def close(self) -> None:
-        """Close the connection."""
+        """Close the connections."""
         with self._lock:
+            self._closed = True
+            with self._readers_lock:
+                for reader in self._readers:
+                    reader.close()
+                self._readers.clear()
             self._conn.close()
 
 
