@@ -50,7 +50,8 @@ def test_dockerignore_sends_only_what_the_image_installs() -> None:
 
 
 def test_the_entrypoint_serves_offline_and_passes_its_own_healthcheck(tmp_path: Path) -> None:
-    with serve_like_the_container(tmp_path / "ws") as served:
+    # the gs:// video below must lie under the configured storage (other parties' objects are refused)
+    with serve_like_the_container(tmp_path / "ws", HUMORTUNE_STORAGE="gs://my-bucket") as served:
         check = subprocess.run(healthcheck(), env=served.env, capture_output=True, timeout=30)
         assert check.returncode == 0, check.stderr.decode()
 

@@ -26,7 +26,8 @@ VIDEO = "gs://my-bucket/training/videos/7301234567890123456.mp4"
 
 @pytest.fixture
 def offline(tmp_path: Path) -> Settings:
-    return Settings(workspace=tmp_path / "ws", offline=True)
+    # VIDEO must lie under the configured storage: the server refuses other parties' gs:// objects.
+    return Settings(workspace=tmp_path / "ws", offline=True, storage="gs://my-bucket")
 
 
 @pytest.fixture

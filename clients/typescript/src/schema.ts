@@ -147,7 +147,7 @@ export interface components {
             mode?: ("two-stage" | "joint" | "narrative") | null;
             /**
              * Refresh
-             * @description Ignore the cache and call the model again (costs money).
+             * @description Ignore the cache and call the model again (costs money). JSON true or false only.
              * @default false
              */
             refresh?: boolean;
