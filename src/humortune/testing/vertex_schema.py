@@ -7,10 +7,11 @@ and do not depend on the google-genai version installed. The two versions drift 
 only), so a body is accepted when it validates under v1beta1 or, failing that, under v1.
 
 What is checked, the way Vertex's JSON mapping of protobuf reads it: ``$ref`` is resolved; an object with
-``properties`` rejects unknown keys; ``additionalProperties`` is a map whose values are checked; arrays
-check each item; snake_case proto names are accepted beside the camelCase JSON names; enums must name a value; int64/uint64 are integers or integer strings; ``byte``,
-``google-duration`` and ``google-datetime`` strings are checked for their shape; ``any`` accepts anything;
-``null`` means "not set", as in protobuf JSON. Errors name the JSON path (``contents[0].parts[1].fileData``).
+``properties`` rejects unknown keys (snake_case proto names are accepted beside the camelCase JSON names);
+``additionalProperties`` is a map whose values are checked; arrays check each item; enums must name a
+value; int64/uint64 are integers or integer strings; ``byte``, ``google-duration`` and ``google-datetime``
+strings are checked for their shape; ``any`` accepts anything; ``null`` means "not set", as in protobuf
+JSON. Errors name the JSON path (``GenerateContentRequest.contents[0].parts[1].fileData``).
 """
 
 from __future__ import annotations
