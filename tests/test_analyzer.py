@@ -54,7 +54,7 @@ RECORD = {
 
 @pytest.fixture
 def fake() -> FakeGemini:
-    return FakeGemini(strict=True)  # strict: every request body must parse as the aiplatform proto
+    return FakeGemini(strict=True)  # strict: every request body must validate against the discovery documents
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """Contract tests: the analyzer's generate_content traffic replayed from hand-written Vertex cassettes.
 
 The cassettes hold real request/response shapes (google-genai 2.34's exact request bodies, Vertex's response
-fields). Every body is validated strictly against the aiplatform protos (unknown fields rejected), and the body
-matcher makes any drift in what the analyzer sends (prompt, media resolution, config) fail loudly.
+fields). Every body is validated strictly against the Vertex AI discovery documents (unknown fields
+rejected), and the body matcher makes any drift in what the analyzer sends (prompt, media resolution,
+config) fail loudly.
 """
 
 from __future__ import annotations

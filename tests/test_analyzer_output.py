@@ -118,11 +118,9 @@ def test_response_schema_is_vertex_openapi_with_enums() -> None:
     assert schema["required"] == list(HumorRecord.model_fields)
     assert schema["properties"]["category"]["enum"] == [c.value for c in Category]
     assert schema["properties"]["replicable"]["type"] == "BOOLEAN"
-    from google.cloud.aiplatform_v1beta1 import types as v1beta1
-    from google.protobuf import json_format
+    from humortune.testing.vertex_schema import validate
 
-    message = v1beta1.GenerateContentRequest.pb(v1beta1.GenerateContentRequest())
-    json_format.ParseDict({"generationConfig": {"responseSchema": schema}}, message, ignore_unknown_fields=False)
+    validate("GenerateContentRequest", {"generationConfig": {"responseSchema": schema}}, versions=("v1beta1",))
 
 
 # -- consistency ----------------------------------------------------------------------------------------

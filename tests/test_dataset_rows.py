@@ -1,4 +1,4 @@
-"""Tuning rows: exactly Vertex's Gemini JSONL, checked strictly against the real aiplatform protos."""
+"""Tuning rows: exactly Vertex's Gemini JSONL, checked strictly against the Vertex AI discovery documents."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from ._dataset_support import RECORD, add_clip
 
 
 def strict_row(row: dict[str, Any]) -> None:
-    """Every part of a tuning row parses strictly (aiplatform protos, v1beta1 then v1, unknown fields rejected)."""
+    """Every part of a tuning row parses strictly (discovery documents, v1beta1 then v1, unknown fields rejected)."""
     for content in row["contents"]:
         strict("Content", content)
     if "systemInstruction" in row:

@@ -8,8 +8,10 @@ from typing import Any
 
 import pytest
 
+from humortune.analyzer.output import record_response_schema
+from humortune.schema import HumorRecord
 from humortune.testing import DATASET_ERROR_MESSAGE, FakeGemini
-from humortune.testing._fake_content import mp4_duration, parse_narrative
+from humortune.testing._fake_content import fill_schema, mp4_duration, parse_narrative
 from humortune.testing.fake_gemini import Reply
 from humortune.testing.vertex_schema import VertexSchemaError, message_for, validate
 from humortune.testing.videos import make_test_video
@@ -246,3 +248,12 @@ def test_mp4_duration_reads_the_movie_header(tmp_path: Path) -> None:
     clip = make_test_video(tmp_path / "clip.mp4", seconds=3.0)
     assert mp4_duration(clip.read_bytes()) == pytest.approx(3.0, abs=0.1)
     assert mp4_duration(b"not a video") is None
+
+
+def test_a_record_from_a_long_owner_clause_has_a_short_mechanism() -> None:
+    """Owner narratives open with a whole clause; the fake's record must still validate (README flake)."""
+    clause = "att gästen försöker äta en enorm hamburgare elegant med kniv och gaffel och misslyckas steg för steg"
+    narrative = f"Det roliga i detta klipp är {clause}. Han ger upp. Det fungerar för att alla känner igen det."
+    record = fill_schema(record_response_schema(), seed="file:///anywhere/clip.mp4", narrative=narrative)
+    assert record["mechanism"] == " ".join(clause.split()[:10])
+    HumorRecord.model_validate(record)

@@ -1,9 +1,9 @@
 """Contract tests: tuning traffic replayed from hand-written Vertex cassettes (vcrpy, record mode none).
 
-Request bodies are exactly what google-genai 2.34 sends (the body matcher fails on any drift in what the tuner
-submits); response bodies are Vertex's shapes (int64 as strings, RFC 3339 times). Every body in every cassette
-is validated strictly against the aiplatform protos with unknown fields rejected, and every cassette is checked
-for secrets.
+Request bodies are exactly what google-genai sends, 2.34 and 3.x alike (the body matcher fails on any drift in
+what the tuner submits); response bodies are Vertex's shapes (int64 as strings, RFC 3339 times). Every body in
+every cassette is validated strictly against the Vertex AI discovery documents with unknown fields rejected,
+and every cassette is checked for secrets.
 """
 
 from __future__ import annotations

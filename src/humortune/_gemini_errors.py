@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from email.utils import parsedate_to_datetime
 
+import httpx
+
 from humortune.errors import (
     AnalysisPermissionError,
     AnalysisRequestError,
@@ -24,7 +26,14 @@ from humortune.errors import (
 )
 from humortune.tuner.catalog import TUNABLE_MODELS
 
-__all__ = ["LOGIN_HINT", "MAYBE_CREATED_HINT", "api_error", "parse_retry_after", "tunable_hint"]
+__all__ = [
+    "LOGIN_HINT",
+    "MAYBE_CREATED_HINT",
+    "api_error",
+    "is_transport_error",
+    "parse_retry_after",
+    "tunable_hint",
+]
 
 LOGIN_HINT = "run `gcloud auth application-default login` (or set HUMORTUNE_CREDENTIALS_FILE to a key file)"
 MAYBE_CREATED_HINT = (
@@ -126,3 +135,36 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+# google-genai 3 sends through httpx2 by default (httpx when an httpx client is injected, aiohttp when
+# installed): their exceptions share names, not classes, so a transport failure is recognised by name
+# within those packages, or by what it is underneath (a refused, reset or timed-out connection).
+_TRANSPORT_PACKAGES = frozenset({"httpx", "httpx2", "httpcore", "httpcore2", "aiohttp"})
+_TRANSPORT_CLASSES = frozenset(
+    {
+        "TransportError",
+        "NetworkError",
+        "TimeoutException",
+        "ProtocolError",
+        "ClientConnectionError",
+        "ServerTimeoutError",
+    }
+)
+
+
+def is_transport_error(exc: BaseException) -> bool:
+    """Whether ``exc`` means the server could not be reached or stopped answering, whatever the HTTP backend."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, httpx.TransportError | ConnectionError | TimeoutError):
+            return True
+        if any(
+            cls.__module__.split(".", 1)[0] in _TRANSPORT_PACKAGES and cls.__name__ in _TRANSPORT_CLASSES
+            for cls in type(current).__mro__
+        ):
+            return True
+        current = current.__cause__  # only explicit wrapping: an unrelated error raised while handling one is not
+    return False

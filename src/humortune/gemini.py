@@ -2,7 +2,7 @@
 
 `GeminiClient` wraps a Vertex-mode ``google.genai.Client`` and gives the rest of humortune plain results
 (`Generation`, `TuningJobInfo`, `BatchJobInfo`) and humortune errors. Everything foreign (google-genai's
-``APIError``, google-auth's credential errors, httpx transport errors) is translated here into
+``APIError``, google-auth's credential errors, the transport errors of httpx, httpx2 or aiohttp) is translated here into
 `TuningError`/`AnalysisError` subclasses whose messages say what to do.
 
 Retries live in one tenacity policy (`RetryPolicy`): 429 (honouring ``Retry-After``), 5xx, resets and
@@ -39,7 +39,13 @@ from google import genai
 from google.genai import errors as genai_errors
 from google.genai import types
 
-from humortune._gemini_errors import LOGIN_HINT, MAYBE_CREATED_HINT, api_error, parse_retry_after
+from humortune._gemini_errors import (
+    LOGIN_HINT,
+    MAYBE_CREATED_HINT,
+    api_error,
+    is_transport_error,
+    parse_retry_after,
+)
 from humortune._gemini_results import (
     BatchJobInfo,
     Generation,
@@ -553,13 +559,13 @@ def _gave_up(exc: HumortuneError, attempts: int) -> HumortuneError:
 
 
 def translate(exc: BaseException, *, op: Op, item: str | None = None, creating: bool = False) -> HumortuneError:
-    """Turn a google-genai / google-auth / httpx exception into the matching humortune error."""
+    """Turn a google-genai / google-auth / transport exception into the matching humortune error."""
     tuning = op == "tuning"
     if isinstance(exc, google.auth.exceptions.GoogleAuthError):
         return CredentialsError(
             f"Google credentials could not be used: {type(exc).__name__}", hint=LOGIN_HINT, item=item
         )
-    if isinstance(exc, httpx.TransportError):
+    if is_transport_error(exc):
         cls = TuningServiceError if tuning else AnalysisServiceError
         hint = MAYBE_CREATED_HINT if creating else "check the network and retry"
         return cls(f"could not reach Vertex AI: {type(exc).__name__}: {exc}", hint=hint, item=item)

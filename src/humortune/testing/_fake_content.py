@@ -61,6 +61,9 @@ _NARRATIVE = re.compile(
 )
 
 
+_MECHANISM_MAX_WORDS = 10  # humortune.schema.MECHANISM_WORDS[1]
+
+
 def is_known_model(name: str) -> bool:
     """Whether the fake serves this publisher model id (``gemini-2.5-flash``, ``gemini-3.5-flash-001`` …)."""
     return bool(_KNOWN_MODEL.match(name))
@@ -175,9 +178,11 @@ def _record(narrative: str, seed: str) -> dict[str, Any]:
         "summary": pick(_SUMMARIES, "summary", seed),
         "why_it_works": pick(_WHYS, "why", seed),
     }
+    # An owner narrative opens with a whole clause; the record's mechanism is a short phrase (≤ 10 words).
+    mechanism = " ".join(parts["mechanism"].split()[:_MECHANISM_MAX_WORDS])
     return {
         "summary": parts["summary"],
-        "mechanism": parts["mechanism"],
+        "mechanism": mechanism,
         "why_it_works": parts["why_it_works"],
         "audience": pick(_AUDIENCES, "audience", seed),
         "category": pick(_CATEGORIES, "category", seed),

@@ -1,6 +1,6 @@
 """FakeGemini's long-running jobs: tuning and batch prediction state machines, optionally persisted.
 
-Bodies are Vertex REST JSON (camelCase, int64 as strings) that parse strictly as aiplatform
+Bodies are Vertex REST JSON (camelCase, int64 as strings) that validate strictly as Vertex AI
 ``TuningJob`` / ``BatchPredictionJob`` messages.
 """
 

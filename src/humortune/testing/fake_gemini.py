@@ -105,8 +105,8 @@ class FakeGemini:
         running: how long it then stays RUNNING, in the same unit.
         clock: a callable returning seconds; switches the schedule from polls to time.
         latency_s: sleep before every answer (benchmarks, timeouts).
-        strict: validate every request body against the aiplatform protos and answer 400 when one does not
-            parse (unknown fields rejected), like the real service.
+        strict: validate every request body against the Vertex AI discovery documents and answer 400 when one
+            does not validate (unknown fields or enum values rejected), like the real service.
         allow_file_uris: accept ``file://`` dataset URIs (offline mode); Vertex itself only reads gs://.
         reader: reads a dataset/batch URI's bytes (``None`` when it cannot), so tuned endpoints can remember
             training rows. Defaults to local ``file://`` files.
