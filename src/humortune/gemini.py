@@ -11,7 +11,7 @@ batch job is **not** idempotent on the server and is never retried.
 
 ```python
 client = GeminiClient.from_settings(Settings(project="my-proj"))
-gen = client.generate(model="gemini-2.5-flash", prompt="Analysera denna video.", video_uri="gs://b/v.mp4")
+gen = client.generate(model="gemini-3.5-flash", prompt="Analysera denna video.", video_uri="gs://b/v.mp4")
 print(gen.text, gen.usage.total_tokens)
 ```
 """

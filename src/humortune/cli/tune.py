@@ -310,6 +310,10 @@ def models_list() -> None:
             m.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table)
+    from humortune.cli.models import warn_if_base_retiring
+
+    for base in sorted({m.base_model for m in models}):
+        warn_if_base_retiring(base)
 
 
 @models_app.command("show")
