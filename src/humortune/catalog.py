@@ -488,8 +488,12 @@ def check_tunable(
 
 
 def _use_instead(entry: CatalogModel) -> str:
-    successor = entry.successor or default_base_model().id
-    return f'use --base-model {successor} (or base_model = "{successor}" in humortune.toml)'
+    if entry.successor is None:
+        return (
+            f"the catalog (checked {CHECKED}) names no successor for {entry.id}: upgrade humortune, or set "
+            "base_model in humortune.toml to a current model (`humortune models catalog`)"
+        )
+    return f'use --base-model {entry.successor} (or base_model = "{entry.successor}" in humortune.toml)'
 
 
 def serving_location_for(model: str, region: str) -> str | None:
