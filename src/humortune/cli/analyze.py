@@ -58,6 +58,10 @@ def _analyzer(settings: Settings, corpus: Corpus, model: str | None, mode: str, 
     analyzer = Analyzer(model, settings=settings, corpus=corpus, mode=_mode(mode), **kw)
     for note in analyzer.notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    if analyzer.model.kind != "base":
+        from humortune.cli.models import warn_if_base_retiring
+
+        warn_if_base_retiring(analyzer.model.base_model)
     return analyzer
 
 
@@ -300,6 +304,7 @@ def serve(
         err_console.print(f"wrote {escape(str(write_schema(app_, write_openapi)))}", highlight=False)
         return
     token: str = app_.state.service.token
+    _warn_if_serving_a_retiring_base(app_.state.service)
     if token_file is not None:
         token_file.parent.mkdir(parents=True, exist_ok=True)
         token_file.touch(mode=0o600)
@@ -326,6 +331,19 @@ def _print_served_model(service: Service) -> None:
             "(humortune promote) or pass --model.",
             soft_wrap=True,
         )
+
+
+def _warn_if_serving_a_retiring_base(service: Any) -> None:
+    from humortune.analyzer.resolve import resolve_model
+    from humortune.cli.models import warn_if_base_retiring
+    from humortune.errors import HumortuneError
+
+    try:
+        resolved = resolve_model(service.model or "current", db=service.corpus.db)
+    except HumortuneError:
+        return  # nothing promoted yet: each request says so itself
+    if resolved.kind != "base":
+        warn_if_base_retiring(resolved.base_model)
 
 
 def _is_loopback(host: str) -> bool:
