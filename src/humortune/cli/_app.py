@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +16,7 @@ from humortune.errors import HumortuneError
 from humortune.settings import Settings
 from humortune.workspace import Corpus
 
-__all__ = ["State", "app", "command", "console", "err_console", "run", "state"]
+__all__ = ["State", "app", "command", "console", "err_console", "print_json", "run", "state"]
 
 app = typer.Typer(
     name="humortune",
@@ -79,6 +80,11 @@ def _root(
 
 _GLOBAL_PANEL = "Global options"
 _GLOBAL_NAMES = ("workspace", "offline", "debug")
+
+
+def print_json(value: Any) -> None:
+    """Print a listing's ``--json`` output: plain JSON on stdout, never wrapped or coloured."""
+    print(json.dumps(value, ensure_ascii=False, indent=1, default=str))
 
 
 def _remember(name: str) -> Any:

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from humortune.cli._app import app, console, err_console, state
+from humortune.cli._app import app, console, err_console, print_json, state
 from humortune.errors import EvaluationError, PromotionRefusedError
 from humortune.settings import Settings
 
@@ -59,7 +59,9 @@ def _show(report: EvaluationReport, as_json: bool) -> None:
 def eval_(
     model: Annotated[
         str | None,
-        typer.Argument(help="Alias, model id, endpoint or base model [default: current, else the newest tuned model]."),
+        typer.Argument(
+            help="Alias, model id, endpoint or base model \\[default: current, else the newest tuned model]."
+        ),
     ] = None,
     on: _On = None,
     base: Annotated[
@@ -322,14 +324,34 @@ def calibrate(
 def aliases(
     alias: Annotated[str | None, typer.Option("--alias", help="Only this alias's history.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="History rows to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Registry aliases (current, niche:…) and the recorded history of promotions, refusals and rollbacks."""
+    """Registry aliases (current, niche:…) and the recorded history of promotions, refusals and rollbacks.
+
+    ``--json``: {"aliases": {alias: model id}, "history": [{id, created_at, alias, action, model_id,
+    previous_id, evidence}]}.
+    """
     from humortune.evaluator.registry import AliasRegistry
 
     with state().corpus() as corpus:
         registry = AliasRegistry(corpus)
         current = registry.aliases()
         history = registry.history(alias, limit=limit)
+    if as_json:
+        events = [
+            {
+                "id": e.id,
+                "created_at": e.created_at,
+                "alias": e.name,
+                "action": e.action,
+                "model_id": e.model_id,
+                "previous_id": e.previous_id,
+                "evidence": e.evidence,
+            }
+            for e in history
+        ]
+        print_json({"aliases": current, "history": events})
+        return
     for name, model_id in current.items():
         console.print(f"[bold]{escape(name)}[/] → {escape(model_id)}")
     if not current:
