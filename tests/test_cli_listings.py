@@ -82,6 +82,7 @@ def test_the_short_id_works_wherever_a_model_is_named(
     code, out, err = run(capsys, "-w", ws, "eval", short, "--offline", "--no-judge", "--json")
     assert code == 0, err
     assert json.loads(out)["model"] == model_id
+    assert "analysing (base: gemini-2.5-flash)" in err and "scoring" in err  # progress, on stderr
     code, out, _ = run(capsys, "-w", ws, "models", "show", f"{short[:4]}…{short[-2:]}")  # as abbreviated
     assert code == 0 and model_id in out
     code, out, err = run(capsys, "-w", ws, "promote", short, "--offline", "--yes", "--force")
@@ -106,3 +107,10 @@ def test_an_unknown_short_id_is_refused_with_a_hint(tuned: tuple[str, str], caps
     ws, _ = tuned
     code, _, err = run(capsys, "-w", ws, "analyze", str(SAMPLE_VIDEOS / "clip03.mp4"), "-m", "999@1", "--offline")
     assert code == 1 and "ModelNotFoundError" in err
+
+
+def test_eval_messages_name_cli_flags(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ws = str(tmp_path / "ws")
+    assert run(capsys, "-w", ws, "import", str(SAMPLE_BATTERY))[0] == 0
+    code, _, err = run(capsys, "-w", ws, "eval", "gemini-2.5-flash", "--offline")
+    assert code == 1 and "--on all" in err

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from humortune.cli._app import app, console, err_console, print_json, state
@@ -40,10 +41,41 @@ def _settings(offline: bool) -> Settings:
     return state().settings(**({"offline": True} if offline else {}))
 
 
-def _evaluator(settings: Settings, corpus: Corpus, *, no_judge: bool = False) -> Evaluator:
+def _evaluator(
+    settings: Settings, corpus: Corpus, *, no_judge: bool = False, progress: EvalProgressBar | None = None
+) -> Evaluator:
     from humortune.evaluator import Evaluator
 
-    return Evaluator(corpus, settings=settings, judges=not no_judge)
+    return Evaluator(corpus, settings=settings, judges=not no_judge, progress=progress)
+
+
+class EvalProgressBar:
+    """A rich progress bar (on stderr) driven by the `Evaluator`'s progress callback: one row per stage."""
+
+    def __init__(self) -> None:
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+            )
+            self._progress.start()
+        if stage not in self._tasks:
+            self._tasks[stage] = self._progress.add_task(escape(stage), total=total)
+        self._progress.update(self._tasks[stage], completed=done, total=total)
+
+    def __enter__(self) -> EvalProgressBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
 
 
 def _show(report: EvaluationReport, as_json: bool) -> None:
@@ -79,9 +111,9 @@ def eval_(
     report.html under the workspace's reports/ folder.
     """
     settings = _settings(offline)
-    with state().corpus(settings) as corpus:
+    with state().corpus(settings) as corpus, EvalProgressBar() as bar:
         model = model or _default_model(corpus)
-        evaluator = _evaluator(settings, corpus, no_judge=no_judge)
+        evaluator = _evaluator(settings, corpus, no_judge=no_judge, progress=bar)
         try:
             report = evaluator.evaluate(model, on=on, base=False if no_base else base, niche=niche)
         finally:
@@ -115,8 +147,8 @@ def compare(
 ) -> None:
     """A/B two models on the same held-out clips: win/tie/loss, bootstrap CI, sign test, slices, gate verdict."""
     settings = _settings(offline)
-    with state().corpus(settings) as corpus:
-        evaluator = _evaluator(settings, corpus, no_judge=no_judge)
+    with state().corpus(settings) as corpus, EvalProgressBar() as bar:
+        evaluator = _evaluator(settings, corpus, no_judge=no_judge, progress=bar)
         try:
             report = evaluator.compare(candidate, incumbent, on=on, niche=niche)
         finally:
