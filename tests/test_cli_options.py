@@ -105,3 +105,17 @@ def test_config_title_names_no_missing_file_as_if_it_existed(
     (ws / "humortune.toml").write_text("offline = true\n")
     _, out, _ = run(capsys, "-w", str(ws), "config")
     assert "none; optional" not in out and "humortune.toml" in out
+
+
+def test_prepare_never_breaks_a_file_uri_across_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from humortune.cli import console
+
+    monkeypatch.setattr(console, "width", 80)
+    ws = tmp_path / "a-rather-long-folder-name-so-the-uris-are-wider-than-eighty-columns" / "ws"
+    code, out, _ = run(capsys, "-w", str(ws), "prepare", str(SAMPLE_BATTERY))
+    assert code == 0
+    uris = [word for line in out.splitlines() for word in line.split() if word.startswith("file://")]
+    assert uris and all(uri.endswith((".jsonl", "/storage")) for uri in uris), uris
+    assert any(uri.endswith("/train.jsonl") and str(ws) in uri for uri in uris)

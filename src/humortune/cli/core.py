@@ -42,7 +42,8 @@ def print_import_report(report: ImportReport) -> None:
     console.print(
         f"imported [bold]{report.imported}[/] item(s) from {escape(report.source)} ({escape(report.shape)}): "
         f"{report.added} new, {report.updated} updated, {report.unchanged} unchanged"
-        + (f", {report.duplicates} exact duplicate(s) skipped" if report.duplicates else "")
+        + (f", {report.duplicates} exact duplicate(s) skipped" if report.duplicates else ""),
+        soft_wrap=True,
     )
     if report.problems:
         err_console.print(f"[yellow]{len(report.problems)} item(s) skipped:[/]")

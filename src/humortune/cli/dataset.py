@@ -289,7 +289,8 @@ def print_version(version: DatasetVersion) -> None:
     state_text = "[green]valid[/]" if version.valid else "[red]invalid[/]"
     console.print(
         f"{counts} · {version.target_format} · {version.media_resolution} · {state_text}"
-        + ("" if version.in_gcs else " · local files (not submittable to Vertex until stored in GCS)")
+        + ("" if version.in_gcs else " · local files (not submittable to Vertex until stored in GCS)"),
+        soft_wrap=True,
     )
     for label, uri in (
         ("train", version.train_uri),
@@ -297,7 +298,7 @@ def print_version(version: DatasetVersion) -> None:
         ("test", version.test_uri),
     ):
         if uri:
-            console.print(f"  {label:<10} {escape(uri)}")
+            console.print(f"  {label:<10} {escape(uri)}", soft_wrap=True)  # never broken mid-URI
     for warning in version.warnings:
         err_console.print(f"  [yellow]•[/] {escape(warning)}", soft_wrap=True)
 
