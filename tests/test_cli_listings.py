@@ -101,6 +101,8 @@ def test_current_falls_back_to_the_newest_tuned_model_out_loud(
     assert json.loads(out.splitlines()[0])["analysis"]["model"] == model_id
     code, out, _ = run(capsys, "-w", ws, "models", "show", "current")
     assert code == 0 and model_id in out
+    code, _, err = run(capsys, "-w", ws, "compare", model_id.rsplit("/", 1)[-1], "--offline")
+    assert code == 1 and "nothing is promoted yet, so 'current' is the newest tuned model" in err
 
 
 def test_an_unknown_short_id_is_refused_with_a_hint(tuned: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:

@@ -292,8 +292,13 @@ class Evaluator:
     ) -> EvaluationReport:
         """Paired A/B of ``candidate`` against ``incumbent`` on the same held-out clips, with the gate's verdict."""
         if self._resolve(candidate)[0] == self._resolve(incumbent)[0]:
+            unpromoted = DEFAULT_ALIAS in (candidate, incumbent) and self.registry.current() is None
             raise EvaluationError(
-                f"{candidate!r} and {incumbent!r} are the same model", hint="compare two different models"
+                f"{candidate!r} and {incumbent!r} are the same model",
+                hint="nothing is promoted yet, so 'current' is the newest tuned model: compare it with its base "
+                "model, e.g. humortune compare MODEL gemini-2.5-flash"
+                if unpromoted
+                else "compare two different models",
             )
         test_set = self.test_set(on, niche=niche)
         roles = {"incumbent": incumbent, "candidate": candidate}
