@@ -82,6 +82,10 @@ def test_the_short_id_works_wherever_a_model_is_named(
     code, out, err = run(capsys, "-w", ws, "eval", short, "--offline", "--no-judge", "--json")
     assert code == 0, err
     assert json.loads(out)["model"] == model_id
+    evaluation_id = json.loads(out)["id"]
+    _, out, _ = run(capsys, "-w", ws, "report", "--list", "--json")
+    (listed,) = json.loads(out)
+    assert (listed["id"], listed["model"], listed["kind"]) == (evaluation_id, model_id, "evaluate")
     assert "analysing (base: gemini-2.5-flash)" in err and "scoring" in err  # progress, on stderr
     code, out, _ = run(capsys, "-w", ws, "models", "show", f"{short[:4]}…{short[-2:]}")  # as abbreviated
     assert code == 0 and model_id in out

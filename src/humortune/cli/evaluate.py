@@ -262,14 +262,18 @@ def report(
         str, typer.Argument(help="Evaluation id (or prefix), 'latest', or a report.json / report folder.")
     ] = "latest",
     list_: Annotated[bool, typer.Option("--list", help="List the stored evaluations instead.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --list: print a JSON array.")] = False,
 ) -> None:
-    """Show an evaluation's summary and (re)write its self-contained HTML report."""
+    """Show an evaluation's summary and (re)write its self-contained HTML report.
+
+    ``--list --json``: an array of {id, created_at, kind, model, incumbent, clips, win_rate, gate_allowed}.
+    """
     from humortune.evaluator.report import print_summary, write_report
 
     settings = state().settings()
     with state().corpus(settings) as corpus:
         if list_:
-            _list_evaluations(corpus)
+            _list_evaluations(corpus, as_json=as_json)
             return
         data = _report_data(corpus, settings, ref)
     folder = settings.workspace / "reports" / data["id"]
@@ -278,11 +282,14 @@ def report(
     print_summary(data, console)
 
 
-def _list_evaluations(corpus: Corpus) -> None:
+def _list_evaluations(corpus: Corpus, *, as_json: bool = False) -> None:
     table = Table(show_edge=False, pad_edge=False)
     for column in ("id", "when", "kind", "model", "vs", "clips", "win rate", "gate"):
         table.add_column(column)
     rows = corpus.db.query("SELECT * FROM evaluations WHERE id LIKE 'ev-%' ORDER BY created_at DESC LIMIT 50")
+    if as_json:
+        print_json([_evaluation_json(row) for row in rows])
+        return
     for row in rows:
         s = json.loads(row["summary_json"])
         comparison, gate = s.get("comparison") or {}, s.get("gate")
@@ -298,6 +305,21 @@ def _list_evaluations(corpus: Corpus) -> None:
             "" if gate is None else ("[green]allowed[/]" if gate["allowed"] else "[red]refused[/]"),
         )
     console.print(table if rows else "no evaluations yet: run humortune eval or compare")
+
+
+def _evaluation_json(row: Any) -> dict[str, Any]:
+    s = json.loads(row["summary_json"])
+    gate = s.get("gate")
+    return {
+        "id": row["id"],
+        "created_at": row["created_at"],
+        "kind": s.get("kind"),
+        "model": row["model"],
+        "incumbent": row["incumbent"],
+        "clips": s.get("test_set", {}).get("n"),
+        "win_rate": ((s.get("comparison") or {}).get("win_rate") or {}).get("estimate"),
+        "gate_allowed": None if gate is None else gate["allowed"],
+    }
 
 
 @app.command()
