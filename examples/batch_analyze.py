@@ -13,7 +13,10 @@ prediction, half price) in docs/analyzing.md.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -35,12 +38,19 @@ def expand(inputs: list[str]) -> list[str]:
     return out
 
 
+def temporary_workspace(prefix: str) -> str:
+    """A fresh folder for this run, removed when the example exits (pass --workspace to keep one)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("videos", nargs="*", default=[str(SAMPLES)])
     parser.add_argument("--model", default=None, help="alias, model id, endpoint or base model (default: current)")
     parser.add_argument("--mode", default="two-stage", choices=["two-stage", "joint", "narrative"])
-    parser.add_argument("--workspace", default=".humortune-example")
+    parser.add_argument("--workspace", default=None, help="default: a temporary folder, removed at exit")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--max-rps", type=float, default=5.0, help="model calls per second, across all clips")
     parser.add_argument("--online", action="store_true", help="call Vertex AI instead of the offline fake")
@@ -48,7 +58,7 @@ def main() -> int:
     args = parser.parse_args()
 
     videos = expand(args.videos)
-    settings = Settings(workspace=args.workspace, offline=not args.online)
+    settings = Settings(workspace=args.workspace or temporary_workspace("humortune-batch-"), offline=not args.online)
     done = 0
 
     def progress(result: AnalysisResult) -> None:

@@ -12,6 +12,8 @@ Gemini model to judge.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -26,6 +28,13 @@ TUNED = "projects/demo/locations/us-central1/models/101@1"
 BASE = "gemini-3.5-flash"
 
 
+def temporary_workspace(prefix: str) -> str:
+    """A fresh folder for this run, removed when the example exits (pass --workspace to keep one)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", default=None, help="default: a fresh temporary folder")
@@ -33,7 +42,7 @@ def main() -> None:
     parser.add_argument("--yes", action="store_true", help="confirm the promotion without asking")
     args = parser.parse_args()
     console = Console()
-    workspace = Path(args.workspace or tempfile.mkdtemp(prefix="humortune-eval-"))
+    workspace = Path(args.workspace or temporary_workspace("humortune-eval-"))
     settings = Settings(workspace=workspace)
 
     with Corpus.open(settings=settings) as corpus:
@@ -76,7 +85,8 @@ def main() -> None:
             back = by_scores.rollback(reason="demo")
             console.print(f"current is {back.model_id} again")
         console.print("history:", [(e.action, e.model_id) for e in by_scores.registry.history()])
-        console.print(f"workspace: {workspace}  (reports under {workspace / 'reports'})")
+        kept = "" if args.workspace else "; temporary, removed at exit: pass --workspace DIR to keep it"
+        console.print(f"workspace: {workspace}  (reports under {workspace / 'reports'}{kept})")
 
 
 def _ask(question: str) -> bool:

@@ -12,7 +12,9 @@ to store in Cloud Storage instead.
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -30,6 +32,13 @@ def progress(event: IngestProgress) -> None:
         print(f"  [{event.completed:>3}/{event.total}] {o.status:<7} {Path(o.url).name:<16} {detail}")
 
 
+def temporary_workspace(prefix: str) -> str:
+    """A fresh folder for this run, removed when the example exits (pass --workspace to keep one)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("battery", nargs="?", default=str(SAMPLE))
@@ -38,7 +47,7 @@ def main() -> None:
     parser.add_argument("--broken", action="store_true", help="add a missing file and a non-video")
     args = parser.parse_args()
 
-    workspace = Path(args.workspace or tempfile.mkdtemp(prefix="humortune-ingest-"))
+    workspace = Path(args.workspace or temporary_workspace("humortune-ingest-"))
     settings = Settings(workspace=workspace)
     with Corpus.open(settings=settings) as corpus:
         imported = corpus.import_battery(args.battery)

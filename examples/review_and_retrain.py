@@ -18,6 +18,8 @@ and calibrated judges.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
 import tempfile
 from functools import partial
 from pathlib import Path
@@ -31,13 +33,20 @@ from humortune.ingest import Ingestor
 SAMPLE = Path(__file__).resolve().parent.parent / "datasets" / "sample_battery.json"
 
 
+def temporary_workspace(prefix: str) -> str:
+    """A fresh folder for this run, removed when the example exits (pass --workspace to keep one)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workspace", default=None, help="default: a fresh temporary folder")
     parser.add_argument("--serve", action="store_true", help="start the review UI at the end")
     parser.add_argument("--yes", action="store_true", help="confirm the proposed promotion")
     args = parser.parse_args()
-    settings = Settings(workspace=args.workspace or tempfile.mkdtemp(prefix="humortune-review-"), offline=True)
+    settings = Settings(workspace=args.workspace or temporary_workspace("humortune-review-"), offline=True)
 
     with Corpus.open(settings=settings) as corpus:
         if not corpus.corrections():
@@ -109,7 +118,7 @@ def main() -> int:
                 print("   " + decide_proposal(corpus, proposal.id, True, who="owner (example --yes)"))
             else:
                 print(f"   waiting for you: proposal {proposal.id} ({proposal.model_id}); confirm it in the review UI")
-    print(f"workspace: {settings.workspace}")
+    print(f"workspace: {settings.workspace}" + ("" if args.workspace else " (temporary: removed at exit)"))
 
     if args.serve:
         from humortune.cli import main as cli

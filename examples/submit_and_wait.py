@@ -14,6 +14,9 @@ stops waiting, never the job; resume with ``humortune jobs wait NAME``.
 from __future__ import annotations
 
 import argparse
+import atexit
+import shutil
+import tempfile
 from pathlib import Path
 
 from humortune import Corpus, Settings
@@ -26,16 +29,23 @@ from humortune.tuner import ModelRegistry, Tuner
 SAMPLE = Path(__file__).resolve().parent.parent / "datasets" / "sample_battery.json"
 
 
+def temporary_workspace(prefix: str) -> str:
+    """A fresh folder for this run, removed when the example exits (pass --workspace to keep one)."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workspace", default=".humortune-example")
+    parser.add_argument("--workspace", default=None, help="default: a temporary folder, removed at exit")
     parser.add_argument("--online", action="store_true", help="Submit to Vertex AI (costs money).")
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--adapter-size", type=int, default=None)
     parser.add_argument("--yes", action="store_true", help="Do not ask before costly jobs.")
     args = parser.parse_args()
 
-    settings = Settings(workspace=args.workspace, offline=not args.online)
+    settings = Settings(workspace=args.workspace or temporary_workspace("humortune-tune-"), offline=not args.online)
     with Corpus.open(settings=settings) as corpus:
         versions = list_versions(corpus)
         if not versions:

@@ -23,13 +23,18 @@ from .conftest import REPO
 )
 def test_example_runs_offline(tmp_path: Path, script: str, expected: str) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMORTUNE_", "GOOGLE_"))}
+    cwd, temp = tmp_path / "cwd", tmp_path / "tmp"
+    cwd.mkdir()
+    temp.mkdir()
     done = subprocess.run(
         [sys.executable, str(REPO / "examples" / script)],
-        cwd=tmp_path,
-        env={**env, "NO_GCE_CHECK": "true"},
+        cwd=cwd,
+        env={**env, "NO_GCE_CHECK": "true", "TMPDIR": str(temp)},
         capture_output=True,
         text=True,
         timeout=180,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert expected in done.stdout
+    # Nothing left behind but the user's own (git-ignored) default workspace: no temporary workspaces.
+    assert {p.name for p in cwd.iterdir()} <= {".humortune"} and list(temp.iterdir()) == []

@@ -39,8 +39,8 @@ def test_prepare_then_tune_offline_end_to_end(prepared: Path, capsys: pytest.Cap
     assert code == 0 and "already submitted" in out
     code, out, _ = run(capsys, "-w", ws, "jobs", "list")
     assert code == 0 and "SUCCEEDED" in out
-    code, out, _ = run(capsys, "-w", ws, "models", "list")
-    assert code == 0 and "LOW" in out
+    code, out, _ = run(capsys, "-w", ws, "models", "list", "--json")  # the table leaves resolution to --json
+    assert code == 0 and json.loads(out)[0]["media_resolution"] == "MEDIA_RESOLUTION_LOW"
     code, out, _ = run(capsys, "-w", ws, "models", "show", model_id.group(1), "--json")
     lineage = json.loads(out)
     assert lineage["dataset"]["id"].startswith("ds-") and len(lineage["examples"]) == 12

@@ -172,12 +172,17 @@ class Analyzer:
 
     def _resolve(self, model: str | TunedModel | None) -> ResolvedModel:
         if model is not None:
-            return resolve_model(model, db=self.corpus.db)
+            return self._noted(resolve_model(model, db=self.corpus.db))
         try:
-            return resolve_model("current", db=self.corpus.db)
+            return self._noted(resolve_model("current", db=self.corpus.db))
         except ModelNotFoundError:
             self.notes.append(f"no model is promoted as 'current'; using the base model {self.settings.base_model}")
             return resolve_model(self.settings.base_model, db=self.corpus.db)
+
+    def _noted(self, resolved: ResolvedModel) -> ResolvedModel:
+        if resolved.note:
+            self.notes.append(resolved.note)
+        return resolved
 
     def _training_prompt(self, prompt: Prompt | None) -> Prompt:
         recorded = self.model.prompt_version

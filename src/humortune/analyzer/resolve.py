@@ -5,10 +5,13 @@ A model can be named five ways; `resolve_model` turns each into a `ResolvedModel
 | given | looked up in | called as |
 |---|---|---|
 | an alias (``"current"``, ``"niche:restaurant"``) | ``aliases`` → ``models`` | the model's endpoint |
-| a registered model id or endpoint | ``models`` | the model's endpoint |
+| a registered model id, endpoint or short id (``1629…@1``) | ``models`` | the model's endpoint |
 | a `TunedModel` | itself | its endpoint |
 | an unregistered ``projects/…/endpoints/…`` name | — | as given |
 | a base model (``gemini-3.5-flash``) | ``models`` if registered | as given |
+
+Before anything is promoted, ``current`` means the newest tuned model and `ResolvedModel.note` says so
+(`humortune.tuner.registry.match_model` is the one lookup behind every command that names a model).
 
 Registered models carry the prompt version and media resolution they were tuned with (directly, or through
 their dataset version), and inference must use exactly those: `prompt_for_version` recovers the prompt text
@@ -20,13 +23,13 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from humortune.errors import AnalysisError, ModelNotFoundError
 from humortune.prompts import DEFAULT_PROMPT, Prompt
 from humortune.schema import TunedModel
-from humortune.tuner.registry import model_from_row
+from humortune.tuner.registry import match_model
 from humortune.workspace.db import Database
 
 __all__ = ["ResolvedModel", "endpoint_location", "prompt_for_version", "resolve_model"]
@@ -55,6 +58,8 @@ class ResolvedModel:
     """``narrative`` or ``narrative+record`` when the dataset version is known."""
     alias: str | None = None
     dataset_id: str | None = None
+    note: str | None = None
+    """Said out loud by callers: ``current`` fell back to the newest tuned model."""
 
     @property
     def location(self) -> str | None:
@@ -79,19 +84,10 @@ def resolve_model(model: str | TunedModel, *, db: Database | None = None) -> Res
     if not name:
         raise ModelNotFoundError("no model given", hint="pass an alias such as 'current' or a model name")
     if db is not None:
-        alias = db.query_one("SELECT model_id FROM aliases WHERE name = ?", (name,))
-        if alias is not None:
-            row = db.query_one("SELECT * FROM models WHERE id = ?", (alias["model_id"],))
-            if row is None:  # the foreign key makes this unreachable unless the file was edited by hand
-                raise ModelNotFoundError(
-                    f"alias {name!r} points at {alias['model_id']!r}, which is not in the registry",
-                    hint="promote another model to this alias",
-                    item=name,
-                )
-            return _from_tuned(model_from_row(row), requested=name, alias=name, db=db)
-        row = db.query_one("SELECT * FROM models WHERE id = ? OR endpoint = ? LIMIT 1", (name, name))
-        if row is not None:
-            return _from_tuned(model_from_row(row), requested=name, alias=None, db=db)
+        found = match_model(db, name)
+        if found is not None:
+            resolved = _from_tuned(found.model, requested=name, alias=found.alias, db=db)
+            return replace(resolved, note=found.note) if found.note else resolved
     if name.startswith("projects/"):
         if _LOCATION.match(name.split("@", 1)[0]) is None:
             raise ModelNotFoundError(

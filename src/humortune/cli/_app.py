@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from humortune.errors import HumortuneError
 from humortune.settings import Settings
 from humortune.workspace import Corpus
 
-__all__ = ["State", "app", "console", "err_console", "run", "state"]
+__all__ = ["State", "app", "command", "console", "err_console", "print_json", "run", "state"]
 
 app = typer.Typer(
     name="humortune",
@@ -62,11 +65,96 @@ def _root(
         Path | None,
         typer.Option("--workspace", "-w", help="Workspace directory (env HUMORTUNE_WORKSPACE; default .humortune)."),
     ] = None,
+    offline: Annotated[
+        bool, typer.Option("--offline", help="Use the bundled FakeGemini (no credentials, no cost).")
+    ] = False,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks.")] = False,
 ) -> None:
     """Teach Gemini to read short-form video the way its owner does."""
-    _STATE.workspace = workspace
-    _STATE.debug = debug
+    if workspace is not None:
+        _STATE.workspace = workspace
+    if offline:
+        _STATE.offline = True
+    _STATE.debug = _STATE.debug or debug
+
+
+_GLOBAL_PANEL = "Global options"
+_GLOBAL_NAMES = ("workspace", "offline", "debug")
+
+
+def print_json(value: Any) -> None:
+    """Print a listing's ``--json`` output: plain JSON on stdout, never wrapped or coloured."""
+    print(json.dumps(value, ensure_ascii=False, indent=1, default=str))
+
+
+def _remember(name: str) -> Any:
+    """A callback that records a global option given after the subcommand (unset values change nothing)."""
+
+    def remember(_ctx: Any, _param: Any, value: Any) -> None:
+        if value is not None and value is not False:
+            setattr(_STATE, name, value)
+
+    return remember
+
+
+def _global_options(root: Any) -> list[Any]:
+    """Copies of the root's options, so they also work (and show in --help) after the subcommand."""
+    options = []
+    for param in root.params:
+        if param.name in _GLOBAL_NAMES:
+            option = copy.copy(param)
+            option.expose_value = False
+            option.callback = _remember(param.name)
+            option.rich_help_panel = _GLOBAL_PANEL
+            options.append(option)
+    return options
+
+
+def _usage_name(argument: Any) -> Any:
+    name = str(argument.name).upper()
+    name = name if argument.required else f"[{name}]"
+    return lambda _ctx: [name + ("..." if argument.nargs != 1 else "")]
+
+
+def _plain_flags(cmd: Any) -> None:
+    for param in cmd.params:
+        if param.param_type_name == "option" and param.is_flag:
+            param.metavar = ""
+    make_help_option = cmd.get_help_option
+
+    def help_option(ctx: Any) -> Any:
+        option = make_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    cmd.get_help_option = help_option
+
+
+def _polish(cmd: Any, global_options: list[Any]) -> None:
+    """Add the global options to every subcommand; plain flags and argument names in conventional help.
+
+    typer shows ``<bool>`` beside every flag and ``{name}`` for required arguments; the usual ``--flag`` and
+    ``NAME`` read better and match the docs.
+    """
+    taken = {opt for param in cmd.params for opt in getattr(param, "opts", [])}
+    cmd.params.extend(o for o in global_options if not taken.intersection(o.opts))
+    _plain_flags(cmd)
+    for param in cmd.params:
+        if param.param_type_name == "argument":
+            param.get_usage_pieces = _usage_name(param)
+    for sub in getattr(cmd, "commands", {}).values():
+        _polish(sub, global_options)
+
+
+def command() -> Any:
+    """The click command behind `app`, with the global options on every subcommand."""
+    root = typer.main.get_command(app)
+    _plain_flags(root)
+    globals_ = _global_options(root)
+    for sub in getattr(root, "commands", {}).values():
+        _polish(sub, globals_)
+    return root
 
 
 def run(argv: list[str]) -> int:
@@ -74,13 +162,15 @@ def run(argv: list[str]) -> int:
     _STATE.__init__()  # type: ignore[misc]  # fresh state per invocation (tests call main() repeatedly)
     debug = "--debug" in argv
     try:
-        result = app(args=argv, prog_name="humortune", standalone_mode=False)
+        result = command().main(args=argv, prog_name="humortune", standalone_mode=False)
     except HumortuneError as exc:
         if debug:
             err_console.print_exception()
-        from humortune.urls import redact  # an error may name a signed URL or one with credentials
+        from humortune.urls import (
+            redact,  # an error may name a signed URL; escaped: hints such as pip install 'humortune[ui]' are not markup
+        )
 
-        err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {redact(str(exc))}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {type(exc).__name__}: {escape(redact(str(exc)))}", soft_wrap=True)
         return 1
     except typer.Exit as exc:
         return int(exc.exit_code)

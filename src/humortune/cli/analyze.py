@@ -13,7 +13,7 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from humortune.cli._app import app, console, err_console, state
+from humortune.cli._app import app, console, err_console, print_json, state
 from humortune.schema import Analysis, OutputMode
 from humortune.settings import Settings
 
@@ -193,14 +193,24 @@ def _wait_and_collect(run: BatchRun, *, as_json: bool, poll_s: float = 30.0) -> 
 
 
 @batch_app.command("list")
-def batch_list() -> None:
-    """Batch runs recorded in this workspace (no call to Vertex)."""
+def batch_list(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
+) -> None:
+    """Batch runs recorded in this workspace (no call to Vertex).
+
+    ``--json``: an array of {id, state, clips, collected, model, created_at}.
+    """
     from humortune.analyzer.batch import list_batches
 
+    runs = list_batches(state().settings().workspace)
+    if as_json:
+        keys = ("id", "state", "collected", "model", "created_at")
+        print_json([{**{k: run.get(k) for k in keys}, "clips": len(run.get("items", []))} for run in runs])
+        return
     table = Table()
     for column in ("id", "state", "clips", "collected", "model", "created"):
         table.add_column(column)
-    for run in list_batches(state().settings().workspace):
+    for run in runs:
         table.add_row(
             run["id"], str(run["state"]).removeprefix("JOB_STATE_"), str(len(run["items"])), str(run["collected"]),
             escape(run["model"]), run["created_at"],

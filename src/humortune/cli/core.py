@@ -1,17 +1,19 @@
-"""Workspace commands: init, import, status, config, prepare."""
+"""Workspace commands: init, import, status, config."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from humortune.cli._app import app, console, err_console, state
-from humortune.settings import CONFIG_FILE
-from humortune.workspace import ImportReport
+from humortune.workspace import Corpus, ImportReport
+
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.tuner.registry import ModelMatch
 
 
 @app.command()
@@ -40,7 +42,8 @@ def print_import_report(report: ImportReport) -> None:
     console.print(
         f"imported [bold]{report.imported}[/] item(s) from {escape(report.source)} ({escape(report.shape)}): "
         f"{report.added} new, {report.updated} updated, {report.unchanged} unchanged"
-        + (f", {report.duplicates} exact duplicate(s) skipped" if report.duplicates else "")
+        + (f", {report.duplicates} exact duplicate(s) skipped" if report.duplicates else ""),
+        soft_wrap=True,
     )
     if report.problems:
         err_console.print(f"[yellow]{report.skipped} item(s) skipped, {len(report.problems)} problem(s):[/]")
@@ -50,22 +53,72 @@ def print_import_report(report: ImportReport) -> None:
 
 @app.command()
 def status() -> None:
-    """Counts per table in the workspace."""
-    with state().corpus() as corpus:
+    """Where the workspace stands: current model, latest dataset, what is waiting, and the next command."""
+    settings = state().settings()
+    existed = settings.workspace.exists()
+    with state().corpus(settings) as corpus:
         counts = corpus.status()
-    table = Table(title=f"workspace {state().settings().workspace}")
+        lines = _status_lines(corpus, counts)
+    if not existed:
+        console.print(f"created {escape(str(settings.workspace))}/ (a new, empty workspace)")
+    table = Table(title=f"workspace {escape(str(settings.workspace))}")
     table.add_column("what")
     table.add_column("count", justify="right")
     for name, count in counts.items():
         table.add_row(name.replace("_", " "), str(count))
     console.print(table)
+    for label, text in lines:
+        console.print(f"[bold]{label:>15}:[/] {escape(text)}", soft_wrap=True)
+
+
+def _status_lines(corpus: Corpus, counts: dict[str, int]) -> list[tuple[str, str]]:
+    from humortune.dataset import list_versions
+    from humortune.feedback.queue import ReviewQueue
+    from humortune.tuner.registry import CURRENT, match_model, short_id
+
+    found = match_model(corpus.db, CURRENT)
+    if found is None:
+        model = "none yet (tune one: humortune tune)"
+    else:
+        how = "" if found.alias else " — nothing promoted yet, the newest tuned model"
+        model = f"{short_id(found.model.id)} (base {found.model.base_model}){how}"
+    versions = list_versions(corpus)
+    latest = versions[0] if versions else None
+    dataset = "none yet"
+    if latest is not None:
+        split = "/".join(str(latest.counts.get(s, 0)) for s in ("train", "validation", "test"))
+        dataset = f"{latest.id} (train/validation/test {split}, {'valid' if latest.valid else 'INVALID'})"
+    unreviewed = sum(ReviewQueue(corpus).counts().values())
+    missing = counts.get("corrections_without_video", 0)
+    waiting = f"{unreviewed} unreviewed analyses, {missing} corrections without video"
+    next_step = _next_command(counts, latest is not None, found, unreviewed)
+    return [("current model", model), ("latest dataset", dataset), ("waiting", waiting), ("next", next_step)]
+
+
+def _next_command(counts: dict[str, int], has_dataset: bool, current: ModelMatch | None, unreviewed: int) -> str:
+    """The one command that moves this workspace forward."""
+    if not counts.get("corrections"):
+        return "humortune prepare BATTERY (try datasets/sample_battery.json)"
+    if counts.get("corrections_without_video"):
+        return "humortune ingest (then humortune build)"
+    if not has_dataset:
+        return "humortune build"
+    if current is None:
+        return "humortune tune (or humortune tune --offline to try it free)"
+    if current.alias is None:
+        return f"humortune eval, then humortune promote {current.model.id.rsplit('/', 1)[-1]}"
+    if unreviewed:
+        return "humortune review (correct the model's outputs)"
+    return "humortune analyze VIDEO (or humortune retrain --budget 20 once reviews add up)"
 
 
 @app.command()
 def config() -> None:
     """Show the effective settings and where each value came from (secrets redacted)."""
     settings = state().settings()
-    table = Table(title=f"settings (file: {settings.workspace / CONFIG_FILE})")
+    config_file = settings.config_file
+    where = str(config_file) if config_file.exists() else f"none; optional {config_file}"
+    table = Table(title=escape(f"effective settings (settings file: {where})"))
     table.add_column("setting")
     table.add_column("value")
     table.add_column("from")

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from humortune.cli._app import app, console, err_console, state
+from humortune.cli._app import app, console, err_console, print_json, state
 from humortune.errors import DatasetError, HumortuneError
 
 if TYPE_CHECKING:
@@ -167,29 +167,34 @@ def _validate(
 
 
 @datasets_app.command("list")
-def list_() -> None:
-    """Every dataset version, newest first."""
+def list_(
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")] = False,
+) -> None:
+    """Every dataset version, newest first (split: train/validation/test examples).
+
+    ``--json``: an array of `DatasetVersion` objects (id, counts, URIs, validity, estimate, …).
+    """
     from humortune.dataset import list_versions
 
     with state().corpus() as corpus:
         versions = list_versions(corpus)
+    if as_json:
+        print_json([v.model_dump(mode="json") for v in versions])
+        return
     if not versions:
         console.print("no dataset versions yet: run `humortune build` (or `humortune prepare`)")
         return
-    table = Table(title="dataset versions")
-    table.add_column("id", no_wrap=True)
-    table.add_column("created", no_wrap=True)
-    table.add_column("train/val/test", justify="right")
-    for column in ("target", "resolution", "valid", "in GCS", "USD"):
-        table.add_column(column)
+    # Fits an 80-column terminal: no box, short headers; the media resolution is in `datasets show`/--json.
+    table = Table(title="dataset versions", box=None, pad_edge=False, header_style="bold")
+    for column in ("id", "created", "split", "target", "valid", "GCS", "USD"):
+        table.add_column(column, no_wrap=True, justify="right" if column == "split" else "left")
     for v in versions:
         cost = f"{v.estimate.usd_low:.2f}–{v.estimate.usd_high:.2f}" if v.estimate else "?"
         table.add_row(
             v.id,
-            v.created_at.strftime("%Y-%m-%d %H:%M"),
+            v.created_at.strftime("%m-%d %H:%M"),
             "/".join(str(v.counts.get(s, 0)) for s in ("train", "validation", "test")),
             v.target_format,
-            v.media_resolution.removeprefix("MEDIA_RESOLUTION_"),
             "yes" if v.valid else "[red]no[/]",
             "yes" if v.in_gcs else "no",
             cost,
@@ -301,7 +306,8 @@ def print_version(version: DatasetVersion) -> None:
     state_text = "[green]valid[/]" if version.valid else "[red]invalid[/]"
     console.print(
         f"{counts} · {version.target_format} · {version.media_resolution} · {state_text}"
-        + ("" if version.in_gcs else " · local files (not submittable to Vertex until stored in GCS)")
+        + ("" if version.in_gcs else " · local files (not submittable to Vertex until stored in GCS)"),
+        soft_wrap=True,
     )
     for label, uri in (
         ("train", version.train_uri),
@@ -309,7 +315,7 @@ def print_version(version: DatasetVersion) -> None:
         ("test", version.test_uri),
     ):
         if uri:
-            console.print(f"  {label:<10} {escape(uri)}")
+            console.print(f"  {label:<10} {escape(uri)}", soft_wrap=True)  # never broken mid-URI
     for warning in version.warnings:
         err_console.print(f"  [yellow]•[/] {escape(warning)}", soft_wrap=True)
 

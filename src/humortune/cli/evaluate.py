@@ -8,9 +8,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from humortune.cli._app import app, console, err_console, state
+from humortune.cli._app import app, console, err_console, print_json, state
 from humortune.errors import EvaluationError, PromotionRefusedError
 from humortune.settings import Settings
 
@@ -40,10 +41,41 @@ def _settings(offline: bool) -> Settings:
     return state().settings(**({"offline": True} if offline else {}))
 
 
-def _evaluator(settings: Settings, corpus: Corpus, *, no_judge: bool = False) -> Evaluator:
+def _evaluator(
+    settings: Settings, corpus: Corpus, *, no_judge: bool = False, progress: EvalProgressBar | None = None
+) -> Evaluator:
     from humortune.evaluator import Evaluator
 
-    return Evaluator(corpus, settings=settings, judges=not no_judge)
+    return Evaluator(corpus, settings=settings, judges=not no_judge, progress=progress)
+
+
+class EvalProgressBar:
+    """A rich progress bar (on stderr) driven by the `Evaluator`'s progress callback: one row per stage."""
+
+    def __init__(self) -> None:
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if self._progress is None:
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+            )
+            self._progress.start()
+        if stage not in self._tasks:
+            self._tasks[stage] = self._progress.add_task(escape(stage), total=total)
+        self._progress.update(self._tasks[stage], completed=done, total=total)
+
+    def __enter__(self) -> EvalProgressBar:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
 
 
 def _show(report: EvaluationReport, as_json: bool) -> None:
@@ -59,7 +91,9 @@ def _show(report: EvaluationReport, as_json: bool) -> None:
 def eval_(
     model: Annotated[
         str | None,
-        typer.Argument(help="Alias, model id, endpoint or base model [default: current, else the newest tuned model]."),
+        typer.Argument(
+            help="Alias, model id, endpoint or base model \\[default: current, else the newest tuned model]."
+        ),
     ] = None,
     on: _On = None,
     base: Annotated[
@@ -77,9 +111,9 @@ def eval_(
     report.html under the workspace's reports/ folder.
     """
     settings = _settings(offline)
-    with state().corpus(settings) as corpus:
+    with state().corpus(settings) as corpus, EvalProgressBar() as bar:
         model = model or _default_model(corpus)
-        evaluator = _evaluator(settings, corpus, no_judge=no_judge)
+        evaluator = _evaluator(settings, corpus, no_judge=no_judge, progress=bar)
         try:
             report = evaluator.evaluate(model, on=on, base=False if no_base else base, niche=niche)
         finally:
@@ -113,8 +147,8 @@ def compare(
 ) -> None:
     """A/B two models on the same held-out clips: win/tie/loss, bootstrap CI, sign test, slices, gate verdict."""
     settings = _settings(offline)
-    with state().corpus(settings) as corpus:
-        evaluator = _evaluator(settings, corpus, no_judge=no_judge)
+    with state().corpus(settings) as corpus, EvalProgressBar() as bar:
+        evaluator = _evaluator(settings, corpus, no_judge=no_judge, progress=bar)
         try:
             report = evaluator.compare(candidate, incumbent, on=on, niche=niche)
         finally:
@@ -228,14 +262,18 @@ def report(
         str, typer.Argument(help="Evaluation id (or prefix), 'latest', or a report.json / report folder.")
     ] = "latest",
     list_: Annotated[bool, typer.Option("--list", help="List the stored evaluations instead.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="With --list: print a JSON array.")] = False,
 ) -> None:
-    """Show an evaluation's summary and (re)write its self-contained HTML report."""
+    """Show an evaluation's summary and (re)write its self-contained HTML report.
+
+    ``--list --json``: an array of {id, created_at, kind, model, incumbent, clips, win_rate, gate_allowed}.
+    """
     from humortune.evaluator.report import print_summary, write_report
 
     settings = state().settings()
     with state().corpus(settings) as corpus:
         if list_:
-            _list_evaluations(corpus)
+            _list_evaluations(corpus, as_json=as_json)
             return
         data = _report_data(corpus, settings, ref)
     folder = settings.workspace / "reports" / data["id"]
@@ -244,11 +282,14 @@ def report(
     print_summary(data, console)
 
 
-def _list_evaluations(corpus: Corpus) -> None:
+def _list_evaluations(corpus: Corpus, *, as_json: bool = False) -> None:
     table = Table(show_edge=False, pad_edge=False)
     for column in ("id", "when", "kind", "model", "vs", "clips", "win rate", "gate"):
         table.add_column(column)
     rows = corpus.db.query("SELECT * FROM evaluations WHERE id LIKE 'ev-%' ORDER BY created_at DESC LIMIT 50")
+    if as_json:
+        print_json([_evaluation_json(row) for row in rows])
+        return
     for row in rows:
         s = json.loads(row["summary_json"])
         comparison, gate = s.get("comparison") or {}, s.get("gate")
@@ -264,6 +305,21 @@ def _list_evaluations(corpus: Corpus) -> None:
             "" if gate is None else ("[green]allowed[/]" if gate["allowed"] else "[red]refused[/]"),
         )
     console.print(table if rows else "no evaluations yet: run humortune eval or compare")
+
+
+def _evaluation_json(row: Any) -> dict[str, Any]:
+    s = json.loads(row["summary_json"])
+    gate = s.get("gate")
+    return {
+        "id": row["id"],
+        "created_at": row["created_at"],
+        "kind": s.get("kind"),
+        "model": row["model"],
+        "incumbent": row["incumbent"],
+        "clips": s.get("test_set", {}).get("n"),
+        "win_rate": ((s.get("comparison") or {}).get("win_rate") or {}).get("estimate"),
+        "gate_allowed": None if gate is None else gate["allowed"],
+    }
 
 
 @app.command()
@@ -322,14 +378,34 @@ def calibrate(
 def aliases(
     alias: Annotated[str | None, typer.Option("--alias", help="Only this alias's history.")] = None,
     limit: Annotated[int, typer.Option("--limit", min=1, help="History rows to show.")] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
 ) -> None:
-    """Registry aliases (current, niche:…) and the recorded history of promotions, refusals and rollbacks."""
+    """Registry aliases (current, niche:…) and the recorded history of promotions, refusals and rollbacks.
+
+    ``--json``: {"aliases": {alias: model id}, "history": [{id, created_at, alias, action, model_id,
+    previous_id, evidence}]}.
+    """
     from humortune.evaluator.registry import AliasRegistry
 
     with state().corpus() as corpus:
         registry = AliasRegistry(corpus)
         current = registry.aliases()
         history = registry.history(alias, limit=limit)
+    if as_json:
+        events = [
+            {
+                "id": e.id,
+                "created_at": e.created_at,
+                "alias": e.name,
+                "action": e.action,
+                "model_id": e.model_id,
+                "previous_id": e.previous_id,
+                "evidence": e.evidence,
+            }
+            for e in history
+        ]
+        print_json({"aliases": current, "history": events})
+        return
     for name, model_id in current.items():
         console.print(f"[bold]{escape(name)}[/] → {escape(model_id)}")
     if not current:

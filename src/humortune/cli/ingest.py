@@ -102,7 +102,8 @@ def print_ingest_report(report: IngestReport, *, show_all: bool = False) -> None
     console.print(
         f"[{colour}]ingest:[/] {counts['ok']} stored, {counts['present']} already present, "
         f"{counts['failed']} failed  ({report.bytes_downloaded / 2**20:.1f} MB down, "
-        f"{report.bytes_uploaded / 2**20:.1f} MB up, {report.seconds:.1f} s) → {report.storage_uri}"
+        f"{report.bytes_uploaded / 2**20:.1f} MB up, {report.seconds:.1f} s) → {escape(report.storage_uri)}",
+        soft_wrap=True,  # a URI must stay one word: the terminal may wrap it, rich must not break it
     )
     rows = report.outcomes if show_all else report.failed
     if not rows:

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from humortune.cli._app import app, console, err_console, state
+from humortune.cli._app import app, console, err_console, print_json, state
 from humortune.errors import HumortuneError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -17,13 +17,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from humortune.schema import DatasetVersion, TunedModel
     from humortune.settings import Settings
     from humortune.tuner import TuningJob
+    from humortune.tuner.registry import JobRow, ModelRegistry
     from humortune.workspace import Corpus
 
 jobs_app = typer.Typer(help="Tuning jobs: list, show, wait, cancel.", no_args_is_help=True)
-models_app = typer.Typer(help="Tuned models and their lineage.", no_args_is_help=True)
+models_app = typer.Typer(help="Tuned models and their lineage (no subcommand: list them).")
 app.add_typer(jobs_app, name="jobs")
 app.add_typer(models_app, name="models")
 
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print a JSON array instead of a table.")]
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Use the bundled FakeGemini (no credentials, no cost).")]
 AllowRetiringOpt = Annotated[
     bool,
@@ -201,15 +203,25 @@ def sweep(
 @jobs_app.command("list")
 def jobs_list(
     remote: Annotated[bool, typer.Option("--remote", help="Also list the project's jobs on Vertex AI.")] = False,
+    as_json: JsonOpt = False,
     offline: OfflineOpt = False,
 ) -> None:
-    """Tuning jobs known to the workspace (newest first)."""
+    """Tuning jobs known to the workspace (newest first).
+
+    ``--json``: an array of {name, state, base_model, dataset_id, hyperparameters, estimate_usd, created_at}.
+    """
     from humortune.tuner import Tuner
 
     settings = _settings(offline)
     with state().corpus(settings) as corpus:
+        if as_json and not remote:
+            print_json([_job_json(row) for row in _registry(corpus).jobs()])
+            return
         client = _client(settings) if remote else None
         jobs = Tuner(client=client, corpus=corpus, settings=settings).jobs(remote=remote) if remote else None
+        if as_json and jobs is not None:
+            print_json([{"name": j.name, "state": j.state, "context": j.context} for j in jobs])
+            return
         table = Table(title="tuning jobs")
         for column in ("job", "state", "base model", "dataset", "hyperparameters", "est. $", "created"):
             table.add_column(column)
@@ -240,6 +252,24 @@ def jobs_list(
                     escape(str(info.create_time if info else "")),
                 )
     console.print(table)
+
+
+def _registry(corpus: Corpus) -> ModelRegistry:
+    from humortune.tuner.registry import ModelRegistry
+
+    return ModelRegistry(corpus)
+
+
+def _job_json(row: JobRow) -> dict[str, Any]:
+    return {
+        "name": row.name,
+        "state": row.state,
+        "base_model": row.base_model,
+        "dataset_id": row.dataset_id,
+        "hyperparameters": row.hyperparams,
+        "estimate_usd": row.estimate_usd,
+        "created_at": row.created_at.isoformat(),
+    }
 
 
 def _hp_text(hp: dict[str, Any]) -> str:
@@ -298,25 +328,48 @@ def jobs_cancel(
         console.print(f"{escape(job.name)}: {info.short_state}", soft_wrap=True)
 
 
+@models_app.callback(invoke_without_command=True)
+def models(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Tuned models and their lineage; without a subcommand, the same as `models list`."""
+    if ctx.invoked_subcommand is None:
+        models_list(as_json=as_json)
+
+
 @models_app.command("list")
-def models_list() -> None:
-    """Registered tuned models (newest first)."""
-    from humortune.tuner.registry import ModelRegistry
+def models_list(as_json: JsonOpt = False) -> None:
+    """Registered tuned models (newest first). The short id works wherever a model is named.
+
+    ``--json``: an array of objects with every `TunedModel` field plus ``short_id`` and ``aliases``.
+    """
+    from humortune.tuner.registry import ModelRegistry, short_id
 
     with state().corpus() as corpus:
         models = ModelRegistry(corpus).models()
-    table = Table(title="tuned models")
-    for column in ("model", "base", "dataset", "prompt", "resolution", "billable tok", "created"):
-        table.add_column(column)
+        aliases: dict[str, list[str]] = {}
+        for row in corpus.db.query("SELECT name, model_id FROM aliases ORDER BY name"):
+            aliases.setdefault(row["model_id"], []).append(row["name"])
+    if as_json:
+        print_json(
+            [
+                {**m.model_dump(mode="json"), "short_id": short_id(m.id), "aliases": aliases.get(m.id, [])}
+                for m in models
+            ]
+        )
+        return
+    if not models:
+        console.print("no tuned models yet: run `humortune tune` (or `humortune tune --offline`)")
+        return
+    # Fits 80 columns: no box; full ids, prompt and resolution are in `models show` and --json.
+    table = Table(title="tuned models", box=None, pad_edge=False, header_style="bold")
+    for column in ("short id", "alias", "base", "dataset", "created"):
+        table.add_column(column, no_wrap=True)
     for m in models:
         table.add_row(
-            escape(m.id),
+            escape(short_id(m.id)),
+            escape(", ".join(aliases.get(m.id, []))),
             escape(m.base_model),
             escape(m.dataset_id or str(m.stats.get("train_uri") or "")),
-            escape(m.prompt_version or ""),
-            (m.media_resolution or "").removeprefix("MEDIA_RESOLUTION_"),
-            f"{m.stats.get('total_billable_token_count', 0):,}",
-            m.created_at.strftime("%Y-%m-%d %H:%M"),
+            m.created_at.strftime("%m-%d %H:%M"),
         )
     console.print(table)
     from humortune.cli.models import warn_if_base_retiring

@@ -65,6 +65,9 @@ class AnalyzerLike(Protocol):
 AnalyzerFactory = Callable[[str], AnalyzerLike]
 """Builds an analyzer for one model name (alias, registry id, endpoint or base model)."""
 
+EvalProgress = Callable[[str, int, int], None]
+"""Called as ``(stage, done, total)`` while an evaluation runs, e.g. ``("analysing (candidate: 12@1)", 3, 14)``."""
+
 
 class Evaluator:
     """Measure models against the owner's corrections and decide promotions.
@@ -73,6 +76,7 @@ class Evaluator:
     settings give the bundled FakeGemini). ``analyzer`` builds an analyzer per model for clips that are not
     cached yet (default: `humortune.analyzer.Analyzer` on the same corpus and client). ``judge`` is the
     backend the judges call (default: ``client``); ``judges=False`` scores with reference metrics only.
+    ``progress`` (an `EvalProgress`) hears about each analysed clip and each judging stage.
     """
 
     def __init__(
@@ -92,8 +96,10 @@ class Evaluator:
         resamples: int = DEFAULT_BOOTSTRAP,
         policy: GatePolicy | None = None,
         report_dir: str | Path | None = None,
+        progress: EvalProgress | None = None,
     ) -> None:
         self.corpus = corpus
+        self.progress = progress
         self.settings = settings or Settings()
         self.registry = AliasRegistry(corpus)
         """The aliases (``current``, ``niche:…``) and their history."""
@@ -178,6 +184,10 @@ class Evaluator:
         version = (row["mp"] or row["dp"]) if row is not None else None
         return model_id, version or DEFAULT_PROMPT.version
 
+    def _report_progress(self, stage: str, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(stage, done, total)
+
     # -- analyses ---------------------------------------------------------------------------------
 
     def _answers(
@@ -216,8 +226,12 @@ class Evaluator:
                         return entry.correction.id, Answer(role, "", error=f"{type(exc).__name__}: {exc}"[:300])
                     return entry.correction.id, Answer(role, analysis.narrative, analysis.record, analysis.id)
 
+                stage = f"analysing ({role}: {model_id.rsplit('/', 1)[-1]})"
+                self._report_progress(stage, 0, len(missing))
                 with ThreadPoolExecutor(self.concurrency, thread_name_prefix="humortune-eval") as pool:
-                    answers.update(pool.map(run, missing))
+                    for done, (correction_id, answer) in enumerate(pool.map(run, missing), 1):
+                        answers[correction_id] = answer
+                        self._report_progress(stage, done, len(missing))
             finally:
                 close = getattr(analyzer, "close", None)
                 if callable(close):
@@ -278,8 +292,13 @@ class Evaluator:
     ) -> EvaluationReport:
         """Paired A/B of ``candidate`` against ``incumbent`` on the same held-out clips, with the gate's verdict."""
         if self._resolve(candidate)[0] == self._resolve(incumbent)[0]:
+            unpromoted = DEFAULT_ALIAS in (candidate, incumbent) and self.registry.current() is None
             raise EvaluationError(
-                f"{candidate!r} and {incumbent!r} are the same model", hint="compare two different models"
+                f"{candidate!r} and {incumbent!r} are the same model",
+                hint="nothing is promoted yet, so 'current' is the newest tuned model: compare it with its base "
+                "model, e.g. humortune compare MODEL gemini-2.5-flash"
+                if unpromoted
+                else "compare two different models",
             )
         test_set = self.test_set(on, niche=niche)
         roles = {"incumbent": incumbent, "candidate": candidate}
@@ -312,7 +331,9 @@ class Evaluator:
             for clip in clips:
                 clip.answers[role] = answers[clip.correction_id]
         before = {id(j): j.usage.copy() for j in self._make_judges()} if self.use_judges else {}
+        self._report_progress("scoring", 0, len(clips))
         score_clips(clips, self.mechanism_judge if self.use_judges else None, concurrency=self.concurrency)
+        self._report_progress("scoring", len(clips), len(clips))
         judged_pairs = kind == "compare" and self.use_pairwise
         report = EvaluationReport(
             id="",
@@ -328,7 +349,9 @@ class Evaluator:
         report.slice_means = slice_means(clips, list(models), small_below=self.policy.min_slice_size)
         if reference is not None:
             judge = self.pairwise_judge if judged_pairs else None
+            self._report_progress("comparing", 0, len(clips))
             pair_clips(clips, subject, reference, judge, concurrency=self.concurrency)
+            self._report_progress("comparing", len(clips), len(clips))
             report.comparison, report.slices = paired_figures(
                 clips,
                 subject,

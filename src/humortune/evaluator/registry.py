@@ -99,12 +99,11 @@ class AliasRegistry:
         )
 
     def resolve(self, name: str) -> str:
-        """An alias's model id, a registered model's id (or endpoint → id), or the name itself."""
-        row = self.corpus.db.query_one("SELECT model_id FROM aliases WHERE name = ?", (name,))
-        if row is not None:
-            return str(row["model_id"])
-        row = self.corpus.db.query_one("SELECT id FROM models WHERE id = ? OR endpoint = ? LIMIT 1", (name, name))
-        return str(row["id"]) if row is not None else name
+        """An alias's model id, a registered model's id (endpoint, short id → id), or the name itself."""
+        from humortune.tuner.registry import match_model
+
+        found = match_model(self.corpus.db, name)
+        return found.model.id if found is not None else name
 
     # -- aliases ----------------------------------------------------------------------------------
 

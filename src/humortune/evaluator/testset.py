@@ -81,7 +81,7 @@ def select_test_set(corpus: Corpus, on: TestSetSpec = None, *, niche: str | None
         if not ids:
             raise EvaluationError(
                 f"dataset version {dataset_id!r} has no held-out test clips",
-                hint="build a dataset with a test split (humortune prepare) or pass on='test'",
+                hint="build a dataset with a test split (humortune prepare), or pass --on test (Python: on='test')",
                 item=dataset_id,
             )
         chosen = [by_id[i] for i in ids if i in by_id]
@@ -104,7 +104,8 @@ def select_test_set(corpus: Corpus, on: TestSetSpec = None, *, niche: str | None
             if not keys:
                 raise EvaluationError(
                     "there is no held-out test split yet",
-                    hint="build a dataset first (humortune prepare), or evaluate on='all' knowing it is not held out",
+                    hint="build a dataset first (humortune prepare), or pass --on all (Python: on='all') "
+                    "knowing it is not held out",
                 )
             chosen = [e for e in entries if e.video_key in keys]
             source = "held-out test split (split_assignments)"

@@ -14,11 +14,15 @@ from datetime import datetime
 from typing import Any
 
 from humortune._gemini_results import TuningJobInfo
-from humortune.errors import TuningError
+from humortune.errors import ModelNotFoundError, TuningError
 from humortune.schema import TunedModel, utcnow
 from humortune.workspace import Corpus
+from humortune.workspace.db import Database
 
-__all__ = ["JobRow", "ModelRegistry"]
+__all__ = ["JobRow", "ModelMatch", "ModelRegistry", "match_model", "short_id"]
+
+CURRENT = "current"
+"""The alias that names the model in use; before any promotion it falls back to the newest tuned model."""
 
 _DEAD_STATES = ("JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED")
 
@@ -82,6 +86,73 @@ def model_from_row(row: sqlite3.Row) -> TunedModel:
         stats=json.loads(row["stats_json"] or "{}"),
         created_at=datetime.fromisoformat(row["created_at"]),
     )
+
+
+def short_id(model_id: str) -> str:
+    """The last part of a model's resource name (``1629…@1``): what the CLI shows and accepts."""
+    return model_id.rsplit("/", 1)[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMatch:
+    """A registered model found by `match_model`, and how it was reached."""
+
+    model: TunedModel
+    alias: str | None = None
+    """The alias it was named by, if any."""
+    note: str | None = None
+    """Set when ``current`` fell back to the newest tuned model: callers say it out loud."""
+
+
+def match_model(db: Database, ref: str) -> ModelMatch | None:
+    """The one lookup of a model name: alias, id, endpoint, job name, short id, or a unique id fragment.
+
+    ``current`` before anything was promoted means the newest tuned model (with a `ModelMatch.note`).
+    ``None`` when nothing matches; an ambiguous fragment raises `ModelNotFoundError`.
+    """
+    alias = db.query_one("SELECT model_id FROM aliases WHERE name = ?", (ref,))
+    if alias is not None:
+        row = db.query_one("SELECT * FROM models WHERE id = ?", (alias["model_id"],))
+        return ModelMatch(model_from_row(row), alias=ref) if row is not None else None
+    row = db.query_one("SELECT * FROM models WHERE id = ? OR endpoint = ? OR job_name = ?", (ref, ref, ref))
+    if row is not None:
+        return ModelMatch(model_from_row(row))
+    if ref == CURRENT:
+        return _newest_tuned(db)
+    found = _by_fragment(db, ref)
+    return ModelMatch(found) if found is not None else None
+
+
+def _newest_tuned(db: Database) -> ModelMatch | None:
+    row = db.query_one("SELECT * FROM models WHERE job_name IS NOT NULL ORDER BY created_at DESC, id LIMIT 1")
+    if row is None:
+        return None
+    model = model_from_row(row)
+    note = f"nothing is promoted as 'current' yet; using the newest tuned model {short_id(model.id)}"
+    return ModelMatch(model, note=note)
+
+
+def _by_fragment(db: Database, ref: str) -> TunedModel | None:
+    """A short id (exact, prefix, or ``prefix…suffix`` as the CLI abbreviates it), else a unique substring."""
+    if not ref or ref.startswith(("projects/", "publishers/")):
+        return None
+    models = [model_from_row(r) for r in db.query("SELECT * FROM models ORDER BY created_at DESC, id")]
+    head, ellipsis, tail = ref.partition("…")
+    for matches in (
+        [m for m in models if short_id(m.id) == ref],
+        [m for m in models if ellipsis and short_id(m.id).startswith(head) and short_id(m.id).endswith(tail)],
+        [m for m in models if not ellipsis and short_id(m.id).startswith(ref)],
+        [m for m in models if not ellipsis and ref in m.id],
+    ):
+        if len(matches) > 1:
+            raise ModelNotFoundError(
+                f"{ref!r} matches {len(matches)} models",
+                hint="give more of the id (see humortune models list)",
+                item=ref,
+            )
+        if matches:
+            return matches[0]
+    return None
 
 
 class ModelRegistry:
@@ -247,12 +318,9 @@ class ModelRegistry:
         return found
 
     def model(self, ref: str) -> TunedModel | None:
-        """A model by resource name, endpoint, job name or unique id fragment."""
-        row = self.db.query_one("SELECT * FROM models WHERE id = ? OR endpoint = ? OR job_name = ?", (ref, ref, ref))
-        if row is None:
-            rows = self.db.query("SELECT * FROM models WHERE id LIKE ?", (f"%{ref}%",))
-            row = rows[0] if len(rows) == 1 else None
-        return model_from_row(row) if row else None
+        """A model by alias, resource name, endpoint, job name, short id or unique id fragment (`match_model`)."""
+        found = match_model(self.db, ref)
+        return found.model if found else None
 
     def models(self) -> list[TunedModel]:
         """Every registered model, newest first."""
