@@ -302,6 +302,27 @@ def test_ab_page_is_blind_and_records_choice(world: World, browser: TestClient) 
     assert browser.post("/review/ab", data={**data, "choice": "c"}, headers={"Origin": ORIGIN}).status_code == 422
 
 
+def _ab_sides(page: str) -> list[str]:
+    return [page.split(f'id="side-{s}"')[1].split("</article>")[0] for s in ("a", "b")]
+
+
+def test_ab_sides_have_the_same_shape(world: World, browser: TestClient) -> None:
+    """A record on one side only would give the answer away: then both sides show narratives only."""
+    add_correction(world.corpus, 0, world.videos[0], record=RECORD)
+    add_analysis(world.corpus, world.videos[0], BASE, narrative="Bas utan post.")
+    add_analysis(world.corpus, world.videos[0], TUNED, narrative="Tunad med post.", record=RECORD)
+    sides = _ab_sides(browser.get(f"/review/ab?model_a={BASE}&model_b={TUNED}").text)
+    assert all('class="record"' not in side and "No structured record" not in side for side in sides)
+    assert ("Bas utan post." in sides[0]) != ("Bas utan post." in sides[1])
+
+    add_correction(world.corpus, 1, world.videos[1], record=RECORD)
+    add_analysis(world.corpus, world.videos[1], BASE, narrative="Bas med post.", record=RECORD)
+    add_analysis(world.corpus, world.videos[1], TUNED, narrative="Tunad med post.", record=RECORD)
+    world.corpus.db.execute("DELETE FROM analyses WHERE video_sha256 = ?", (world.videos[0].sha256,))
+    sides = _ab_sides(browser.get(f"/review/ab?model_a={BASE}&model_b={TUNED}").text)
+    assert all(side.count("<dt>") == 7 for side in sides)  # both full records
+
+
 def test_ab_page_without_pairs(browser: TestClient) -> None:
     assert "Two models must analyse the same clips" in browser.get("/review/ab").text
 
