@@ -43,6 +43,7 @@ ARGS = [
 BASE = "gemini-2.5-flash"
 TUNED = "projects/humortune-demo/locations/us-central1/models/4242@1"
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _free_port() -> int:
@@ -123,6 +124,21 @@ def _shot(page: Any, tmp_path: Path, name: str) -> None:
         shutil.copy(path, DOCS_IMG / name)
 
 
+def _axe(page: Any, where: str) -> None:
+    """Run axe-core (from npm, see package.json) on the page; fail on any serious or critical violation."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: npm ci (see scripts/test)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")  # DevTools evaluation: not subject to the CSP
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical") or v["id"] in ("landmark-unique", "page-has-heading-one")
+    ]
+    assert bad == [], f"accessibility violations on the {where} page: {bad}"
+
+
 def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tmp_path: Path) -> None:
     url, token, corpus = served
     problems: list[str] = []
@@ -140,11 +156,13 @@ def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tm
     assert page.url == f"{url}/review/"
     assert page.locator("tr.item").count() == 4
     _shot(page, tmp_path, "review-queue.png")
+    _axe(page, "queue")
 
     # ? lists the shortcuts.
     page.keyboard.press("?")
     assert page.locator("#help").is_visible()
     _shot(page, tmp_path, "review-shortcuts.png")
+    _axe(page, "help")
     page.keyboard.press("?")
     assert not page.locator("#help").is_visible()
 
@@ -181,6 +199,7 @@ def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tm
     assert page.locator("label.changed").count() == 3  # narrative, mechanism, quality marked as changed
     page.evaluate("document.getElementById('player').pause()")
     _shot(page, tmp_path, "review-clip.png")
+    _axe(page, "clip")
 
     # Browser-side validation: a partly cleared record is refused before anything is sent.
     page.keyboard.press("Escape")
@@ -216,6 +235,7 @@ def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tm
     _wait(page, "document.getElementById('player').readyState >= 2")
     page.evaluate("document.getElementById('player').pause()")
     _shot(page, tmp_path, "review-ab.png")
+    _axe(page, "A/B")
     page.keyboard.press("1")
     page.wait_for_url("**done=1**")
     labels = corpus.db.query("SELECT payload_json FROM owner_labels WHERE kind = 'pairwise'")
