@@ -441,6 +441,19 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             raise HTTPException(409, str(exc)) from exc
         return RedirectResponse(f"{PREFIX}/promotions?{urlencode({'flash': message[:300]})}", status_code=303)
 
+    @router.get("/reports/{evaluation_id}")
+    def report(evaluation_id: Annotated[str, _path_id()]) -> Response:
+        # Only a path the evaluator recorded is served: the URL names an evaluation, never a file.
+        row = ctx.corpus.db.query_one("SELECT report_path FROM evaluations WHERE id = ?", (evaluation_id,))
+        path = Path(row["report_path"]) if row is not None and row["report_path"] else None
+        if path is None or not path.is_file():
+            raise HTTPException(404, "no report for this evaluation on this machine; rerun `humortune compare`")
+        # The evaluator's report is self-contained HTML with inline styles and no scripts.
+        csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox"
+        return Response(
+            path.read_bytes(), media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": csp}
+        )
+
     # -- bytes ------------------------------------------------------------------------------------
 
     @router.api_route("/video/{sha256}", methods=["GET", "HEAD"])
