@@ -78,7 +78,7 @@ def test_every_route_needs_the_token(world: World, anon: TestClient) -> None:
     aid = add_analysis(world.corpus, world.videos[0], BASE)
     sha = world.videos[0].sha256
     gets = ["/review/", f"/review/clip/{aid}", "/review/ab", "/review/promotions", f"/review/video/{sha}",
-            "/review/static/app.js", "/review/static/app.css"]  # fmt: skip
+            f"/review/poster/{sha}", "/review/static/app.js", "/review/static/app.css"]  # fmt: skip
     for url in gets:
         response = anon.get(url)
         assert response.status_code == 401, url
@@ -359,6 +359,23 @@ def test_video_full_and_range_requests(world: World, browser: TestClient) -> Non
     assert browser.get(url, headers={"Range": "bytes=0-1,5-9"}).status_code == 200  # multi-range: whole file
     head = browser.head(url, headers={"Range": "bytes=0-99"})
     assert head.status_code == 206 and head.content == b"" and head.headers["content-length"] == "100"
+
+
+def test_poster_is_made_once_on_first_request_for_old_clips(world: World, browser: TestClient) -> None:
+    from humortune.sources.poster import poster_key
+
+    video = world.videos[0]  # stored without a poster, as before posters existed
+    key = poster_key(video.sha256)
+    assert not world.storage.exists(key)
+    first = browser.get(f"/review/poster/{video.sha256}")
+    assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
+    assert first.content[:2] == b"\xff\xd8" and world.storage.read_bytes(key) == first.content
+    made = world.storage.stat(key)
+    again = browser.get(f"/review/poster/{video.sha256}", headers={"Range": "bytes=0-9"})
+    assert again.status_code == 206 and again.content == first.content[:10]
+    assert world.storage.stat(key) == made  # not made twice
+    assert browser.get(f"/review/poster/{'0' * 64}").status_code == 404
+    assert browser.get("/review/poster/..%2F..%2Fetc").status_code in (404, 422)
 
 
 def test_video_cannot_escape_storage(world: World, browser: TestClient, tmp_path: Path) -> None:

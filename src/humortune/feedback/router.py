@@ -47,6 +47,7 @@ from humortune.feedback.review import (
 )
 from humortune.feedback.security import CSRF_FIELD, ReviewSecurity, Session, secure_route_class
 from humortune.schema import Category, HumorRecord, Quality
+from humortune.sources.poster import ensure_poster
 from humortune.storage.base import Storage
 from humortune.workspace import Corpus
 
@@ -456,32 +457,51 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
 
     # -- bytes ------------------------------------------------------------------------------------
 
+    def serve_bytes(request: Request, key: str, size: int, mime: str, etag: str) -> Response:
+        """A stored object with byte ranges (the browser's video element seeks with them)."""
+        headers = {
+            "Accept-Ranges": "bytes",
+            "ETag": f'"{etag}"',
+            "Cache-Control": "private, max-age=3600",
+            "Content-Disposition": "inline",
+        }
+        try:
+            wanted = parse_range(request.headers.get("range"), size)
+        except Unsatisfiable:
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response(status_code=416, headers=headers)
+        start, length, status = 0, size, 200
+        if wanted is not None:
+            start, length, status = wanted.start, wanted.length, 206
+            headers["Content-Range"] = wanted.content_range
+        headers["Content-Length"] = str(length)
+        if request.method == "HEAD":
+            return Response(status_code=status, headers=headers, media_type=mime)
+        body = iter_range(ctx.storage, key, start, length)
+        return StreamingResponse(body, status_code=status, headers=headers, media_type=mime)
+
     @router.api_route("/video/{sha256}", methods=["GET", "HEAD"])
     def video(request: Request, sha256: Annotated[str, _path_sha()]) -> Response:
         asset = ctx.corpus.video(sha256)
         source = resolve_video(ctx.storage, asset) if asset is not None else None
         if source is None:
             raise HTTPException(404, "no stored video with this hash in the configured storage")
-        headers = {
-            "Accept-Ranges": "bytes",
-            "ETag": f'"{source.sha256}"',
-            "Cache-Control": "private, max-age=3600",
-            "Content-Disposition": "inline",
-        }
-        try:
-            wanted = parse_range(request.headers.get("range"), source.size)
-        except Unsatisfiable:
-            headers["Content-Range"] = f"bytes */{source.size}"
-            return Response(status_code=416, headers=headers)
-        start, length, status = 0, source.size, 200
-        if wanted is not None:
-            start, length, status = wanted.start, wanted.length, 206
-            headers["Content-Range"] = wanted.content_range
-        headers["Content-Length"] = str(length)
-        if request.method == "HEAD":
-            return Response(status_code=status, headers=headers, media_type=source.mime)
-        body = iter_range(ctx.storage, source.key, start, length)
-        return StreamingResponse(body, status_code=status, headers=headers, media_type=source.mime)
+        return serve_bytes(request, source.key, source.size, source.mime, source.sha256)
+
+    @router.api_route("/poster/{sha256}", methods=["GET", "HEAD"])
+    def poster(request: Request, sha256: Annotated[str, _path_sha()]) -> Response:
+        asset = ctx.corpus.video(sha256)
+        source = resolve_video(ctx.storage, asset) if asset is not None else None
+        if source is None:
+            raise HTTPException(404, "no stored video with this hash in the configured storage")
+        try:  # clips ingested before posters existed get theirs now, once
+            key = ensure_poster(ctx.storage, source.key, sha256)
+            info = ctx.storage.stat(key)
+        except HumortuneError as exc:
+            raise HTTPException(404, f"no poster frame for this clip: {exc.message}") from exc
+        if info is None:  # pragma: no cover - just stored
+            raise HTTPException(404, "the poster frame disappeared; reload the page")
+        return serve_bytes(request, key, info.size, "image/jpeg", f"{sha256}.jpg")
 
     @router.get("/static/{name}")
     def static(name: str) -> Response:
