@@ -210,10 +210,21 @@ def test_error_pages_escape_messages(world: World, browser: TestClient) -> None:
 
 def test_queue_page_lists_and_filters(world: World, browser: TestClient) -> None:
     add_correction(world.corpus, 0, world.videos[0], niche="restaurant", record=RECORD)
-    a0 = add_analysis(world.corpus, world.videos[0], BASE, record={**RECORD, "quality": "weak"})
-    a1 = add_analysis(world.corpus, world.videos[1], BASE)
+    a0 = add_analysis(world.corpus, world.videos[0], TUNED, record={**RECORD, "quality": "weak"})
+    a1 = add_analysis(world.corpus, world.videos[1], TUNED)
+    base = add_analysis(world.corpus, world.videos[0], BASE, record=RECORD)
     html = browser.get("/review/").text
     assert a0 in html and a1 in html and "disagreement" in html
+    # one row per clip, with its poster, source, niche and the models' outputs inside
+    assert html.count('<tr class="item"') == 2
+    row = html.split('<tr class="item"')[1].split("</tr>")[0]
+    assert f'src="/review/poster/{world.videos[0].sha256}"' in row and "niche restaurant" in row
+    assert "c0" in row and "tiktok.com/@krogen/video/" in row
+    # base-model outputs (from eval) are hidden until asked for
+    assert base not in html and "(1 hidden)" in html
+    shown = browser.get("/review/?base=1").text
+    assert base in shown and shown.count('<tr class="item"') == 2
+    assert 'name="f_base" value="1"' in shown
     only = browser.get("/review/?niche=restaurant").text
     assert a0 in only and a1 not in only
     assert a1 in browser.get("/review/?reason=new").text and a0 not in browser.get("/review/?reason=new").text
@@ -234,8 +245,9 @@ def test_clip_page_shows_video_model_output_and_previous(world: World, browser: 
 
 
 def test_save_flow_stores_correction_and_moves_on(world: World, browser: TestClient) -> None:
-    a0 = add_analysis(world.corpus, world.videos[0], BASE, record=RECORD, minutes_ago=2)
-    a1 = add_analysis(world.corpus, world.videos[1], BASE, minutes_ago=1)
+    a0 = add_analysis(world.corpus, world.videos[0], TUNED, record=RECORD, minutes_ago=2)
+    a1 = add_analysis(world.corpus, world.videos[1], TUNED, minutes_ago=1)
+    add_analysis(world.corpus, world.videos[1], BASE, minutes_ago=0)  # hidden from the owner's path
     form = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in RECORD.items()}
     form.update(narrative="Ägarens rättelse.", category="clever", niche="Restaurant", verdict="fail")
     response = _post(browser, f"/review/clip/{a0}/save", form, page=f"/review/clip/{a0}")

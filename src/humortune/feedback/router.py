@@ -23,7 +23,7 @@ Every route requires the review token (`humortune.feedback.security`); model out
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -138,27 +138,36 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
     )
     writer = [Depends(write_guard)]
 
-    def filters(niche: str | None, model: str | None, reason: str | None) -> QueueFilter:
+    def filters(niche: str | None, model: str | None, reason: str | None, base: str | None = None) -> QueueFilter:
+        # Base-model outputs (from `humortune eval`) stay out of the owner's queue unless asked for.
         return QueueFilter(
             niche=niche or None,
             model=model or None,
             reason=reason if reason in REASONS else None,
+            base=base == "1",
         )
 
     def form_filters(
         f_niche: Annotated[str, Form()] = "",
         f_model: Annotated[str, Form()] = "",
         f_reason: Annotated[str, Form()] = "",
+        f_base: Annotated[str, Form(max_length=1)] = "",
     ) -> QueueFilter:
         """The queue filters a form carries along (hidden fields), so a POST returns to the same view.
 
         Used as ``flt: QueueFilter = Depends(form_filters)``: a closure is not a module global, so it cannot
         be named inside a (string) ``Annotated`` annotation.
         """
-        return filters(f_niche, f_model, f_reason)
+        return filters(f_niche, f_model, f_reason, f_base)
 
     def query_of(flt: QueueFilter, **extra: Any) -> str:
-        items = {"niche": flt.niche, "model": flt.model, "reason": flt.reason, **extra}
+        items = {
+            "niche": flt.niche,
+            "model": flt.model,
+            "reason": flt.reason,
+            "base": "1" if flt.base else None,
+            **extra,
+        }
         kept = {k: v for k, v in items.items() if v not in (None, "")}
         return f"?{urlencode(kept)}" if kept else ""
 
@@ -200,10 +209,11 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         niche: Annotated[str | None, Query(max_length=64)] = None,
         model: Annotated[str | None, Query(max_length=512)] = None,
         reason: Annotated[str | None, Query(max_length=32)] = None,
+        base: Annotated[str | None, Query(max_length=1)] = None,
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
         flash: Annotated[int | None, Query(ge=1)] = None,
     ) -> HTMLResponse:
-        flt = filters(niche, model, reason)
+        flt = filters(niche, model, reason, base)
         result = ctx.queue.page(flt, page=page, per_page=ctx.per_page)
         return render(
             request,
@@ -213,6 +223,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             reasons=REASONS,
             query=query_of(flt),
             page_query=lambda n: query_of(flt, page=n),
+            show_base_query=query_of(replace(flt, base=True)),
             flash=flash_message(flash),
         )
 
@@ -251,7 +262,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             flash=flash,
             flt=flt,
             query=query_of(flt),
-            position=ctx.queue.counts(QueueFilter(niche=flt.niche, model=flt.model)),
+            position=ctx.queue.counts(QueueFilter(niche=flt.niche, model=flt.model, base=flt.base)),
             model_values=_values(analysis.narrative, model_record),
             previous_values=(
                 {**_values(clip.previous.human_said, previous_record), "niche": clip.previous.niche or ""}
@@ -275,9 +286,12 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         niche: Annotated[str | None, Query(max_length=64)] = None,
         model: Annotated[str | None, Query(max_length=512)] = None,
         reason: Annotated[str | None, Query(max_length=32)] = None,
+        base: Annotated[str | None, Query(max_length=1)] = None,
         flash: Annotated[int | None, Query(ge=1)] = None,
     ) -> HTMLResponse:
-        return clip_page(request, load_clip(analysis_id), filters(niche, model, reason), flash=flash_message(flash))
+        return clip_page(
+            request, load_clip(analysis_id), filters(niche, model, reason, base), flash=flash_message(flash)
+        )
 
     @router.post("/clip/{analysis_id}/save", dependencies=writer)
     def save(
