@@ -78,13 +78,14 @@ def test_every_route_needs_the_token(world: World, anon: TestClient) -> None:
     aid = add_analysis(world.corpus, world.videos[0], BASE)
     sha = world.videos[0].sha256
     gets = ["/review/", f"/review/clip/{aid}", "/review/ab", "/review/promotions", f"/review/video/{sha}",
-            f"/review/poster/{sha}", "/review/static/app.js", "/review/static/app.css"]  # fmt: skip
+            f"/review/poster/{sha}", "/review/add", "/review/static/app.js", "/review/static/app.css"]  # fmt: skip
     for url in gets:
         response = anon.get(url)
         assert response.status_code == 401, url
         assert b"ftyp" not in response.content  # no video bytes leak
     posts = [f"/review/clip/{aid}/save", f"/review/clip/{aid}/accept", f"/review/clip/{aid}/skip",
-             f"/review/clip/{aid}/niche", "/review/undo", "/review/ab", "/review/promotions/1/confirm"]  # fmt: skip
+             f"/review/clip/{aid}/niche", "/review/undo", "/review/ab", "/review/promotions/1/confirm",
+             "/review/add"]  # fmt: skip
     for url in posts:
         assert anon.post(url, data={"narrative": "x"}, headers={"Origin": ORIGIN}).status_code == 401, url
     assert world.corpus.status()["reviews"] == 0

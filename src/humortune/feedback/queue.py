@@ -110,9 +110,7 @@ _CLIP = _PENDING.format(a="AND a.video_sha256 = :sha")
 _ONE = _PENDING.format(a="AND a.id = :id")
 
 
-TUNED_SQL = (
-    "((instr(model, '/models/') > 0 OR instr(model, '/endpoints/') > 0) AND instr(model, 'publishers/') = 0)"
-)
+TUNED_SQL = "((instr(model, '/models/') > 0 OR instr(model, '/endpoints/') > 0) AND instr(model, 'publishers/') = 0)"
 """True for a tuned model's resource name (``…/models/123@1``, ``…/endpoints/9``); a base model
 (``gemini-2.5-flash``, ``publishers/google/models/…``) is anything else. Spelled as `is_base_model`."""
 

@@ -4,7 +4,7 @@ Mount it on the ``humortune serve`` app (``create_app(routers=[router])``) or on
 ``app.include_router(router)``; `humortune.feedback.app.create_review_app` builds a stand-alone one.
 
 ```
-GET  /review/                          queue (filters: niche, model, reason; paged)
+GET  /review/                          queue, one row per clip (filters: niche, model, reason, base=1; paged)
 GET  /review/clip/{analysis_id}        clip page: video, model output, owner's previous correction, editor
 POST /review/clip/{analysis_id}/save   save the edited narrative + record (+ niche, verdict)
 POST /review/clip/{analysis_id}/accept accept the model's output as-is
@@ -13,7 +13,10 @@ POST /review/clip/{analysis_id}/niche  tag the clip's corrections with a niche
 POST /review/undo                      undo the newest review still in effect
 GET  /review/ab                        blind A/B page;  POST /review/ab  record the choice
 GET  /review/promotions                proposed promotions; POST …/{id}/confirm | …/{id}/reject
+GET  /review/reports/{evaluation_id}   the evaluator's HTML report behind a proposal
+GET  /review/add                       add clips (links or stored clips); POST starts a job; ?job= its status
 GET  /review/video/{sha256}            video bytes (Range requests: 206 + Content-Range)
+GET  /review/poster/{sha256}           the clip's poster frame (made on first request if missing)
 GET  /review/static/{name}             app.js, app.css
 ```
 
@@ -22,6 +25,7 @@ Every route requires the review token (`humortune.feedback.security`); model out
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +38,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from humortune.errors import HumortuneError
 from humortune.feedback.abtest import BlindAB
+from humortune.feedback.addclips import MAX_ITEMS, ClipAdder, parse_links
 from humortune.feedback.media import Unsatisfiable, iter_range, parse_range, resolve_video
 from humortune.feedback.queue import REASONS, QueueFilter, ReviewQueue, short_model
 from humortune.feedback.review import (
@@ -47,6 +52,7 @@ from humortune.feedback.review import (
 )
 from humortune.feedback.security import CSRF_FIELD, ReviewSecurity, Session, secure_route_class
 from humortune.schema import Category, HumorRecord, Quality
+from humortune.settings import Settings
 from humortune.sources.poster import ensure_poster
 from humortune.storage.base import Storage
 from humortune.workspace import Corpus
@@ -79,6 +85,10 @@ class ReviewContext:
     security: ReviewSecurity = field(default_factory=ReviewSecurity)
     low_score: float = 0.5
     per_page: int = 25
+    settings: Settings | None = None
+    """The workspace's settings (the add-clips jobs analyse with them; offline → FakeGemini)."""
+    adder: ClipAdder | None = None
+    """Runs add-clips jobs in the background; made from the corpus, storage and settings when not given."""
     on_promotion: Callable[[int, bool], str] | None = None
     """Confirm (``True``) or reject a proposed promotion by ``alias_history`` id; returns a message.
     Set by `humortune.feedback.app` to the retrain layer's handler."""
@@ -87,6 +97,7 @@ class ReviewContext:
         self.store = ReviewStore(self.corpus)
         self.queue = ReviewQueue(self.corpus, low_score=self.low_score)
         self.ab = BlindAB(self.corpus, key=self.security.token.encode())
+        self.adder = self.adder or ClipAdder(self.corpus, self.storage, self.settings)
         self.env = Environment(
             loader=FileSystemLoader(_HERE / "templates"),
             autoescape=True,  # model output is untrusted text: always escaped
@@ -434,6 +445,42 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         if model_a and model_b:
             query.update(model_a=model_a, model_b=model_b)
         return RedirectResponse(f"{PREFIX}/ab?{urlencode(query)}", status_code=303)
+
+    # -- adding clips -----------------------------------------------------------------------------
+
+    def add_page(request: Request, *, job_id: str | None = None, error: str | None = None, links: str = "",
+                 status: int = 200) -> HTMLResponse:  # fmt: skip
+        assert ctx.adder is not None
+        job = ctx.adder.job(job_id) if job_id else None
+        return render(
+            request,
+            "add.html",
+            status=status,
+            job=job,
+            job_id=job_id,
+            error=error,
+            links=links,
+            stored=ctx.adder.stored_clips(),
+            max_items=MAX_ITEMS,
+        )
+
+    @router.get("/add", response_class=HTMLResponse)
+    def add_view(request: Request, job: Annotated[str | None, Query(pattern=r"^[0-9a-f]{16}$")] = None) -> Response:
+        return add_page(request, job_id=job)
+
+    @router.post("/add", dependencies=writer)
+    def add_submit(
+        request: Request,
+        links: Annotated[str, Form(max_length=50_000)] = "",
+        clip: Annotated[list[str] | None, Form()] = None,
+    ) -> Response:
+        assert ctx.adder is not None
+        shas = [s for s in clip or [] if re.fullmatch(_SHA[1:-1], s)]
+        try:
+            job = ctx.adder.submit(parse_links(links), shas)
+        except HumortuneError as exc:
+            return add_page(request, error=str(exc), links=links, status=422)
+        return RedirectResponse(f"{PREFIX}/add?job={job.id}", status_code=303)
 
     # -- promotions -------------------------------------------------------------------------------
 
