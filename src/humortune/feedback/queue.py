@@ -279,9 +279,9 @@ class ReviewQueue:
                 " niche TEXT, score REAL, rank INTEGER, clip TEXT, tuned INTEGER)"  # rank: index into REASONS
             )
             self._fill(conn, _ALL, {})
-            conn.execute(f"CREATE INDEX {self._table}_order ON {self._table} (rank, created_at DESC, id)")
-            conn.execute(f"CREATE INDEX {self._table}_clip ON {self._table} (video_sha256)")
-            conn.execute(f"CREATE INDEX {self._table}_row ON {self._table} (clip, rank, created_at)")
+            # tuned and clip ride along so counts, clip counts and the page's clip order read the index only.
+            conn.execute(f"CREATE INDEX {self._table}_order ON {self._table} (rank, created_at DESC, id, tuned, clip)")
+            conn.execute(f"CREATE INDEX {self._table}_clip ON {self._table} (clip, tuned, rank)")
             self._built = self._signature()
 
     def apply(self, action: Callable[[], T], affected: Callable[[T], str | None]) -> T:
@@ -304,7 +304,7 @@ class ReviewQueue:
             row = conn.execute("SELECT video_sha256 FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
             sha = row["video_sha256"] if row is not None else None
             if sha is not None:
-                conn.execute(f"DELETE FROM {self._table} WHERE video_sha256 = ?", (sha,))
+                conn.execute(f"DELETE FROM {self._table} WHERE clip = ?", (sha,))
                 self._fill(conn, _CLIP, {"sha": sha})
             else:
                 conn.execute(f"DELETE FROM {self._table} WHERE id = ?", (analysis_id,))
@@ -365,21 +365,13 @@ class ReviewQueue:
     def clip_rows(self, flt: QueueFilter = QueueFilter(), *, limit: int = 25, offset: int = 0) -> list[ClipRow]:
         """Waiting clips in queue order, one row per clip with its waiting outputs inside.
 
-        A clip ranks by its most urgent output (reason, then newest), the order `items` and `next` use.
+        A clip ranks by its most urgent output (reason, then newest): it is where the clip first appears in
+        the order `items` and `next` use, so the clips are read off that index until the page is full.
         """
-        self._ensure()
-        where, params = self._where(flt)
-        # (9 - rank) || created_at: the highest is the clip's most urgent, newest output (rank is one digit).
-        heads = [
-            str(r[0])
-            for r in self.corpus.db.query(
-                f"SELECT clip FROM {self._table}{where} GROUP BY clip"
-                " ORDER BY MAX((9 - rank) || created_at) DESC, clip LIMIT ? OFFSET ?",
-                [*params, max(0, int(limit)), max(0, int(offset))],
-            )
-        ]
+        heads = self._page_clips(flt, max(0, int(limit)), max(0, int(offset)))
         if not heads:
             return []
+        where, params = self._where(flt)
         marks = ",".join("?" * len(heads))
         rows = self.corpus.db.query(
             f"SELECT id, video_sha256, model, niche, rank, score, created_at, k, clip FROM {self._table}{where}"
@@ -392,6 +384,20 @@ class ReviewQueue:
             grouped[str(r[8])].append(QueueItem(r[0], r[1], r[2], r[3], REASONS[int(r[4])], r[5], r[6], r[7]))
         sources = self._sources([c for c in heads if grouped[c][0].video_sha256 is not None])
         return [ClipRow(clip, grouped[clip], *sources.get(clip, (None, None))) for clip in heads]
+
+    def _page_clips(self, flt: QueueFilter, limit: int, offset: int) -> list[str]:
+        self._ensure()
+        where, params = self._where(flt)
+        sql = f"SELECT clip FROM {self._table}{where} ORDER BY rank, created_at DESC, id LIMIT ? OFFSET ?"
+        wanted, seen, start, chunk = offset + limit, dict[str, None](), 0, max(64, 3 * (offset + limit))
+        while len(seen) < wanted:
+            rows = self.corpus.db.query(sql, [*params, chunk, start])
+            for row in rows:
+                seen.setdefault(str(row[0]), None)
+            if len(rows) < chunk:
+                break
+            start, chunk = start + chunk, chunk * 2
+        return list(seen)[offset:wanted]
 
     def _sources(self, shas: list[str]) -> dict[str, tuple[str | None, str | None]]:
         """video hash → (source link, latest correction id), from the clips' corrections and videos."""
