@@ -72,6 +72,8 @@ def served(settings: Settings, corpus: Corpus, tmp_path: Path) -> Iterator[tuple
     add_analysis(corpus, clips[1], BASE, narrative="En kund klagar på kaffet.", minutes_ago=3)
     add_analysis(corpus, clips[1], TUNED, narrative="Baristan svarar med en perfekt latte-konst.", minutes_ago=4)
 
+    _propose(corpus)
+
     port = _free_port()
     security = ReviewSecurity()
     app = create_review_app(settings, corpus=corpus, storage=storage, security=security)
@@ -87,6 +89,35 @@ def served(settings: Settings, corpus: Corpus, tmp_path: Path) -> Iterator[tuple
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def _propose(corpus: Corpus) -> None:
+    """A proposal with an evaluation behind it, in the shapes the evaluator and the retrain policy store."""
+    from humortune.evaluator.registry import AliasRegistry
+
+    for model in (BASE, TUNED):
+        corpus.db.execute("INSERT INTO models (id, base_model, created_at) VALUES (?, ?, '2026')", (model, BASE))
+    registry = AliasRegistry(corpus)
+    registry.promote(BASE, evidence={"why": "first"})
+    summary = {
+        "comparison": {"n": 24, "wins": 15, "ties": 4, "losses": 5, "sign_test_p": 0.041,
+                       "win_rate": {"estimate": 0.708, "low": 0.54, "high": 0.85}},
+        "judges": {"pairwise": {"status": "calibrated", "calibration": {"agreement": 0.83, "n": 30}}},
+    }  # fmt: skip
+    corpus.db.execute(
+        "INSERT INTO evaluations (id, model, incumbent, created_at, summary_json) VALUES ('ev-b', ?, ?, '2026', ?)",
+        (TUNED, BASE, json.dumps(summary)),
+    )
+    checks = [
+        {"name": "win_rate", "passed": True, "detail": "win rate 0.708 (95% CI 0.540–0.850) over 24 clips"},
+        {"name": "judge", "passed": True, "detail": "pairwise judge agreement 0.83 on 30 labels"},
+    ]
+    registry.record(
+        "propose",
+        model_id=TUNED,
+        previous_id=BASE,
+        evidence={"evaluation_id": "ev-b", "gate": {"checks": checks}, "summary": [f"{TUNED} beats {BASE}"]},
+    )
 
 
 @pytest.fixture
@@ -243,5 +274,14 @@ def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tm
     payload = json.loads(labels[0][0])
     assert payload["choice"] == "a" and payload["winner"] == payload["a_model"]
     assert {payload["a_model"], payload["b_model"]} == {BASE, TUNED}
+
+    # Promotions: the evaluator's figures; Add clips: the form.
+    page.goto(f"{url}/review/promotions")
+    assert "0.708" in page.inner_text(".win-rate") and "24 held-out clips" in page.inner_text(".sample")
+    _shot(page, tmp_path, "review-promotions.png")
+    _axe(page, "promotions")
+    page.goto(f"{url}/review/add")
+    assert page.locator("#f-links").is_visible()
+    _axe(page, "add clips")
 
     assert problems == []
