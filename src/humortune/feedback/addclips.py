@@ -14,11 +14,11 @@ Jobs live in memory: a restart forgets their status lines, not their results (th
 
 from __future__ import annotations
 
+import queue
 import secrets
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -115,7 +115,8 @@ class ClipAdder:
         self.downloader = downloader
         """What fetches links (default: the ingest layer's yt-dlp downloader)."""
         self._analyze = analyze or self._real_analyze
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="review-add")
+        self._todo: queue.SimpleQueue[AddJob | None] = queue.SimpleQueue()
+        self._worker: threading.Thread | None = None
         self._jobs: dict[str, AddJob] = {}
         self._lock = threading.Lock()
 
@@ -135,7 +136,12 @@ class ClipAdder:
             self._jobs[job.id] = job
             for old in list(self._jobs)[:-_KEEP_JOBS]:
                 self._jobs.pop(old)
-        self._pool.submit(self._run, job)
+            if self._worker is None:
+                # A daemon thread: stopping the server never waits for a long job. An item cut short
+                # loses nothing already stored (storage and the analysis cache write atomically).
+                self._worker = threading.Thread(target=self._work, name="review-add", daemon=True)
+                self._worker.start()
+        self._todo.put(job)
         return job
 
     def job(self, job_id: str) -> AddJob | None:
@@ -157,10 +163,17 @@ class ClipAdder:
         return [(str(r[0]), str(r[1])) for r in rows]
 
     def close(self) -> None:
-        """Stop taking jobs; a running item finishes."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Stop the worker after the job it is on; jobs still waiting stay unfinished."""
+        with self._lock:
+            if self._worker is not None:
+                self._todo.put(None)
+                self._worker = None
 
     # -- running ----------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        while (job := self._todo.get()) is not None:
+            self._run(job)
 
     def _run(self, job: AddJob) -> None:
         try:
