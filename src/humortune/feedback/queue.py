@@ -20,7 +20,7 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from humortune.workspace import Corpus
@@ -415,22 +415,27 @@ class ReviewQueue:
             out[str(row[0])] = (str(row[2]), str(row[1]))  # the latest correction wins
         return out
 
+    def clip_stats(self, flt: QueueFilter = QueueFilter()) -> tuple[int, int]:
+        """(clips with a waiting output under ``flt``, waiting base-model outputs ``flt`` leaves out), in one
+        pass over the clip index."""
+        self._ensure()
+        hides_base = not flt.base and flt.model is None
+        where, params = self._where(replace(flt, base=True))
+        shown = "CASE WHEN tuned = 1 THEN clip END" if hides_base else "clip"
+        row = self.corpus.db.query_one(
+            f"SELECT COUNT(DISTINCT {shown}), SUM(tuned = 0) FROM {self._table}{where}", params
+        )
+        if row is None:  # pragma: no cover - an aggregate always returns a row
+            return 0, 0
+        return int(row[0] or 0), int(row[1] or 0) if hides_base else 0
+
     def clip_count(self, flt: QueueFilter = QueueFilter()) -> int:
         """Clips with at least one waiting output under the filter."""
-        self._ensure()
-        where, params = self._where(flt)
-        row = self.corpus.db.query_one(f"SELECT COUNT(DISTINCT clip) FROM {self._table}{where}", params)
-        return int(row[0]) if row else 0
+        return self.clip_stats(flt)[0]
 
     def hidden_base(self, flt: QueueFilter) -> int:
         """Waiting base-model outputs that ``flt`` leaves out (0 when it includes them)."""
-        if flt.base or flt.model is not None:
-            return 0
-        self._ensure()
-        where, params = self._where(QueueFilter(flt.niche, None, flt.reason, base=True))
-        sql = f"SELECT COUNT(*) FROM {self._table}{where}" + (" AND" if where else " WHERE") + " tuned = 0"
-        row = self.corpus.db.query_one(sql, params)
-        return int(row[0]) if row else 0
+        return self.clip_stats(flt)[1]
 
     def snapshot(self) -> list[QueueItem]:
         """Every waiting analysis, in queue order."""
@@ -449,14 +454,15 @@ class ReviewQueue:
         total = counts[flt.reason] if flt.reason is not None else sum(counts.values())
         db = self.corpus.db
         rows = self.clip_rows(flt, limit=per_page, offset=(page - 1) * per_page)
+        clips, hidden_base = self.clip_stats(flt)
         return QueuePage(
             items=[item for row in rows for item in row.items],
             total=total,
             page=page,
             per_page=per_page,
             rows=rows,
-            clips=self.clip_count(flt),
-            hidden_base=self.hidden_base(flt),
+            clips=clips,
+            hidden_base=hidden_base,
             counts=counts,
             niches=[
                 str(r[0])
