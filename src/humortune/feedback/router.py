@@ -63,6 +63,8 @@ PREFIX = "/review"
 """Where the review UI lives on the app."""
 _HERE = Path(__file__).parent
 _STATIC = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
+# The evaluator's report is self-contained HTML with inline styles and no scripts.
+_REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox"
 _ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
 _SHA = r"^[0-9a-f]{64}$"
 _FIELD_LABELS = {
@@ -510,11 +512,8 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         path = Path(row["report_path"]) if row is not None and row["report_path"] else None
         if path is None or not path.is_file():
             raise HTTPException(404, "no report for this evaluation on this machine; rerun `humortune compare`")
-        # The evaluator's report is self-contained HTML with inline styles and no scripts.
-        csp = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox"
-        return Response(
-            path.read_bytes(), media_type="text/html; charset=utf-8", headers={"Content-Security-Policy": csp}
-        )
+        headers = {"Content-Security-Policy": _REPORT_CSP}
+        return Response(path.read_bytes(), media_type="text/html; charset=utf-8", headers=headers)
 
     # -- bytes ------------------------------------------------------------------------------------
 
