@@ -78,13 +78,14 @@ def test_every_route_needs_the_token(world: World, anon: TestClient) -> None:
     aid = add_analysis(world.corpus, world.videos[0], BASE)
     sha = world.videos[0].sha256
     gets = ["/review/", f"/review/clip/{aid}", "/review/ab", "/review/promotions", f"/review/video/{sha}",
-            "/review/static/app.js", "/review/static/app.css"]  # fmt: skip
+            f"/review/poster/{sha}", "/review/add", "/review/static/app.js", "/review/static/app.css"]  # fmt: skip
     for url in gets:
         response = anon.get(url)
         assert response.status_code == 401, url
         assert b"ftyp" not in response.content  # no video bytes leak
     posts = [f"/review/clip/{aid}/save", f"/review/clip/{aid}/accept", f"/review/clip/{aid}/skip",
-             f"/review/clip/{aid}/niche", "/review/undo", "/review/ab", "/review/promotions/1/confirm"]  # fmt: skip
+             f"/review/clip/{aid}/niche", "/review/undo", "/review/ab", "/review/promotions/1/confirm",
+             "/review/add"]  # fmt: skip
     for url in posts:
         assert anon.post(url, data={"narrative": "x"}, headers={"Origin": ORIGIN}).status_code == 401, url
     assert world.corpus.status()["reviews"] == 0
@@ -210,10 +211,21 @@ def test_error_pages_escape_messages(world: World, browser: TestClient) -> None:
 
 def test_queue_page_lists_and_filters(world: World, browser: TestClient) -> None:
     add_correction(world.corpus, 0, world.videos[0], niche="restaurant", record=RECORD)
-    a0 = add_analysis(world.corpus, world.videos[0], BASE, record={**RECORD, "quality": "weak"})
-    a1 = add_analysis(world.corpus, world.videos[1], BASE)
+    a0 = add_analysis(world.corpus, world.videos[0], TUNED, record={**RECORD, "quality": "weak"})
+    a1 = add_analysis(world.corpus, world.videos[1], TUNED)
+    base = add_analysis(world.corpus, world.videos[0], BASE, record=RECORD)
     html = browser.get("/review/").text
     assert a0 in html and a1 in html and "disagreement" in html
+    # one row per clip, with its poster, source, niche and the models' outputs inside
+    assert html.count('<tr class="item"') == 2
+    row = html.split('<tr class="item"')[1].split("</tr>")[0]
+    assert f'src="/review/poster/{world.videos[0].sha256}"' in row and "niche restaurant" in row
+    assert "c0" in row and "tiktok.com/@krogen/video/" in row
+    # base-model outputs (from eval) are hidden until asked for
+    assert base not in html and "(1 hidden)" in html
+    shown = browser.get("/review/?base=1").text
+    assert base in shown and shown.count('<tr class="item"') == 2
+    assert 'name="f_base" value="1"' in shown
     only = browser.get("/review/?niche=restaurant").text
     assert a0 in only and a1 not in only
     assert a1 in browser.get("/review/?reason=new").text and a0 not in browser.get("/review/?reason=new").text
@@ -234,8 +246,9 @@ def test_clip_page_shows_video_model_output_and_previous(world: World, browser: 
 
 
 def test_save_flow_stores_correction_and_moves_on(world: World, browser: TestClient) -> None:
-    a0 = add_analysis(world.corpus, world.videos[0], BASE, record=RECORD, minutes_ago=2)
-    a1 = add_analysis(world.corpus, world.videos[1], BASE, minutes_ago=1)
+    a0 = add_analysis(world.corpus, world.videos[0], TUNED, record=RECORD, minutes_ago=2)
+    a1 = add_analysis(world.corpus, world.videos[1], TUNED, minutes_ago=1)
+    add_analysis(world.corpus, world.videos[1], BASE, minutes_ago=0)  # hidden from the owner's path
     form = {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in RECORD.items()}
     form.update(narrative="Ägarens rättelse.", category="clever", niche="Restaurant", verdict="fail")
     response = _post(browser, f"/review/clip/{a0}/save", form, page=f"/review/clip/{a0}")
@@ -302,6 +315,27 @@ def test_ab_page_is_blind_and_records_choice(world: World, browser: TestClient) 
     assert browser.post("/review/ab", data={**data, "choice": "c"}, headers={"Origin": ORIGIN}).status_code == 422
 
 
+def _ab_sides(page: str) -> list[str]:
+    return [page.split(f'id="side-{s}"')[1].split("</article>")[0] for s in ("a", "b")]
+
+
+def test_ab_sides_have_the_same_shape(world: World, browser: TestClient) -> None:
+    """A record on one side only would give the answer away: then both sides show narratives only."""
+    add_correction(world.corpus, 0, world.videos[0], record=RECORD)
+    add_analysis(world.corpus, world.videos[0], BASE, narrative="Bas utan post.")
+    add_analysis(world.corpus, world.videos[0], TUNED, narrative="Tunad med post.", record=RECORD)
+    sides = _ab_sides(browser.get(f"/review/ab?model_a={BASE}&model_b={TUNED}").text)
+    assert all('class="record"' not in side and "No structured record" not in side for side in sides)
+    assert ("Bas utan post." in sides[0]) != ("Bas utan post." in sides[1])
+
+    add_correction(world.corpus, 1, world.videos[1], record=RECORD)
+    add_analysis(world.corpus, world.videos[1], BASE, narrative="Bas med post.", record=RECORD)
+    add_analysis(world.corpus, world.videos[1], TUNED, narrative="Tunad med post.", record=RECORD)
+    world.corpus.db.execute("DELETE FROM analyses WHERE video_sha256 = ?", (world.videos[0].sha256,))
+    sides = _ab_sides(browser.get(f"/review/ab?model_a={BASE}&model_b={TUNED}").text)
+    assert all(side.count("<dt>") == 7 for side in sides)  # both full records
+
+
 def test_ab_page_without_pairs(browser: TestClient) -> None:
     assert "Two models must analyse the same clips" in browser.get("/review/ab").text
 
@@ -338,6 +372,23 @@ def test_video_full_and_range_requests(world: World, browser: TestClient) -> Non
     assert browser.get(url, headers={"Range": "bytes=0-1,5-9"}).status_code == 200  # multi-range: whole file
     head = browser.head(url, headers={"Range": "bytes=0-99"})
     assert head.status_code == 206 and head.content == b"" and head.headers["content-length"] == "100"
+
+
+def test_poster_is_made_once_on_first_request_for_old_clips(world: World, browser: TestClient) -> None:
+    from humortune.sources.poster import poster_key
+
+    video = world.videos[0]  # stored without a poster, as before posters existed
+    key = poster_key(video.sha256)
+    assert not world.storage.exists(key)
+    first = browser.get(f"/review/poster/{video.sha256}")
+    assert first.status_code == 200 and first.headers["content-type"] == "image/jpeg"
+    assert first.content[:2] == b"\xff\xd8" and world.storage.read_bytes(key) == first.content
+    made = world.storage.stat(key)
+    again = browser.get(f"/review/poster/{video.sha256}", headers={"Range": "bytes=0-9"})
+    assert again.status_code == 206 and again.content == first.content[:10]
+    assert world.storage.stat(key) == made  # not made twice
+    assert browser.get(f"/review/poster/{'0' * 64}").status_code == 404
+    assert browser.get("/review/poster/..%2F..%2Fetc").status_code in (404, 422)
 
 
 def test_video_cannot_escape_storage(world: World, browser: TestClient, tmp_path: Path) -> None:

@@ -303,8 +303,17 @@ def test_queue_reasons_filters_and_paging(world: tuple[Corpus, list[VideoAsset]]
     assert [i.analysis_id for i in queue.items(QueueFilter(model=BASE))] == [agree, lonely]
     assert [i.analysis_id for i in queue.items(QueueFilter(reason="new"))] == [lonely]
     assert queue.page(QueueFilter(reason="new")).total == 1
-    two = queue.page(page=2, per_page=3)
+    # one row per clip, its outputs inside, most urgent clip first
+    assert [r.clip for r in page.rows] == [videos[0].sha256, videos[1].sha256, videos[2].sha256]
+    assert [i.analysis_id for i in page.rows[0].items] == [disagree, agree] and page.clips == 3
+    assert page.rows[0].niche == "restaurant" and page.rows[0].correction_id == "c0"
+    assert page.rows[2].source == videos[2].source_id  # no correction: the video's own id
+    two = queue.page(page=2, per_page=2)
     assert [i.analysis_id for i in two.items] == [lonely] and two.pages == 2
+    # base-model outputs can be left out (the review page does so by default)
+    tuned_only = queue.page(QueueFilter(base=False))
+    assert [i.analysis_id for i in tuned_only.items] == [disagree, low] and tuned_only.hidden_base == 2
+    assert queue.page(QueueFilter(model=BASE, base=False)).total == 2  # naming a base model shows it
     assert queue.next(exclude=disagree) == agree
 
     ReviewStore(corpus).save(disagree, narrative="Ägaren.", record=HumorRecord.model_validate(RECORD))

@@ -226,7 +226,7 @@ def test_short_link_resolving_to_a_stored_video_keeps_the_stored_encode(
     fake = FakeDownloader({short: other_encode}, video_ids={short: tid(8)})
     [outcome] = _ingestor(corpus, settings, fake, storage=storage).run().outcomes
     assert outcome.status == "present" and outcome.sha256 == stored_sha and outcome.object_key == video_key(tid(8))
-    assert len(storage.list()) == 1  # no second object for the same video
+    assert len(storage.list("training/videos/")) == 1  # no second object for the same video
     assert corpus.entries()[0].video is not None and corpus.entries()[0].video.sha256 == stored_sha
 
 

@@ -43,6 +43,7 @@ ARGS = [
 BASE = "gemini-2.5-flash"
 TUNED = "projects/humortune-demo/locations/us-central1/models/4242@1"
 DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
 
 
 def _free_port() -> int:
@@ -71,6 +72,8 @@ def served(settings: Settings, corpus: Corpus, tmp_path: Path) -> Iterator[tuple
     add_analysis(corpus, clips[1], BASE, narrative="En kund klagar på kaffet.", minutes_ago=3)
     add_analysis(corpus, clips[1], TUNED, narrative="Baristan svarar med en perfekt latte-konst.", minutes_ago=4)
 
+    _propose(corpus)
+
     port = _free_port()
     security = ReviewSecurity()
     app = create_review_app(settings, corpus=corpus, storage=storage, security=security)
@@ -86,6 +89,35 @@ def served(settings: Settings, corpus: Corpus, tmp_path: Path) -> Iterator[tuple
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def _propose(corpus: Corpus) -> None:
+    """A proposal with an evaluation behind it, in the shapes the evaluator and the retrain policy store."""
+    from humortune.evaluator.registry import AliasRegistry
+
+    for model in (BASE, TUNED):
+        corpus.db.execute("INSERT INTO models (id, base_model, created_at) VALUES (?, ?, '2026')", (model, BASE))
+    registry = AliasRegistry(corpus)
+    registry.promote(BASE, evidence={"why": "first"})
+    summary = {
+        "comparison": {"n": 24, "wins": 15, "ties": 4, "losses": 5, "sign_test_p": 0.041,
+                       "win_rate": {"estimate": 0.708, "low": 0.54, "high": 0.85}},
+        "judges": {"pairwise": {"status": "calibrated", "calibration": {"agreement": 0.83, "n": 30}}},
+    }  # fmt: skip
+    corpus.db.execute(
+        "INSERT INTO evaluations (id, model, incumbent, created_at, summary_json) VALUES ('ev-b', ?, ?, '2026', ?)",
+        (TUNED, BASE, json.dumps(summary)),
+    )
+    checks = [
+        {"name": "win_rate", "passed": True, "detail": "win rate 0.708 (95% CI 0.540–0.850) over 24 clips"},
+        {"name": "judge", "passed": True, "detail": "pairwise judge agreement 0.83 on 30 labels"},
+    ]
+    registry.record(
+        "propose",
+        model_id=TUNED,
+        previous_id=BASE,
+        evidence={"evaluation_id": "ev-b", "gate": {"checks": checks}, "summary": [f"{TUNED} beats {BASE}"]},
+    )
 
 
 @pytest.fixture
@@ -123,6 +155,21 @@ def _shot(page: Any, tmp_path: Path, name: str) -> None:
         shutil.copy(path, DOCS_IMG / name)
 
 
+def _axe(page: Any, where: str) -> None:
+    """Run axe-core (from npm, see package.json) on the page; fail on any serious or critical violation."""
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: npm ci (see scripts/test)")
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")  # DevTools evaluation: not subject to the CSP
+    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    bad = [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical") or v["id"] in ("landmark-unique", "page-has-heading-one")
+    ]
+    assert bad == [], f"accessibility violations on the {where} page: {bad}"
+
+
 def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tmp_path: Path) -> None:
     url, token, corpus = served
     problems: list[str] = []
@@ -138,13 +185,15 @@ def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tm
     # First visit with the token: cookie set, token gone from the address bar.
     page.goto(f"{url}/review/?token={token}")
     assert page.url == f"{url}/review/"
-    assert page.locator("tr.item").count() == 4
+    assert page.locator("tr.item").count() == 2  # one row per clip; the base model's outputs are hidden
     _shot(page, tmp_path, "review-queue.png")
+    _axe(page, "queue")
 
     # ? lists the shortcuts.
     page.keyboard.press("?")
     assert page.locator("#help").is_visible()
     _shot(page, tmp_path, "review-shortcuts.png")
+    _axe(page, "help")
     page.keyboard.press("?")
     assert not page.locator("#help").is_visible()
 
@@ -181,6 +230,7 @@ def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tm
     assert page.locator("label.changed").count() == 3  # narrative, mechanism, quality marked as changed
     page.evaluate("document.getElementById('player').pause()")
     _shot(page, tmp_path, "review-clip.png")
+    _axe(page, "clip")
 
     # Browser-side validation: a partly cleared record is refused before anything is sent.
     page.keyboard.press("Escape")
@@ -216,6 +266,7 @@ def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tm
     _wait(page, "document.getElementById('player').readyState >= 2")
     page.evaluate("document.getElementById('player').pause()")
     _shot(page, tmp_path, "review-ab.png")
+    _axe(page, "A/B")
     page.keyboard.press("1")
     page.wait_for_url("**done=1**")
     labels = corpus.db.query("SELECT payload_json FROM owner_labels WHERE kind = 'pairwise'")
@@ -223,5 +274,14 @@ def test_review_in_a_real_browser(served: tuple[str, str, Corpus], page: Any, tm
     payload = json.loads(labels[0][0])
     assert payload["choice"] == "a" and payload["winner"] == payload["a_model"]
     assert {payload["a_model"], payload["b_model"]} == {BASE, TUNED}
+
+    # Promotions: the evaluator's figures; Add clips: the form.
+    page.goto(f"{url}/review/promotions")
+    assert "0.708" in page.inner_text(".win-rate") and "24 held-out clips" in page.inner_text(".sample")
+    _shot(page, tmp_path, "review-promotions.png")
+    _axe(page, "promotions")
+    page.goto(f"{url}/review/add")
+    assert page.locator("#f-links").is_visible()
+    _axe(page, "add clips")
 
     assert problems == []

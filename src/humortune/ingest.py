@@ -50,6 +50,7 @@ from humortune.errors import HumortuneError, PermanentSourceError, SourceError, 
 from humortune.schema import VideoAsset, utcnow
 from humortune.settings import Settings
 from humortune.sources.base import Download, Downloader, open_local, suggested_fix
+from humortune.sources.poster import store_poster
 from humortune.sources.probe import ProbeInfo, probe_video
 from humortune.storage import VIDEO_PREFIX, ObjectInfo, Storage, open_storage, video_key
 from humortune.urls import SourceRef, parse_source, redact
@@ -524,6 +525,7 @@ class Ingestor:
         outcome.object_key = object_key
         outcome.uri = self.storage.uri(object_key)
         outcome.sha256 = sha
+        store_poster(self.storage, object_key, sha)  # the review queue's still, stored beside the video
 
     def _finish(self, outcome: SourceOutcome, clock: float, done: Future[SourceOutcome]) -> None:
         outcome.seconds = round(time.monotonic() - clock, 3)

@@ -6,7 +6,8 @@ corrections become the next tuned model.
   load on first use.
 * `ReviewStore`: save, accept, skip, tag and undo reviews (each save is a ``source="review"`` correction
   with a field-level diff).
-* `ReviewQueue`: what to review next (disagreements, low judge scores, new analyses).
+* `ReviewQueue`: what to review next (disagreements, low judge scores, new analyses), one `ClipRow` per clip.
+* `ClipAdder`: links or stored clips → downloaded, stored, analysed by the current model, in the background.
 * `BlindAB`: blind pairwise choices stored as owner labels for judge calibration and promotion.
 * `Retrainer` / `RetrainPolicy`: new corrections → next dataset → tuned candidate → evaluated → proposed.
 * `NicheRouter`, `train_niches`, `niche_report`: per-niche models, routing with fallback, and where they win.
@@ -18,9 +19,10 @@ from typing import TYPE_CHECKING
 
 from humortune._util import lazy_getattr
 from humortune.feedback.abtest import ABPair, ABTally, BlindAB, ab_tally
+from humortune.feedback.addclips import AddJob, ClipAdder
 from humortune.feedback.niches import NicheRouter, NicheStatus, Route, niche_report, train_niches
-from humortune.feedback.promotions import Proposal, decide_proposal, pending_proposals
-from humortune.feedback.queue import QueueFilter, QueueItem, QueuePage, ReviewQueue
+from humortune.feedback.promotions import Proposal, ProposalFigures, decide_proposal, pending_proposals
+from humortune.feedback.queue import ClipRow, QueueFilter, QueueItem, QueuePage, ReviewQueue
 from humortune.feedback.retrain import Retrainer, RetrainOutcome, RetrainPolicy, Triggers, leaked_examples
 from humortune.feedback.review import Clip, ReviewResult, ReviewStore, field_diff
 
@@ -43,11 +45,15 @@ _LAZY = {
 __all__ = [
     "ABPair",
     "ABTally",
+    "AddJob",
     "BlindAB",
     "Clip",
+    "ClipAdder",
+    "ClipRow",
     "NicheRouter",
     "NicheStatus",
     "Proposal",
+    "ProposalFigures",
     "QueueFilter",
     "QueueItem",
     "QueuePage",

@@ -49,6 +49,12 @@ class ABPair:
     a: Analysis
     b: Analysis
 
+    @property
+    def with_records(self) -> bool:
+        """Whether both sides show their structured record. A record on one side only would give the model
+        away, so then both sides show their narratives only."""
+        return self.a.record is not None and self.b.record is not None
+
 
 @dataclass(frozen=True, slots=True)
 class ABTally:

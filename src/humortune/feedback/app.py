@@ -45,6 +45,7 @@ def review_context(
         corpus=corpus,
         storage=storage or open_storage(settings.storage_uri),
         security=security or ReviewSecurity(),
+        settings=settings,
     )
     ctx.on_promotion = lambda event_id, confirm: decide_proposal(corpus, event_id, confirm)
     return ctx

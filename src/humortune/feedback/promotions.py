@@ -15,7 +15,47 @@ from typing import Any
 from humortune.errors import FeedbackError
 from humortune.workspace import Corpus
 
-__all__ = ["Proposal", "decide_proposal", "pending_proposals"]
+__all__ = ["GateLine", "JudgeCalibration", "Proposal", "ProposalFigures", "decide_proposal", "pending_proposals"]
+
+
+@dataclass(frozen=True, slots=True)
+class JudgeCalibration:
+    """How far a judge agrees with the owner, as the evaluator recorded it for the comparison."""
+
+    kind: str
+    status: str
+    agreement: float | None = None
+    n: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GateLine:
+    """One check of the promotion gate (the rows `humortune promote` prints)."""
+
+    name: str
+    passed: bool
+    detail: str
+    overridden: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalFigures:
+    """The evaluator's numbers behind a proposal, read from its stored comparison (never recomputed)."""
+
+    evaluation_id: str | None = None
+    n: int | None = None
+    """Held-out clips compared."""
+    wins: int | None = None
+    ties: int | None = None
+    losses: int | None = None
+    win_rate: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    """The win rate's 95 % confidence interval (bootstrap, as the evaluator computed it)."""
+    sign_test_p: float | None = None
+    judges: list[JudgeCalibration] = field(default_factory=list)
+    checks: list[GateLine] = field(default_factory=list)
+    report_path: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +70,8 @@ class Proposal:
     created_at: str
     summary: list[str] = field(default_factory=list)
     """Lines for the UI, from the evidence."""
+    figures: ProposalFigures = field(default_factory=ProposalFigures)
+    """Win rate, its CI, sample size, judge calibration, gate checks and report, from the evaluation."""
 
 
 def _summary(evidence: dict[str, Any]) -> list[str]:
@@ -45,6 +87,55 @@ def _summary(evidence: dict[str, Any]) -> list[str]:
             f" ties {ab.get('ties', 0)}"
         )
     return lines
+
+
+def _evaluation_summary(corpus: Corpus, evaluation_id: object) -> dict[str, Any]:
+    if not isinstance(evaluation_id, str):
+        return {}
+    row = corpus.db.query_one("SELECT summary_json FROM evaluations WHERE id = ?", (evaluation_id,))
+    loaded = json.loads(row["summary_json"] or "{}") if row is not None else {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _judges(summary: dict[str, Any]) -> list[JudgeCalibration]:
+    out = []
+    for kind, raw in sorted(_dict(summary.get("judges")).items()):
+        info, cal = _dict(raw), _dict(_dict(raw).get("calibration"))
+        if not info:
+            continue
+        out.append(JudgeCalibration(str(kind), str(info.get("status") or ""), cal.get("agreement"), cal.get("n")))
+    return out
+
+
+def proposal_figures(corpus: Corpus, evidence: dict[str, Any]) -> ProposalFigures:
+    """What the evaluator measured for a proposal: its stored comparison, gate checks and report."""
+    summary = _evaluation_summary(corpus, evidence.get("evaluation_id"))
+    comparison = _dict(summary.get("comparison"))
+    rate = _dict(comparison.get("win_rate"))
+    gate = _dict(evidence.get("gate")) or _dict(summary.get("gate"))
+    checks = [
+        GateLine(str(c.get("name")), bool(c.get("passed")), str(c.get("detail", "")), bool(c.get("overridden")))
+        for c in gate.get("checks", [])
+        if isinstance(c, dict)
+    ]
+    return ProposalFigures(
+        evaluation_id=evidence.get("evaluation_id") if summary else None,
+        n=comparison.get("n"),
+        wins=comparison.get("wins"),
+        ties=comparison.get("ties"),
+        losses=comparison.get("losses"),
+        win_rate=rate.get("estimate"),
+        ci_low=rate.get("low"),
+        ci_high=rate.get("high"),
+        sign_test_p=comparison.get("sign_test_p"),
+        judges=_judges(summary),
+        checks=checks,
+        report_path=evidence.get("report") or summary.get("report_path"),
+    )
 
 
 def pending_proposals(corpus: Corpus) -> list[Proposal]:
@@ -78,6 +169,7 @@ def pending_proposals(corpus: Corpus) -> list[Proposal]:
                 evidence=evidence,
                 created_at=str(row["created_at"]),
                 summary=_summary(evidence),
+                figures=proposal_figures(corpus, evidence),
             )
         )
     return out

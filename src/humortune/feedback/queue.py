@@ -20,12 +20,22 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeVar
 
 from humortune.workspace import Corpus
 
-__all__ = ["REASONS", "QueueFilter", "QueueItem", "QueuePage", "Reason", "ReviewQueue", "short_model"]
+__all__ = [
+    "REASONS",
+    "ClipRow",
+    "QueueFilter",
+    "QueueItem",
+    "QueuePage",
+    "Reason",
+    "ReviewQueue",
+    "is_base_model",
+    "short_model",
+]
 
 Reason = Literal["disagreement", "low_score", "new"]
 REASONS: tuple[Reason, ...] = ("disagreement", "low_score", "new")
@@ -100,6 +110,17 @@ _CLIP = _PENDING.format(a="AND a.video_sha256 = :sha")
 _ONE = _PENDING.format(a="AND a.id = :id")
 
 
+TUNED_SQL = "((instr(model, '/models/') > 0 OR instr(model, '/endpoints/') > 0) AND instr(model, 'publishers/') = 0)"
+"""True for a tuned model's resource name (``…/models/123@1``, ``…/endpoints/9``); a base model
+(``gemini-2.5-flash``, ``publishers/google/models/…``) is anything else. Spelled as `is_base_model`."""
+
+
+def is_base_model(model: str) -> bool:
+    """Whether ``model`` names a base (untuned) model rather than one of the owner's tuned models."""
+    tuned = ("/models/" in model or "/endpoints/" in model) and "publishers/" not in model
+    return not tuned
+
+
 def short_model(model: str) -> str:
     """A readable model name: ``projects/p/locations/l/models/123@2`` → ``models/123@2``."""
     if "/models/" in model:
@@ -123,6 +144,9 @@ class QueueFilter:
     niche: str | None = None
     model: str | None = None
     reason: Reason | None = None
+    base: bool = True
+    """Include base-model outputs (e.g. from ``humortune eval``). The review page leaves them out unless the
+    owner asks; naming a base model in ``model`` always shows it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +179,34 @@ class QueueItem:
         return short_model(self.model)
 
 
+@dataclass(frozen=True, slots=True)
+class ClipRow:
+    """One clip in the queue page, with every waiting model output for it (most urgent first)."""
+
+    clip: str
+    """The clip's video hash (or the analysis id of an output without a stored video)."""
+    items: list[QueueItem]
+    source: str | None = None
+    """Where the clip came from: the owner's latest correction's link (TikTok URL, file) or the video's id."""
+    correction_id: str | None = None
+    """The latest correction of the clip (a battery id like ``q017`` for imported items)."""
+
+    @property
+    def head(self) -> QueueItem:
+        """The most urgent output: it decides the row's reason and is what opening the row opens."""
+        return self.items[0]
+
+    @property
+    def video_sha256(self) -> str | None:
+        """The clip's video hash, when it has a stored video."""
+        return self.head.video_sha256
+
+    @property
+    def niche(self) -> str | None:
+        """The clip's niche (from the owner's latest correction)."""
+        return self.head.niche
+
+
 @dataclass(slots=True)
 class QueuePage:
     """One page of the queue, with the counts and choices the filters need."""
@@ -163,6 +215,12 @@ class QueuePage:
     total: int
     page: int
     per_page: int
+    rows: list[ClipRow] = field(default_factory=list)
+    """The page's clips, one row each, with their waiting outputs inside (``items`` flattened)."""
+    clips: int = 0
+    """Clips with at least one waiting output under the filters (what ``pages`` counts)."""
+    hidden_base: int = 0
+    """Waiting base-model outputs left out because the filter excludes them."""
     counts: dict[str, int] = field(default_factory=dict)
     """Waiting analyses per reason (under the niche/model filters)."""
     niches: list[str] = field(default_factory=list)
@@ -173,7 +231,7 @@ class QueuePage:
     @property
     def pages(self) -> int:
         """Number of pages (at least 1)."""
-        return max(1, -(-self.total // self.per_page))
+        return max(1, -(-(self.clips or self.total) // self.per_page))
 
 
 class ReviewQueue:
@@ -202,7 +260,8 @@ class ReviewQueue:
 
     def _fill(self, conn: sqlite3.Connection, sql: str, params: dict[str, Any]) -> None:
         conn.execute(
-            f"INSERT INTO {self._table} SELECT id, video_sha256, model, created_at, k, niche, score, rank FROM ({sql})",
+            f"INSERT INTO {self._table} SELECT id, video_sha256, model, created_at, k, niche, score, rank,"
+            f" COALESCE(video_sha256, id), {TUNED_SQL} FROM ({sql})",
             {"low": self.low_score, **params},
         )
 
@@ -217,11 +276,12 @@ class ReviewQueue:
             conn.execute(f"DROP TABLE IF EXISTS temp.{self._table}")
             conn.execute(
                 f"CREATE TEMP TABLE {self._table} (id TEXT, video_sha256 TEXT, model TEXT, created_at TEXT, k TEXT,"
-                " niche TEXT, score REAL, rank INTEGER)"  # rank: index into REASONS
+                " niche TEXT, score REAL, rank INTEGER, clip TEXT, tuned INTEGER)"  # rank: index into REASONS
             )
             self._fill(conn, _ALL, {})
-            conn.execute(f"CREATE INDEX {self._table}_order ON {self._table} (rank, created_at DESC, id)")
-            conn.execute(f"CREATE INDEX {self._table}_clip ON {self._table} (video_sha256)")
+            # tuned and clip ride along so counts, clip counts and the page's clip order read the index only.
+            conn.execute(f"CREATE INDEX {self._table}_order ON {self._table} (rank, created_at DESC, id, tuned, clip)")
+            conn.execute(f"CREATE INDEX {self._table}_clip ON {self._table} (clip, tuned, rank)")
             self._built = self._signature()
 
     def apply(self, action: Callable[[], T], affected: Callable[[T], str | None]) -> T:
@@ -244,7 +304,7 @@ class ReviewQueue:
             row = conn.execute("SELECT video_sha256 FROM analyses WHERE id = ?", (analysis_id,)).fetchone()
             sha = row["video_sha256"] if row is not None else None
             if sha is not None:
-                conn.execute(f"DELETE FROM {self._table} WHERE video_sha256 = ?", (sha,))
+                conn.execute(f"DELETE FROM {self._table} WHERE clip = ?", (sha,))
                 self._fill(conn, _CLIP, {"sha": sha})
             else:
                 conn.execute(f"DELETE FROM {self._table} WHERE id = ?", (analysis_id,))
@@ -270,6 +330,8 @@ class ReviewQueue:
             if value is not None:
                 clauses.append(f"{column} = ?")
                 params.append(value)
+        if not flt.base and flt.model is None:
+            clauses.append("tuned = 1")
         if with_reason and flt.reason is not None:
             clauses.append("rank = ?")
             params.append(REASONS.index(flt.reason) if flt.reason in REASONS else -1)
@@ -300,6 +362,83 @@ class ReviewQueue:
         )
         return [QueueItem(r[0], r[1], r[2], r[3], REASONS[int(r[4])], r[5], r[6], r[7]) for r in rows]
 
+    def clip_rows(self, flt: QueueFilter = QueueFilter(), *, limit: int = 25, offset: int = 0) -> list[ClipRow]:
+        """Waiting clips in queue order, one row per clip with its waiting outputs inside.
+
+        A clip ranks by its most urgent output (reason, then newest): it is where the clip first appears in
+        the order `items` and `next` use, so the clips are read off that index until the page is full.
+        """
+        heads = self._page_clips(flt, max(0, int(limit)), max(0, int(offset)))
+        if not heads:
+            return []
+        where, params = self._where(flt)
+        marks = ",".join("?" * len(heads))
+        rows = self.corpus.db.query(
+            f"SELECT id, video_sha256, model, niche, rank, score, created_at, k, clip FROM {self._table}{where}"
+            + (" AND" if where else " WHERE")
+            + f" clip IN ({marks}) ORDER BY rank, created_at DESC, id",
+            [*params, *heads],
+        )
+        grouped: dict[str, list[QueueItem]] = {clip: [] for clip in heads}
+        for r in rows:
+            grouped[str(r[8])].append(QueueItem(r[0], r[1], r[2], r[3], REASONS[int(r[4])], r[5], r[6], r[7]))
+        sources = self._sources([c for c in heads if grouped[c][0].video_sha256 is not None])
+        return [ClipRow(clip, grouped[clip], *sources.get(clip, (None, None))) for clip in heads]
+
+    def _page_clips(self, flt: QueueFilter, limit: int, offset: int) -> list[str]:
+        self._ensure()
+        where, params = self._where(flt)
+        sql = f"SELECT clip FROM {self._table}{where} ORDER BY rank, created_at DESC, id LIMIT ? OFFSET ?"
+        wanted, seen, start, chunk = offset + limit, dict[str, None](), 0, max(64, 3 * (offset + limit))
+        while len(seen) < wanted:
+            rows = self.corpus.db.query(sql, [*params, chunk, start])
+            for row in rows:
+                seen.setdefault(str(row[0]), None)
+            if len(rows) < chunk:
+                break
+            start, chunk = start + chunk, chunk * 2
+        return list(seen)[offset:wanted]
+
+    def _sources(self, shas: list[str]) -> dict[str, tuple[str | None, str | None]]:
+        """video hash → (source link, latest correction id), from the clips' corrections and videos."""
+        if not shas:
+            return {}
+        marks = ",".join("?" * len(shas))
+        out: dict[str, tuple[str | None, str | None]] = {}
+        for row in self.corpus.db.query(f"SELECT sha256, source_id FROM videos WHERE sha256 IN ({marks})", shas):
+            out[str(row[0])] = (str(row[1]), None)
+        for row in self.corpus.db.query(
+            f"SELECT video_sha256, id, video_url FROM corrections WHERE video_sha256 IN ({marks})"
+            " ORDER BY updated_at, id",
+            shas,
+        ):
+            out[str(row[0])] = (str(row[2]), str(row[1]))  # the latest correction wins
+        return out
+
+    def clip_stats(self, flt: QueueFilter = QueueFilter()) -> tuple[int, int]:
+        """(clips with a waiting output under ``flt``, waiting base-model outputs ``flt`` leaves out)."""
+        self._ensure()
+        db = self.corpus.db
+        where, params = self._where(flt)
+        # Grouped along the clip index: no sort and no temporary b-tree (COUNT(DISTINCT) would build one).
+        row = db.query_one(f"SELECT COUNT(*) FROM (SELECT 1 FROM {self._table}{where} GROUP BY clip)", params)
+        clips = int(row[0]) if row else 0
+        if flt.base or flt.model is not None:
+            return clips, 0
+        where, params = self._where(replace(flt, base=True))
+        row = db.query_one(
+            f"SELECT COUNT(*) FROM {self._table}{where}" + (" AND" if where else " WHERE") + " tuned = 0", params
+        )
+        return clips, int(row[0]) if row else 0
+
+    def clip_count(self, flt: QueueFilter = QueueFilter()) -> int:
+        """Clips with at least one waiting output under the filter."""
+        return self.clip_stats(flt)[0]
+
+    def hidden_base(self, flt: QueueFilter) -> int:
+        """Waiting base-model outputs that ``flt`` leaves out (0 when it includes them)."""
+        return self.clip_stats(flt)[1]
+
     def snapshot(self) -> list[QueueItem]:
         """Every waiting analysis, in queue order."""
         return self.items(limit=1 << 62)
@@ -310,17 +449,22 @@ class ReviewQueue:
         return head[0].analysis_id if head else None
 
     def page(self, flt: QueueFilter = QueueFilter(), *, page: int = 1, per_page: int = 25) -> QueuePage:
-        """One page of the queue with counts, filter choices and aliases."""
+        """One page of the queue (``per_page`` clips, one row each) with counts, filter choices and aliases."""
         page = max(1, int(page))
         per_page = max(1, min(int(per_page), 200))
         counts = self.counts(flt)
         total = counts[flt.reason] if flt.reason is not None else sum(counts.values())
         db = self.corpus.db
+        rows = self.clip_rows(flt, limit=per_page, offset=(page - 1) * per_page)
+        clips, hidden_base = self.clip_stats(flt)
         return QueuePage(
-            items=self.items(flt, limit=per_page, offset=(page - 1) * per_page),
+            items=[item for row in rows for item in row.items],
             total=total,
             page=page,
             per_page=per_page,
+            rows=rows,
+            clips=clips,
+            hidden_base=hidden_base,
             counts=counts,
             niches=[
                 str(r[0])

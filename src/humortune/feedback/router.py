@@ -4,7 +4,7 @@ Mount it on the ``humortune serve`` app (``create_app(routers=[router])``) or on
 ``app.include_router(router)``; `humortune.feedback.app.create_review_app` builds a stand-alone one.
 
 ```
-GET  /review/                          queue (filters: niche, model, reason; paged)
+GET  /review/                          queue, one row per clip (filters: niche, model, reason, base=1; paged)
 GET  /review/clip/{analysis_id}        clip page: video, model output, owner's previous correction, editor
 POST /review/clip/{analysis_id}/save   save the edited narrative + record (+ niche, verdict); 409 if stale
 POST /review/clip/{analysis_id}/accept accept the model's output as-is
@@ -13,7 +13,10 @@ POST /review/clip/{analysis_id}/niche  tag the clip's corrections with a niche
 POST /review/undo                      undo the newest review still in effect
 GET  /review/ab                        blind A/B page;  POST /review/ab  record the choice
 GET  /review/promotions                proposed promotions; POST …/{id}/confirm | …/{id}/reject
+GET  /review/reports/{evaluation_id}   the evaluator's HTML report behind a proposal
+GET  /review/add                       add clips (links or stored clips); POST starts a job; ?job= its status
 GET  /review/video/{sha256}            video bytes (Range requests: 206 + Content-Range)
+GET  /review/poster/{sha256}           the clip's poster frame (made on first request if missing)
 GET  /review/static/{name}             app.js, app.css
 ```
 
@@ -24,8 +27,9 @@ writes nothing and answers 409 with both versions side by side, for the owner to
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -36,6 +40,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from humortune.errors import HumortuneError, StaleReviewError
 from humortune.feedback.abtest import BlindAB
+from humortune.feedback.addclips import MAX_ITEMS, ClipAdder, parse_links
 from humortune.feedback.media import Unsatisfiable, iter_range, parse_range, resolve_video
 from humortune.feedback.queue import REASONS, QueueFilter, ReviewQueue, short_model
 from humortune.feedback.review import (
@@ -49,6 +54,8 @@ from humortune.feedback.review import (
 )
 from humortune.feedback.security import CSRF_FIELD, ReviewSecurity, Session, secure_route_class
 from humortune.schema import Category, Correction, HumorRecord, Quality
+from humortune.settings import Settings
+from humortune.sources.poster import ensure_poster
 from humortune.storage.base import Storage
 from humortune.urls import redact
 from humortune.workspace import Corpus
@@ -59,6 +66,8 @@ PREFIX = "/review"
 """Where the review UI lives on the app."""
 _HERE = Path(__file__).parent
 _STATIC = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
+# The evaluator's report is self-contained HTML with inline styles and no scripts.
+_REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox"
 _ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
 _SHA = r"^[0-9a-f]{64}$"
 _FIELD_LABELS = {
@@ -81,6 +90,10 @@ class ReviewContext:
     security: ReviewSecurity = field(default_factory=ReviewSecurity)
     low_score: float = 0.5
     per_page: int = 25
+    settings: Settings | None = None
+    """The workspace's settings (the add-clips jobs analyse with them; offline → FakeGemini)."""
+    adder: ClipAdder | None = None
+    """Runs add-clips jobs in the background; made from the corpus, storage and settings when not given."""
     on_promotion: Callable[[int, bool], str] | None = None
     """Confirm (``True``) or reject a proposed promotion by ``alias_history`` id; returns a message.
     Set by `humortune.feedback.app` to the retrain layer's handler."""
@@ -89,6 +102,7 @@ class ReviewContext:
         self.store = ReviewStore(self.corpus)
         self.queue = ReviewQueue(self.corpus, low_score=self.low_score)
         self.ab = BlindAB(self.corpus, key=self.security.token.encode())
+        self.adder = self.adder or ClipAdder(self.corpus, self.storage, self.settings)
         self.env = Environment(
             loader=FileSystemLoader(_HERE / "templates"),
             autoescape=True,  # model output is untrusted text: always escaped
@@ -141,27 +155,36 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
     )
     writer = [Depends(write_guard)]
 
-    def filters(niche: str | None, model: str | None, reason: str | None) -> QueueFilter:
+    def filters(niche: str | None, model: str | None, reason: str | None, base: str | None = None) -> QueueFilter:
+        # Base-model outputs (from `humortune eval`) stay out of the owner's queue unless asked for.
         return QueueFilter(
             niche=niche or None,
             model=model or None,
             reason=reason if reason in REASONS else None,
+            base=base == "1",
         )
 
     def form_filters(
         f_niche: Annotated[str, Form()] = "",
         f_model: Annotated[str, Form()] = "",
         f_reason: Annotated[str, Form()] = "",
+        f_base: Annotated[str, Form(max_length=1)] = "",
     ) -> QueueFilter:
         """The queue filters a form carries along (hidden fields), so a POST returns to the same view.
 
         Used as ``flt: QueueFilter = Depends(form_filters)``: a closure is not a module global, so it cannot
         be named inside a (string) ``Annotated`` annotation.
         """
-        return filters(f_niche, f_model, f_reason)
+        return filters(f_niche, f_model, f_reason, f_base)
 
     def query_of(flt: QueueFilter, **extra: Any) -> str:
-        items = {"niche": flt.niche, "model": flt.model, "reason": flt.reason, **extra}
+        items = {
+            "niche": flt.niche,
+            "model": flt.model,
+            "reason": flt.reason,
+            "base": "1" if flt.base else None,
+            **extra,
+        }
         kept = {k: v for k, v in items.items() if v not in (None, "")}
         return f"?{urlencode(kept)}" if kept else ""
 
@@ -203,10 +226,11 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         niche: Annotated[str | None, Query(max_length=64)] = None,
         model: Annotated[str | None, Query(max_length=512)] = None,
         reason: Annotated[str | None, Query(max_length=32)] = None,
+        base: Annotated[str | None, Query(max_length=1)] = None,
         page: Annotated[int, Query(ge=1, le=100_000)] = 1,
         flash: Annotated[int | None, Query(ge=1)] = None,
     ) -> HTMLResponse:
-        flt = filters(niche, model, reason)
+        flt = filters(niche, model, reason, base)
         result = ctx.queue.page(flt, page=page, per_page=ctx.per_page)
         return render(
             request,
@@ -216,6 +240,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             reasons=REASONS,
             query=query_of(flt),
             page_query=lambda n: query_of(flt, page=n),
+            show_base_query=query_of(replace(flt, base=True)),
             flash=flash_message(flash),
         )
 
@@ -254,7 +279,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             flash=flash,
             flt=flt,
             query=query_of(flt),
-            position=ctx.queue.counts(QueueFilter(niche=flt.niche, model=flt.model)),
+            position=ctx.queue.counts(QueueFilter(niche=flt.niche, model=flt.model, base=flt.base)),
             model_values=_values(analysis.narrative, model_record),
             previous_values=(
                 {**_values(clip.previous.human_said, previous_record), "niche": clip.previous.niche or ""}
@@ -303,9 +328,12 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         niche: Annotated[str | None, Query(max_length=64)] = None,
         model: Annotated[str | None, Query(max_length=512)] = None,
         reason: Annotated[str | None, Query(max_length=32)] = None,
+        base: Annotated[str | None, Query(max_length=1)] = None,
         flash: Annotated[int | None, Query(ge=1)] = None,
     ) -> HTMLResponse:
-        return clip_page(request, load_clip(analysis_id), filters(niche, model, reason), flash=flash_message(flash))
+        return clip_page(
+            request, load_clip(analysis_id), filters(niche, model, reason, base), flash=flash_message(flash)
+        )
 
     @router.post("/clip/{analysis_id}/save", dependencies=writer)
     def save(
@@ -459,6 +487,42 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             query.update(model_a=model_a, model_b=model_b)
         return RedirectResponse(f"{PREFIX}/ab?{urlencode(query)}", status_code=303)
 
+    # -- adding clips -----------------------------------------------------------------------------
+
+    def add_page(request: Request, *, job_id: str | None = None, error: str | None = None, links: str = "",
+                 status: int = 200) -> HTMLResponse:  # fmt: skip
+        assert ctx.adder is not None
+        job = ctx.adder.job(job_id) if job_id else None
+        return render(
+            request,
+            "add.html",
+            status=status,
+            job=job,
+            job_id=job_id,
+            error=error,
+            links=links,
+            stored=ctx.adder.stored_clips(),
+            max_items=MAX_ITEMS,
+        )
+
+    @router.get("/add", response_class=HTMLResponse)
+    def add_view(request: Request, job: Annotated[str | None, Query(pattern=r"^[0-9a-f]{16}$")] = None) -> Response:
+        return add_page(request, job_id=job)
+
+    @router.post("/add", dependencies=writer)
+    def add_submit(
+        request: Request,
+        links: Annotated[str, Form(max_length=50_000)] = "",
+        clip: Annotated[list[str] | None, Form()] = None,
+    ) -> Response:
+        assert ctx.adder is not None
+        shas = [s for s in clip or [] if re.fullmatch(_SHA[1:-1], s)]
+        try:
+            job = ctx.adder.submit(parse_links(links), shas)
+        except HumortuneError as exc:
+            return add_page(request, error=str(exc), links=links, status=422)
+        return RedirectResponse(f"{PREFIX}/add?job={job.id}", status_code=303)
+
     # -- promotions -------------------------------------------------------------------------------
 
     @router.get("/promotions", response_class=HTMLResponse)
@@ -480,7 +544,40 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             raise HTTPException(409, str(exc)) from exc
         return RedirectResponse(f"{PREFIX}/promotions?{urlencode({'flash': message[:300]})}", status_code=303)
 
+    @router.get("/reports/{evaluation_id}")
+    def report(evaluation_id: Annotated[str, _path_id()]) -> Response:
+        # Only a path the evaluator recorded is served: the URL names an evaluation, never a file.
+        row = ctx.corpus.db.query_one("SELECT report_path FROM evaluations WHERE id = ?", (evaluation_id,))
+        path = Path(row["report_path"]) if row is not None and row["report_path"] else None
+        if path is None or not path.is_file():
+            raise HTTPException(404, "no report for this evaluation on this machine; rerun `humortune compare`")
+        headers = {"Content-Security-Policy": _REPORT_CSP}
+        return Response(path.read_bytes(), media_type="text/html; charset=utf-8", headers=headers)
+
     # -- bytes ------------------------------------------------------------------------------------
+
+    def serve_bytes(request: Request, key: str, size: int, mime: str, etag: str) -> Response:
+        """A stored object with byte ranges (the browser's video element seeks with them)."""
+        headers = {
+            "Accept-Ranges": "bytes",
+            "ETag": f'"{etag}"',
+            "Cache-Control": "private, max-age=3600",
+            "Content-Disposition": "inline",
+        }
+        try:
+            wanted = parse_range(request.headers.get("range"), size)
+        except Unsatisfiable:
+            headers["Content-Range"] = f"bytes */{size}"
+            return Response(status_code=416, headers=headers)
+        start, length, status = 0, size, 200
+        if wanted is not None:
+            start, length, status = wanted.start, wanted.length, 206
+            headers["Content-Range"] = wanted.content_range
+        headers["Content-Length"] = str(length)
+        if request.method == "HEAD":
+            return Response(status_code=status, headers=headers, media_type=mime)
+        body = iter_range(ctx.storage, key, start, length)
+        return StreamingResponse(body, status_code=status, headers=headers, media_type=mime)
 
     @router.api_route("/video/{sha256}", methods=["GET", "HEAD"])
     def video(request: Request, sha256: Annotated[str, _path_sha()]) -> Response:
@@ -488,26 +585,22 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         source = resolve_video(ctx.storage, asset) if asset is not None else None
         if source is None:
             raise HTTPException(404, "no stored video with this hash in the configured storage")
-        headers = {
-            "Accept-Ranges": "bytes",
-            "ETag": f'"{source.sha256}"',
-            "Cache-Control": "private, max-age=3600",
-            "Content-Disposition": "inline",
-        }
-        try:
-            wanted = parse_range(request.headers.get("range"), source.size)
-        except Unsatisfiable:
-            headers["Content-Range"] = f"bytes */{source.size}"
-            return Response(status_code=416, headers=headers)
-        start, length, status = 0, source.size, 200
-        if wanted is not None:
-            start, length, status = wanted.start, wanted.length, 206
-            headers["Content-Range"] = wanted.content_range
-        headers["Content-Length"] = str(length)
-        if request.method == "HEAD":
-            return Response(status_code=status, headers=headers, media_type=source.mime)
-        body = iter_range(ctx.storage, source.key, start, length)
-        return StreamingResponse(body, status_code=status, headers=headers, media_type=source.mime)
+        return serve_bytes(request, source.key, source.size, source.mime, source.sha256)
+
+    @router.api_route("/poster/{sha256}", methods=["GET", "HEAD"])
+    def poster(request: Request, sha256: Annotated[str, _path_sha()]) -> Response:
+        asset = ctx.corpus.video(sha256)
+        source = resolve_video(ctx.storage, asset) if asset is not None else None
+        if source is None:
+            raise HTTPException(404, "no stored video with this hash in the configured storage")
+        try:  # clips ingested before posters existed get theirs now, once
+            key = ensure_poster(ctx.storage, source.key, sha256)
+            info = ctx.storage.stat(key)
+        except HumortuneError as exc:
+            raise HTTPException(404, f"no poster frame for this clip: {exc.message}") from exc
+        if info is None:  # pragma: no cover - just stored
+            raise HTTPException(404, "the poster frame disappeared; reload the page")
+        return serve_bytes(request, key, info.size, "image/jpeg", f"{sha256}.jpg")
 
     @router.get("/static/{name}")
     def static(name: str) -> Response:

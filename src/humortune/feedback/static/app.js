@@ -147,6 +147,7 @@
     const inField = typing(document.activeElement);
     if ((ev.ctrlKey || ev.metaKey) && (key === "Enter" || key === "s")) {
       if (form) { ev.preventDefault(); if (validate()) submit(form); }
+      else if ($("add-form")) { ev.preventDefault(); submit($("add-form")); }
       return;
     }
     if (inField) {
