@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from humortune import catalog
 from humortune.cli import console, main
 
 from .conftest import SAMPLE_BATTERY, SAMPLE_VIDEOS
@@ -86,7 +87,7 @@ def test_the_short_id_works_wherever_a_model_is_named(
     _, out, _ = run(capsys, "-w", ws, "report", "--list", "--json")
     (listed,) = json.loads(out)
     assert (listed["id"], listed["model"], listed["kind"]) == (evaluation_id, model_id, "evaluate")
-    assert "analysing (base: gemini-2.5-flash)" in err and "scoring" in err  # progress, on stderr
+    assert f"analysing (base: {catalog.default_base_model().id})" in err and "scoring" in err  # progress, on stderr
     code, out, _ = run(capsys, "-w", ws, "models", "show", f"{short[:4]}…{short[-2:]}")  # as abbreviated
     assert code == 0 and model_id in out
     code, out, err = run(capsys, "-w", ws, "promote", short, "--offline", "--yes", "--force")

@@ -35,13 +35,13 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request, Response
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from humortune.errors import HumortuneError, StaleReviewError
 from humortune.feedback.abtest import BlindAB
 from humortune.feedback.addclips import MAX_ITEMS, ClipAdder, parse_links
-from humortune.feedback.media import Unsatisfiable, iter_range, parse_range, resolve_video
+from humortune.feedback.media_routes import STATIC_TYPES, add_media_routes
 from humortune.feedback.queue import REASONS, QueueFilter, ReviewQueue, short_model
 from humortune.feedback.review import (
     MAX_FIELD_CHARS,
@@ -55,7 +55,6 @@ from humortune.feedback.review import (
 from humortune.feedback.security import CSRF_FIELD, ReviewSecurity, Session, secure_route_class
 from humortune.schema import Category, Correction, HumorRecord, Quality
 from humortune.settings import Settings
-from humortune.sources.poster import ensure_poster
 from humortune.storage.base import Storage
 from humortune.urls import redact
 from humortune.workspace import Corpus
@@ -65,7 +64,6 @@ __all__ = ["PREFIX", "ReviewContext", "create_review_router"]
 PREFIX = "/review"
 """Where the review UI lives on the app."""
 _HERE = Path(__file__).parent
-_STATIC = {"app.js": "text/javascript; charset=utf-8", "app.css": "text/css; charset=utf-8"}
 # The evaluator's report is self-contained HTML with inline styles and no scripts.
 _REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; sandbox"
 _ID = r"^[A-Za-z0-9_.:\-]{1,128}$"
@@ -112,7 +110,7 @@ class ReviewContext:
         )
         self.env.globals.update(prefix=PREFIX, short_model=short_model, field_labels=_FIELD_LABELS)
         self.env.filters["redact"] = redact  # every URL the pages show
-        self.static = {name: (_HERE / "static" / name).read_bytes() for name in _STATIC}
+        self.static = {name: (_HERE / "static" / name).read_bytes() for name in STATIC_TYPES}
 
 
 def _wants_html(request: Request) -> bool:
@@ -554,60 +552,7 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
         headers = {"Content-Security-Policy": _REPORT_CSP}
         return Response(path.read_bytes(), media_type="text/html; charset=utf-8", headers=headers)
 
-    # -- bytes ------------------------------------------------------------------------------------
-
-    def serve_bytes(request: Request, key: str, size: int, mime: str, etag: str) -> Response:
-        """A stored object with byte ranges (the browser's video element seeks with them)."""
-        headers = {
-            "Accept-Ranges": "bytes",
-            "ETag": f'"{etag}"',
-            "Cache-Control": "private, max-age=3600",
-            "Content-Disposition": "inline",
-        }
-        try:
-            wanted = parse_range(request.headers.get("range"), size)
-        except Unsatisfiable:
-            headers["Content-Range"] = f"bytes */{size}"
-            return Response(status_code=416, headers=headers)
-        start, length, status = 0, size, 200
-        if wanted is not None:
-            start, length, status = wanted.start, wanted.length, 206
-            headers["Content-Range"] = wanted.content_range
-        headers["Content-Length"] = str(length)
-        if request.method == "HEAD":
-            return Response(status_code=status, headers=headers, media_type=mime)
-        body = iter_range(ctx.storage, key, start, length)
-        return StreamingResponse(body, status_code=status, headers=headers, media_type=mime)
-
-    @router.api_route("/video/{sha256}", methods=["GET", "HEAD"])
-    def video(request: Request, sha256: Annotated[str, _path_sha()]) -> Response:
-        asset = ctx.corpus.video(sha256)
-        source = resolve_video(ctx.storage, asset) if asset is not None else None
-        if source is None:
-            raise HTTPException(404, "no stored video with this hash in the configured storage")
-        return serve_bytes(request, source.key, source.size, source.mime, source.sha256)
-
-    @router.api_route("/poster/{sha256}", methods=["GET", "HEAD"])
-    def poster(request: Request, sha256: Annotated[str, _path_sha()]) -> Response:
-        asset = ctx.corpus.video(sha256)
-        source = resolve_video(ctx.storage, asset) if asset is not None else None
-        if source is None:
-            raise HTTPException(404, "no stored video with this hash in the configured storage")
-        try:  # clips ingested before posters existed get theirs now, once
-            key = ensure_poster(ctx.storage, source.key, sha256)
-            info = ctx.storage.stat(key)
-        except HumortuneError as exc:
-            raise HTTPException(404, f"no poster frame for this clip: {exc.message}") from exc
-        if info is None:  # pragma: no cover - just stored
-            raise HTTPException(404, "the poster frame disappeared; reload the page")
-        return serve_bytes(request, key, info.size, "image/jpeg", f"{sha256}.jpg")
-
-    @router.get("/static/{name}")
-    def static(name: str) -> Response:
-        if name not in ctx.static:
-            raise HTTPException(404, "no such file")
-        return Response(ctx.static[name], media_type=_STATIC[name], headers={"Cache-Control": "private, max-age=300"})
-
+    add_media_routes(router, ctx)
     return router
 
 
@@ -632,8 +577,3 @@ def _path_id() -> Any:
 
     return PathParam(pattern=_ID)
 
-
-def _path_sha() -> Any:
-    from fastapi import Path as PathParam
-
-    return PathParam(pattern=_SHA)
