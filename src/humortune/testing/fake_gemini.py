@@ -410,7 +410,7 @@ class FakeGemini:
         return {**base, "candidates": [candidate]}
 
     def _generate_for_batch(self, model: str, request: dict[str, Any]) -> dict[str, Any]:
-        found = self.book.endpoint(model) if "/endpoints/" in model else None
+        found = self.book.tuned_model(model) if "/models/" in model else None
         memory, version = found if found else (None, f"{model.rsplit('/', 1)[-1]}-001")
         return self.answer(request, memory=memory, model_version=version)
 
