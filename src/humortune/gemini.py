@@ -48,6 +48,7 @@ from humortune._gemini_results import (
     generation_from,
     tuning_info,
 )
+from humortune.credentials import require_credentials
 from humortune.errors import (
     AnalysisRequestError,
     AnalysisServiceError,
@@ -469,8 +470,11 @@ def _load_credentials(settings: Settings) -> tuple[Credentials, str | None]:
             key_file = str(settings.credentials_file)
             creds = service_account.Credentials.from_service_account_file(key_file, scopes=SCOPES)  # type: ignore[no-untyped-call]
             return creds, creds.project_id
+        require_credentials()  # no ADC file and not on Google Cloud: fail now, without a metadata-server probe
         found, project = google.auth.default(scopes=SCOPES)
         return found, project
+    except CredentialsError:
+        raise
     except (google.auth.exceptions.GoogleAuthError, OSError, ValueError) as exc:
         where = f"the key file {settings.credentials_file}" if settings.credentials_file else "ADC"
         raise CredentialsError(
