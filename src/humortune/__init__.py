@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from humortune import catalog
 from humortune._util import lazy_getattr
+from humortune.catalog import CatalogModel
 from humortune.errors import (
     AnalysisError,
     BatteryError,
@@ -19,6 +21,7 @@ from humortune.errors import (
     EvaluationError,
     FeedbackError,
     HumortuneError,
+    ModelLifecycleError,
     PermanentSourceError,
     ProbeError,
     RecordParseError,
@@ -28,6 +31,7 @@ from humortune.errors import (
     TransientSourceError,
     TransientStorageError,
     TuningError,
+    UnknownModelError,
     UnsupportedSourceError,
 )
 from humortune.prompts import DEFAULT_PROMPT, Prompt
@@ -108,6 +112,7 @@ __all__ = [
     "Analysis",
     "AnalysisError",
     "BatteryError",
+    "CatalogModel",
     "Category",
     "ConfigError",
     "Corpus",
@@ -124,6 +129,7 @@ __all__ = [
     "HumortuneError",
     "ImportReport",
     "LocalStorage",
+    "ModelLifecycleError",
     "PermanentSourceError",
     "ProbeError",
     "Prompt",
@@ -139,9 +145,11 @@ __all__ = [
     "TransientSourceError",
     "TransientStorageError",
     "TuningError",
+    "UnknownModelError",
     "UnsupportedSourceError",
     "VideoAsset",
     "__version__",
+    "catalog",
     "open_storage",
     *_LAZY,
 ]

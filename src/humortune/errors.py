@@ -26,6 +26,8 @@ HumortuneError
 │   ├── TuningJobNotFoundError  no such tuning job
 │   ├── TuningJobFailedError    the job ended FAILED or EXPIRED; Vertex's message verbatim
 │   ├── HyperparameterError     a hyperparameter the base model does not allow
+│   │   └── UnknownModelError   a model id the catalog does not know
+│   ├── ModelLifecycleError     the base model is retired, or retires within 30 days
 │   └── CostLimitError          the estimate is above the cap, or the user declined
 ├── AnalysisError
 │   ├── RecordParseError        a model's structured record could not be parsed
@@ -67,6 +69,7 @@ __all__ = [
     "HumortuneError",
     "HyperparameterError",
     "JudgeError",
+    "ModelLifecycleError",
     "ModelNotFoundError",
     "PermanentSourceError",
     "ProbeError",
@@ -87,6 +90,7 @@ __all__ = [
     "TuningQuotaError",
     "TuningRequestError",
     "TuningServiceError",
+    "UnknownModelError",
     "UnsupportedSourceError",
 ]
 
@@ -292,6 +296,14 @@ class TuningJobFailedError(TuningError):
 
 class HyperparameterError(TuningError):
     """A hyperparameter is outside what the chosen base model allows."""
+
+
+class UnknownModelError(HyperparameterError):
+    """The model catalog (``humortune.catalog``) does not know this model id."""
+
+
+class ModelLifecycleError(TuningError):
+    """The base model is retired, or retires too soon to tune on (Vertex blocks tuning a month before)."""
 
 
 class CostLimitError(TuningError):
