@@ -10,10 +10,11 @@ from the environment and the file system only, and `require_credentials` turns "
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from humortune.errors import CredentialsError
 
@@ -22,7 +23,9 @@ __all__ = [
     "CredentialSource",
     "adc_file",
     "find_credentials",
+    "load_credentials",
     "on_google_cloud",
+    "project_of",
     "require_credentials",
 ]
 
@@ -114,3 +117,38 @@ def require_credentials(credentials_file: Path | None = None) -> CredentialSourc
             f"`{LOGIN_COMMAND}`",
         )
     return found
+
+
+def load_credentials(credentials_file: Path | None = None) -> tuple[Any, str | None]:
+    """``(google-auth credentials, project from them)`` for direct REST calls (IAM); `require_credentials`
+    first, so a machine without any fails fast. Raises `CredentialsError`."""
+    import google.auth
+    from google.auth import exceptions
+
+    require_credentials(credentials_file)
+    scopes = ["https://www.googleapis.com/auth/cloud-platform"]
+    try:
+        if credentials_file is not None:
+            from google.oauth2 import service_account
+
+            key = service_account.Credentials.from_service_account_file(str(credentials_file), scopes=scopes)  # type: ignore[no-untyped-call]
+            return key, key.project_id
+        found, project = google.auth.default(scopes=scopes)
+        return found, project
+    except (exceptions.GoogleAuthError, OSError, ValueError) as exc:
+        raise CredentialsError(
+            f"the Google credentials could not be loaded ({type(exc).__name__})",
+            hint=f"run `{LOGIN_COMMAND}` again, or point HUMORTUNE_CREDENTIALS_FILE at a valid key file",
+        ) from None
+
+
+def project_of(source: CredentialSource) -> str | None:
+    """The project named in a key file (``project_id``) or an ADC file (``quota_project_id``), if any."""
+    if source.path is None:
+        return None
+    try:
+        data = json.loads(source.path.read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("project_id") or data.get("quota_project_id") if isinstance(data, dict) else None
+    return str(value) if value else None

@@ -135,12 +135,14 @@ class GeminiClient:
         base_url: str | None = None,
         credentials: Credentials | None = None,
         retry: RetryPolicy | None = None,
+        timeout_s: float = 300.0,
     ) -> GeminiClient:
         """A Vertex-mode client for ``settings.project`` / ``settings.location``.
 
         Credentials: ``credentials`` if given; static fake ones when a test ``transport`` or a loopback
         ``base_url`` is given; else ``settings.credentials_file``; else Application Default Credentials.
         ``settings.offline`` routes everything to the bundled `FakeGemini` (no credentials, no network).
+        ``timeout_s`` bounds each HTTP request (`humortune doctor` uses a short one).
         """
         fake = None
         if settings.offline and transport is None and base_url is None:
@@ -165,11 +167,11 @@ class GeminiClient:
             )
 
         def build(location: str) -> genai.Client:
-            options = types.HttpOptions(base_url=base_url, timeout=300_000)
+            options = types.HttpOptions(base_url=base_url, timeout=int(timeout_s * 1000))
             if transport is not None:
-                options.httpx_client = httpx.Client(transport=transport, timeout=300)
+                options.httpx_client = httpx.Client(transport=transport, timeout=timeout_s)
             if async_transport is not None:
-                options.httpx_async_client = httpx.AsyncClient(transport=async_transport, timeout=300)
+                options.httpx_async_client = httpx.AsyncClient(transport=async_transport, timeout=timeout_s)
             return genai.Client(
                 vertexai=True, project=project, location=location, credentials=credentials, http_options=options
             )
@@ -361,6 +363,12 @@ class GeminiClient:
         self._call(lambda: self._client.tunings.cancel(name=name), op="tuning", item=name)
 
     # -- batch prediction --------------------------------------------------------------------------
+
+    def get_base_model(self, model: str) -> dict[str, Any]:
+        """Read a publisher model (``gemini-2.5-flash``) in the client's region: a cheap call that proves
+        the credentials, the project, the Vertex AI API and the model (404 → `ModelNotFoundError`)."""
+        found = self._call(lambda: self._client.models.get(model=model), op="analysis", item=model)
+        return found.model_dump(mode="json", exclude_none=True)
 
     def create_batch_job(
         self, *, model: str, src_uri: str, dest_uri: str, display_name: str | None = None

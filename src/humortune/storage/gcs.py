@@ -230,6 +230,37 @@ class GCSStorage:
             )
         return StorageError(f"{what} failed ({detail})", hint="run with --debug for details", item=item)
 
+    # -- preflight (humortune doctor) -----------------------------------------------------------
+
+    def bucket_facts(self) -> dict[str, Any]:
+        """The bucket's ``location``, ``location_type``, ``project_number`` and the caller's ``permissions``
+        among object create/get (`StorageError` when it does not exist or may not be read)."""
+
+        def fetch() -> dict[str, Any]:
+            bucket = self.client.get_bucket(self.bucket_name, timeout=self.timeout_s, retry=None)
+            wanted = ["storage.objects.create", "storage.objects.get"]
+            granted = bucket.test_iam_permissions(wanted, timeout=self.timeout_s, retry=None)
+            number = bucket.project_number
+            return {
+                "location": str(bucket.location or ""),
+                "location_type": str(bucket.location_type or ""),
+                "project_number": str(number) if number else None,
+                "permissions": sorted(granted or []),
+            }
+
+        return self._call("bucket check", "", fetch)
+
+    def iam_bindings(self) -> list[dict[str, Any]]:
+        """The bucket's IAM policy bindings (needs storage.buckets.getIamPolicy)."""
+
+        def fetch() -> list[dict[str, Any]]:
+            policy = self.client.bucket(self.bucket_name).get_iam_policy(
+                requested_policy_version=3, timeout=self.timeout_s, retry=None
+            )
+            return [{"role": b["role"], "members": sorted(b.get("members") or [])} for b in policy.bindings]
+
+        return self._call("IAM policy read", "", fetch)
+
     # -- Storage protocol -------------------------------------------------------------------------
 
     @property
