@@ -94,7 +94,7 @@ def test_two_stage_uses_the_training_prompt_then_a_base_model(
 
     assert analysis.narrative.startswith("Det roliga i detta klipp är")
     assert isinstance(analysis.record, HumorRecord)
-    assert analysis.model == model_id and analysis.record_model == "gemini-2.5-flash"
+    assert analysis.model == model_id and analysis.record_model == "gemini-3.5-flash"
     assert analysis.prompt_version == CUSTOM.version and analysis.mode == "two-stage"
     assert analysis.id is not None and analysis.id.startswith("an-") and not analysis.cached
     assert analysis.usage.total_tokens == analysis.usage.prompt_tokens + analysis.usage.output_tokens > 0
@@ -110,10 +110,13 @@ def test_two_stage_uses_the_training_prompt_then_a_base_model(
     config = first.body["generationConfig"]
     assert config["mediaResolution"] == "MEDIA_RESOLUTION_MEDIUM" and config["temperature"] == 0.0
     assert "responseSchema" not in config  # no controlled generation on the tuned endpoint
-    assert second.path.endswith("publishers/google/models/gemini-2.5-flash:generateContent")
+    assert second.path.endswith("publishers/google/models/gemini-3.5-flash:generateContent")
     text = second.body["contents"][0]["parts"][0]["text"]
     assert text == RECORD_EXTRACTION_PROMPT.text + analysis.narrative
     assert second.body["generationConfig"]["responseSchema"]["properties"]["category"]["enum"][0] == "comedy"
+    # Lowest thinking each model takes: a budget of 0 for the 2.5-based tuned model, a level on 3.5 Flash.
+    assert first.body["generationConfig"]["thinkingConfig"] == {"thinking_budget": 0}
+    assert second.body["generationConfig"]["thinkingConfig"] == {"thinking_level": "MINIMAL"}
     for call in (first, second):
         validate("GenerateContentRequest", call.body)
 
@@ -147,7 +150,7 @@ def test_joint_mode_parses_one_answer(settings: Settings, corpus: Corpus) -> Non
 
 def test_joint_mode_falls_back_to_two_stage_on_malformed_json(settings: Settings, corpus: Corpus) -> None:
     broken = f'{NARRATIVE}\n```json\n{{"summary": "En kock", "mechanism": ,}}\n```'
-    routes: dict[str, list[object]] = {"endpoints/": [broken], "gemini-2.5-flash": [json.dumps(RECORD)]}
+    routes: dict[str, list[object]] = {"endpoints/": [broken], "gemini-3.5-flash": [json.dumps(RECORD)]}
     analyzer, handler = scripted(settings, corpus, routes, mode="joint")
     analysis = analyzer.analyze(VIDEO)
     assert analysis.narrative == NARRATIVE
@@ -155,15 +158,15 @@ def test_joint_mode_falls_back_to_two_stage_on_malformed_json(settings: Settings
     assert any("fell back to two-stage" in w and "malformed" in w for w in analysis.warnings)
     assert [p.rsplit("/", 1)[-1] for p, _ in handler.requests] == [
         "555:generateContent",
-        "gemini-2.5-flash:generateContent",
+        "gemini-3.5-flash:generateContent",
     ]
-    assert analysis.record_model == "gemini-2.5-flash"
+    assert analysis.record_model == "gemini-3.5-flash"
 
 
 def test_record_with_unknown_category_is_rejected_with_a_warning(settings: Settings, corpus: Corpus) -> None:
     routes: dict[str, list[object]] = {
         "endpoints/": [NARRATIVE],
-        "gemini-2.5-flash": [json.dumps({**RECORD, "category": "satire"})],
+        "gemini-3.5-flash": [json.dumps({**RECORD, "category": "satire"})],
     }
     analyzer, _ = scripted(settings, corpus, routes)
     analysis = analyzer.analyze(VIDEO)
@@ -174,7 +177,7 @@ def test_record_with_unknown_category_is_rejected_with_a_warning(settings: Setti
 
 def test_record_contradicting_its_narrative_is_flagged(settings: Settings, corpus: Corpus) -> None:
     off = {**RECORD, "mechanism": "hunden jagar en fjäril i parken"}
-    analyzer, _ = scripted(settings, corpus, {"endpoints/": [NARRATIVE], "gemini-2.5-flash": [json.dumps(off)]})
+    analyzer, _ = scripted(settings, corpus, {"endpoints/": [NARRATIVE], "gemini-3.5-flash": [json.dumps(off)]})
     analysis = analyzer.analyze(VIDEO)
     assert analysis.record is not None
     assert any("never appears in the narrative" in w for w in analysis.warnings)

@@ -42,7 +42,7 @@ def test_prepare_cli_ends_with_the_dataset_and_request(tmp_path: Path, capsys: p
     out, err = capsys.readouterr()
     assert code == 0, err
     assert "3. build → validate → estimate" in out and "9 train, 2 validation, 1 test" in out
-    assert "estimated training cost: gemini-2.5-flash" in out
+    assert "estimated training cost: gemini-3.5-flash" in out
     start = out.index("\n{", out.index("tuning request body"))
     body, _ = json.JSONDecoder().raw_decode(out, start + 1)
     strict("TuningJob", body)
@@ -83,4 +83,4 @@ def test_the_build_dataset_example_runs_offline(tmp_path: Path) -> None:
     assert "examples: {'train': 7, 'validation': 1, 'test': 0}   valid: True" in run.stdout
     skipped = [line for line in run.stdout.splitlines() if line.startswith("  skipped ")]
     assert len(skipped) == 4 and all("no structured record for the narrative+record format" in s for s in skipped)
-    assert '"supervisedTuningSpec"' in run.stdout and "estimated training cost on gemini-2.5-flash" in run.stdout
+    assert '"supervisedTuningSpec"' in run.stdout and "estimated training cost on gemini-3.5-flash" in run.stdout

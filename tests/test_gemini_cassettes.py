@@ -47,7 +47,7 @@ def test_submit_sends_the_recorded_request(vertex: GeminiClient, db: Corpus, dem
     assert job.name == JOB and job.state == "PENDING" and not job.reused
     row = ModelRegistry(db).job(JOB)
     assert row is not None and row.state == "JOB_STATE_PENDING" and row.dataset_id is None
-    assert row.hyperparams["dataset_id"] == "ds-gcs00001" and row.estimate_usd == 1.04
+    assert row.hyperparams["dataset_id"] == "ds-gcs00001" and row.estimate_usd == 2.08
 
 
 @pytest.mark.vcr(cassette("tuning_lifecycle.yaml"))

@@ -18,7 +18,7 @@ def _write_toml(workspace: Path, text: str) -> None:
 def test_defaults(tmp_path: Path) -> None:
     s = Settings(workspace=tmp_path)
     assert s.location == "us-central1"
-    assert s.base_model == "gemini-2.5-flash"
+    assert s.base_model == "gemini-3.5-flash"  # the catalog's choice: 2.5 Flash retired on 2026-10-20
     assert s.storage_uri == (tmp_path.resolve() / "storage").as_uri()
     assert s.provenance()["location"] == "default"
 

@@ -123,7 +123,7 @@ def test_costly_jobs_need_confirmation(client: GeminiClient, db: Corpus, tmp_pat
     fake = fake_of(client)
     with pytest.raises(CostLimitError) as info:
         tuner(client, db).submit(costly)
-    assert "$4.00–$6.00" in info.value.message and "--yes" in str(info.value.hint)
+    assert "$8.00–$12.00" in info.value.message and "--yes" in str(info.value.hint)
     asked: list[str] = []
 
     def decline(message: str) -> bool:
@@ -135,7 +135,7 @@ def test_costly_jobs_need_confirmation(client: GeminiClient, db: Corpus, tmp_pat
     assert "above the $5 confirmation threshold" in asked[0]
     assert fake.calls("/tuningJobs", method="POST") == []
     job = tuner(client, db).submit(costly, confirm=lambda m: True)
-    assert job.context["estimate"]["usd_high"] == 6.0 and len(fake.calls("/tuningJobs", method="POST")) == 1
+    assert job.context["estimate"]["usd_high"] == 12.0 and len(fake.calls("/tuningJobs", method="POST")) == 1
 
 
 def test_cheap_jobs_go_without_asking_and_unknown_costs_ask(client: GeminiClient, db: Corpus, tmp_path: Path) -> None:
@@ -204,7 +204,7 @@ def test_wait_registers_the_model_with_reconciled_estimate(client: GeminiClient,
     rec = model.stats["reconciliation"]
     assert rec["billable_tokens"] == model.stats["total_billable_token_count"] > 0
     assert rec["ratio_to_low"] == round(rec["billable_tokens"] / 40_000, 3)
-    assert rec["billed_usd"] == round(rec["billable_tokens"] * 3 / 1e6 * 5.0, 4)
+    assert rec["billed_usd"] == round(rec["billable_tokens"] * 3 / 1e6 * 10.0, 4)
     assert ModelRegistry(db).model(model.id) == model
 
 

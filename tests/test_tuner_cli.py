@@ -54,7 +54,7 @@ def test_dry_run_prints_the_body_and_sends_nothing(prepared: Path, capsys: pytes
     code, out, err = run(capsys, "-w", str(prepared), "tune", "--dry-run", "--epochs", "4", "--lr", "1.0")
     assert code == 0, err
     body = json.loads(out[out.index("{") : out.rindex("}") + 1])
-    assert body["baseModel"] == "gemini-2.5-flash"
+    assert body["baseModel"] == "gemini-3.5-flash"
     assert body["supervisedTuningSpec"]["hyperParameters"] == {"epochCount": 4, "learningRateMultiplier": 1.0}
     assert body["supervisedTuningSpec"]["trainingDatasetUri"].endswith("/train.jsonl")
     assert body["labels"]["humortune-dataset"].startswith("ds-")

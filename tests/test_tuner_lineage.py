@@ -77,7 +77,7 @@ def test_continue_tuning_from_a_tuned_model(client: GeminiClient, db: Corpus, tm
     assert body["preTunedModel"] == {"checkpoint_id": "2", "tuned_model_name": parent.id}
     assert "baseModel" not in body
     child = follow.submit(more, yes=True).wait(progress=False, sleep=Sleeps())
-    assert child.base_model == "gemini-2.5-flash"  # the family, for pricing and hyperparameter rules
+    assert child.base_model == "gemini-3.5-flash"  # the family, for pricing and hyperparameter rules
     assert child.stats["parent_model"] == parent.id and child.stats["parent_checkpoint"] == "2"
     assert ModelRegistry(db).lineage(child.id)["parent"] == parent.id
     with pytest.raises(HyperparameterError, match="adapter size 32"):
@@ -99,7 +99,7 @@ def test_sweep_submits_records_and_reports(client: GeminiClient, db: Corpus, tmp
     grid: dict[str, list[float]] = {"epochs": [3, 5], "learning_rate_multiplier": [0.5, 1.0]}
     sweep = Tuner(client=client, corpus=db, adapter_size=8).sweep(data, grid, max_cost=5.0)
     assert len(sweep.jobs) == 4 and len({j.name for j in sweep.jobs}) == 4
-    assert sweep.total_usd_high == pytest.approx(2 * (0.18 + 0.3))
+    assert sweep.total_usd_high == pytest.approx(2 * (0.36 + 0.6))  # at $10/1M (gemini-3.5-flash)
     results = sweep.wait(progress=False, sleep=Sleeps())
     assert all(not isinstance(r, Exception) for r in results)
     recorded = db.db.query("SELECT id, max_cost FROM sweeps")

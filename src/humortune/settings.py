@@ -20,6 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from humortune import catalog
 from humortune.errors import ConfigError
 
 __all__ = ["CONFIG_FILE", "MediaResolution", "Settings"]
@@ -61,7 +62,11 @@ class Settings(BaseSettings):
     )
     project: str | None = Field(None, description="Google Cloud project id for Vertex AI.")
     location: str = Field("us-central1", description="Vertex AI region for tuning and inference.")
-    base_model: str = Field("gemini-2.5-flash", description="Base model to tune and compare against.")
+    base_model: str = Field(
+        default_factory=lambda: catalog.default_base_model().id,
+        description="Base model to tune and compare against (default: the catalog's choice, "
+        "`humortune models catalog`).",
+    )
     media_resolution: MediaResolution = Field(
         "MEDIA_RESOLUTION_LOW",
         description="Tokens per frame for tuning and inference (LOW tunes ~4x faster, allows 20-min clips).",
@@ -83,6 +88,9 @@ class Settings(BaseSettings):
         2.0, ge=0, description="First wait between tries; doubles each time (with jitter)."
     )
     confirm_cost_above_usd: float = Field(5.0, ge=0, description="Ask before submitting jobs costing more.")
+    allow_retiring: bool = Field(
+        False, description="Tune on a base model that retires within 30 days (recorded on the job)."
+    )
     training_price_per_mtok: dict[str, float] = Field(
         default_factory=dict,
         description="Override training prices, USD per 1M tokens, by base model.",

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from humortune import catalog
 from humortune.analyzer.cache import AnalysisCache
 from humortune.analyzer.cost import estimate_cost
 from humortune.analyzer.output import (
@@ -296,7 +297,7 @@ class Analyzer:
             "media_resolution": self.media_resolution,
             "temperature": 0.0,
             "max_output_tokens": self.max_output_tokens,
-            "thinking_budget": _thinking_off(self.model.base_model or self.model.call_name),
+            **lowest_thinking(self.model.base_model or self.model.call_name),
         }
 
     def _record_request(self, ref: VideoRef, narrative: str) -> _Request:
@@ -305,7 +306,7 @@ class Analyzer:
             "prompt": record_extraction_text(narrative),
             "response_schema": HumorRecord,
             "temperature": 0.0,
-            "thinking_budget": _thinking_off(self.record_model),
+            **lowest_thinking(self.record_model),
         }
         if self.record_with_video:
             request.update(video_uri=ref.uri, mime_type=ref.mime_type, media_resolution=self.media_resolution)
@@ -537,10 +538,19 @@ class Analyzer:
         return run
 
 
-def _thinking_off(model: str) -> int | None:
-    """Thinking budget 0 where the model allows it (2.5 Flash family); tuned models should not think."""
-    name = model.removeprefix("publishers/google/models/")
-    return 0 if name.startswith("gemini-2.5-flash") else None
+def lowest_thinking(model: str) -> dict[str, int | str | None]:
+    """The lowest thinking setting the catalog says ``model`` (or its base) accepts, as request keys.
+
+    Google's tuning docs: tuned models learn to answer without thinking, so turn it off or to its lowest —
+    ``thinking_budget`` on Gemini 2.5 (0, or 128 on 2.5 Pro), ``thinking_level`` on 3.x. Unknown models get
+    neither (the service default).
+    """
+    entry = catalog.find(model)
+    if entry is None or entry.lowest_thinking is None:
+        return {"thinking_budget": None, "thinking_level": None}
+    if entry.thinking == "level":
+        return {"thinking_budget": None, "thinking_level": str(entry.lowest_thinking)}
+    return {"thinking_budget": int(entry.lowest_thinking), "thinking_level": None}
 
 
 def _as_humortune(exc: Exception, item: str) -> HumortuneError:

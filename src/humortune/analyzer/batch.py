@@ -168,6 +168,8 @@ def batch_request(analyzer: Analyzer, ref: VideoRef) -> dict[str, Any]:
         config["maxOutputTokens"] = online["max_output_tokens"]
     if online["thinking_budget"] is not None:
         config["thinkingConfig"] = {"thinkingBudget": online["thinking_budget"]}
+    if online["thinking_level"] is not None:
+        config["thinkingConfig"] = {"thinkingLevel": online["thinking_level"]}
     request: dict[str, Any] = {
         "contents": [
             {

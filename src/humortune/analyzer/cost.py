@@ -1,8 +1,8 @@
 """Estimated inference cost of an analysis, from the token usage the service reported.
 
-Prices are USD per 1M tokens (input, output) for standard online requests. They are **secondhand** (third-party
-notes quoting Google's pricing page, late 2026): check https://cloud.google.com/vertex-ai/generative-ai/pricing
-and override them with ``Settings.inference_price_per_mtok``. Tuned Gemini 2.x endpoints cost the same as
+Prices are USD per 1M tokens (input, output) for standard online requests, from `humortune.catalog` (each with
+its source there; secondhand or third-party, see ``humortune models catalog``): override them with
+``Settings.inference_price_per_mtok``. Tuned Gemini 2.x endpoints cost the same as
 their base model; from Gemini 3 a tuned endpoint costs 1.5x its base. Batch prediction is half price.
 """
 
@@ -10,16 +10,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from humortune import catalog
 from humortune.schema import TokenUsage
 
 __all__ = ["INFERENCE_PRICES_PER_MTOK", "estimate_cost"]
 
 INFERENCE_PRICES_PER_MTOK: dict[str, tuple[float, float]] = {
-    "gemini-2.5-pro": (1.25, 10.00),
-    "gemini-2.5-flash": (0.30, 2.50),
-    "gemini-2.5-flash-lite": (0.10, 0.40),
+    m.id: (m.input_price_per_mtok_usd, m.output_price_per_mtok_usd)
+    for m in catalog.MODELS.values()
+    if m.input_price_per_mtok_usd is not None and m.output_price_per_mtok_usd is not None
 }
-"""(input, output) USD per 1M tokens, standard online requests; secondhand, verify before relying on it."""
+"""(input, output) USD per 1M tokens, standard online requests, from the catalog; verify before relying on it."""
 
 _TUNED_MULTIPLIER_FROM_GEMINI_3 = 1.5
 _BATCH_DISCOUNT = 0.5

@@ -8,7 +8,7 @@ A model can be named five ways; `resolve_model` turns each into a `ResolvedModel
 | a registered model id or endpoint | ``models`` | the model's endpoint |
 | a `TunedModel` | itself | its endpoint |
 | an unregistered ``projects/…/endpoints/…`` name | — | as given |
-| a base model (``gemini-2.5-flash``) | ``models`` if registered | as given |
+| a base model (``gemini-3.5-flash``) | ``models`` if registered | as given |
 
 Registered models carry the prompt version and media resolution they were tuned with (directly, or through
 their dataset version), and inference must use exactly those: `prompt_for_version` recovers the prompt text
@@ -105,7 +105,7 @@ def resolve_model(model: str | TunedModel, *, db: Database | None = None) -> Res
         return ResolvedModel(
             requested=name, call_name=base.group(1), model_id=base.group(1), kind="base", base_model=base.group(1)
         )
-    hint = "pass a base model name (e.g. gemini-2.5-flash), an endpoint resource name, or a promoted alias"
+    hint = "pass a base model name (e.g. gemini-3.5-flash), an endpoint resource name, or a promoted alias"
     if name == "current":
         hint = "no model has been promoted yet: promote one (humortune promote) or pass a base model name"
     raise ModelNotFoundError(f"no alias or model named {name!r} in the registry", hint=hint, item=name)

@@ -57,6 +57,10 @@ def _analyzer(settings: Settings, corpus: Corpus, model: str | None, mode: str, 
     analyzer = Analyzer(model, settings=settings, corpus=corpus, mode=_mode(mode), **kw)
     for note in analyzer.notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
+    if analyzer.model.kind != "base":
+        from humortune.cli.models import warn_if_base_retiring
+
+        warn_if_base_retiring(analyzer.model.base_model)
     return analyzer
 
 
@@ -273,6 +277,7 @@ def serve(
     settings = _settings(offline)
     app_ = create_app(settings, model=model, mode=_mode(mode))
     token: str = app_.state.service.token
+    _warn_if_serving_a_retiring_base(app_.state.service)
     if token_file is not None:
         token_file.parent.mkdir(parents=True, exist_ok=True)
         token_file.touch(mode=0o600)
@@ -285,6 +290,19 @@ def serve(
     if settings.api_token is None:
         err_console.print(f"bearer token (random, this run only): {token}", highlight=False, soft_wrap=True)
     uvicorn.run(app_, host=host, port=port, log_level="info")
+
+
+def _warn_if_serving_a_retiring_base(service: Any) -> None:
+    from humortune.analyzer.resolve import resolve_model
+    from humortune.cli.models import warn_if_base_retiring
+    from humortune.errors import HumortuneError
+
+    try:
+        resolved = resolve_model(service.model, db=service.corpus.db)
+    except HumortuneError:
+        return  # nothing promoted yet: each request says so itself
+    if resolved.kind != "base":
+        warn_if_base_retiring(resolved.base_model)
 
 
 def _is_loopback(host: str) -> bool:

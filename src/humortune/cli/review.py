@@ -116,6 +116,12 @@ def retrain(
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Submit and return; the next run continues.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check triggers, build, price; submit nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome as JSON.")] = False,
+    base_model: Annotated[
+        str | None, typer.Option("--base-model", "-m", help="With --from base: the base model to start over on.")
+    ] = None,
+    allow_retiring: Annotated[
+        bool, typer.Option("--allow-retiring", help="Tune on a base retiring within 30 days (recorded).")
+    ] = False,
 ) -> None:
     """Turn new corrections into an evaluated candidate model; the owner confirms it in `humortune review`.
 
@@ -132,7 +138,12 @@ def retrain(
         raise ConfigError(
             f"--from must be current or base, not {start_from!r}", hint="use --from current or --from base"
         )
-    settings = state().settings(**({"offline": True} if offline else {}))
+    overrides: dict[str, object] = {"offline": True} if offline else {}
+    if base_model:
+        overrides["base_model"] = base_model
+    if allow_retiring:
+        overrides["allow_retiring"] = True
+    settings = state().settings(**overrides)
     policy = RetrainPolicy.from_settings(
         settings, budget_usd=budget, start_from=start_from, niche=niche, min_new_corrections=min_corrections
     )

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from humortune.cli._app import app, console, err_console, state
+from humortune.errors import HumortuneError
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.gemini import GeminiClient
@@ -24,6 +25,10 @@ app.add_typer(jobs_app, name="jobs")
 app.add_typer(models_app, name="models")
 
 OfflineOpt = Annotated[bool, typer.Option("--offline", help="Use the bundled FakeGemini (no credentials, no cost).")]
+AllowRetiringOpt = Annotated[
+    bool,
+    typer.Option("--allow-retiring", help="Tune on a base model retiring within 30 days (recorded on the job)."),
+]
 DatasetArg = Annotated[
     str | None, typer.Argument(help="Dataset version id (prefix ok; default: latest) or a gs://…/train.jsonl URI.")
 ]
@@ -64,6 +69,18 @@ def _labels(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def catalog_reason(settings: Settings) -> str:
+    """Why the settings' base model: the catalog's reasoning when it is the catalog's default."""
+    from humortune import catalog
+
+    try:
+        if catalog.default_base_model(settings.location).id == catalog.normalize(settings.base_model):
+            return catalog.default_reason(settings.location)
+    except HumortuneError:
+        pass
+    return f"{settings.base_model} (from settings; see `humortune models catalog`)"
+
+
 def _offline_banner(settings: Settings) -> None:
     if settings.offline:
         err_console.print("[bold magenta]offline:[/] FakeGemini answers instead of Vertex AI; nothing is billed")
@@ -83,6 +100,7 @@ def tune(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask before costly jobs.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Submit even if the same job exists.")] = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait", help="Wait for the job and register the model.")] = True,
+    allow_retiring: AllowRetiringOpt = False,
     offline: OfflineOpt = False,
 ) -> None:
     """Submit a dataset version to Vertex AI supervised tuning (shows the cost; asks above the threshold)."""
@@ -104,9 +122,13 @@ def tune(
             client=_client(settings, dry_run=True) if dry_run else None,
             corpus=corpus,
             settings=settings,
+            allow_retiring=allow_retiring or None,
         )
+        tuner.check_lifecycle()  # before anything is printed: a retired base is refused with its successor
         estimate = tuner.estimate(target)
         if dry_run:
+            if base_model is None:
+                err_console.print(f"[dim]base model: {escape(catalog_reason(settings))}[/]", soft_wrap=True)
             console.print(f"POST …/projects/{tuner.client.project}/locations/{tuner.client.location}/tuningJobs")
             console.print_json(json.dumps(tuner.request(target), ensure_ascii=False))
             _print_estimate(estimate)
@@ -134,6 +156,7 @@ def sweep(
     base_model: Annotated[str | None, typer.Option("--base-model", "-m")] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y")] = False,
     wait: Annotated[bool, typer.Option("--wait/--no-wait")] = True,
+    allow_retiring: AllowRetiringOpt = False,
     offline: OfflineOpt = False,
 ) -> None:
     """Submit a grid of jobs (epochs × lr × adapter size) under a cost cap; report them side by side."""
@@ -154,7 +177,9 @@ def sweep(
         target = _dataset(corpus, dataset)
         if not isinstance(target, DatasetVersion):
             raise typer.BadParameter("a sweep needs a built dataset version (its estimate caps the cost)")
-        tuner = Tuner(base_model, client=_client(settings), corpus=corpus, settings=settings)
+        allowed = allow_retiring or None
+        tuner = Tuner(base_model, client=_client(settings), corpus=corpus, settings=settings, allow_retiring=allowed)
+        tuner.check_lifecycle()
         result = tuner.sweep(
             target, grid, max_cost=max_cost, yes=yes, confirm=lambda m: typer.confirm(m, default=False)
         )
@@ -285,6 +310,10 @@ def models_list() -> None:
             m.created_at.strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table)
+    from humortune.cli.models import warn_if_base_retiring
+
+    for base in sorted({m.base_model for m in models}):
+        warn_if_base_retiring(base)
 
 
 @models_app.command("show")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+from humortune import catalog
 from humortune.dataset.limits import (
     AUDIO_TOKENS_PER_SECOND,
     FRAMES_PER_SECOND,
@@ -46,16 +47,10 @@ PRICE_SOURCE = (
     "secondhand 2026-11: two third-party quotes of "
     "https://cloud.google.com/gemini-enterprise-agent-platform/pricing (verify there)"
 )
-"""Where `TRAINING_PRICE_PER_MTOK` comes from, and when."""
+"""Where `TRAINING_PRICE_PER_MTOK` comes from, and when (`humortune.catalog` keeps it per model)."""
 
-TRAINING_PRICE_PER_MTOK: dict[str, float] = {
-    "gemini-2.5-pro": 25.0,
-    "gemini-2.5-flash": 5.0,
-    "gemini-2.5-flash-lite": 1.50,
-    "gemini-3.5-flash": 10.0,
-    "gemini-3.1-flash-lite": 3.0,
-}
-"""USD per 1M training tokens by base model (see `PRICE_SOURCE`)."""
+TRAINING_PRICE_PER_MTOK: dict[str, float] = {m.id: m.training_price_per_mtok_usd for m in catalog.MODELS.values()}
+"""USD per 1M training tokens by base model, from the catalog (see `PRICE_SOURCE`)."""
 
 DEFAULT_EPOCHS = 4
 """Epochs assumed when none are given (Vertex chooses its own default from the dataset size)."""

@@ -5,7 +5,7 @@ and silently drops the rest. So humortune treats every invalid row as an error a
 file, line, rule name and what to do. Numbers come from `humortune.dataset.limits`; `RULES` is the table.
 
 ```python
-report = validate_jsonl({"train": "train.jsonl", "validation": "validation.jsonl"}, base_model="gemini-2.5-flash")
+report = validate_jsonl({"train": "train.jsonl", "validation": "validation.jsonl"}, base_model="gemini-3.5-flash")
 for issue in report.errors:
     print(issue)          # train.jsonl:12: error [one-video] 2 videos in one example; Vertex allows 1 …
 ```
@@ -22,6 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from humortune import catalog
 from humortune.dataset.estimate import example_tokens
 from humortune.dataset.issues import RULES, Issue, ValidationReport, VideoFacts
 from humortune.dataset.limits import (
@@ -59,11 +60,12 @@ class Validator:
     def __init__(
         self,
         *,
-        base_model: str = "gemini-2.5-flash",
+        base_model: str | None = None,
         for_vertex: bool = True,
         facts: Mapping[str, VideoFacts] | Callable[[str], VideoFacts] | None = None,
         file_names: Mapping[str, str] | None = None,
     ) -> None:
+        base_model = base_model or catalog.default_base_model().id
         self.base_model = base_model
         self.file_names = dict(file_names or {})
         """split → file name shown in issues (default ``<split>.jsonl``)."""
@@ -558,7 +560,7 @@ class Validator:
 def validate_jsonl(
     files: Mapping[str, str | os.PathLike[str] | bytes],
     *,
-    base_model: str = "gemini-2.5-flash",
+    base_model: str | None = None,
     for_vertex: bool = True,
     facts: Mapping[str, VideoFacts] | Callable[[str], VideoFacts] | None = None,
 ) -> ValidationReport:

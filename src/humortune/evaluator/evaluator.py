@@ -167,7 +167,7 @@ class Evaluator:
         if model_id == name and (name == DEFAULT_ALIAS or name.startswith("niche:")):
             raise EvaluationError(
                 f"no model has been promoted to {name!r} yet",
-                hint="pass a model name (a tuned model id or a base model such as gemini-2.5-flash)",
+                hint="pass a model name (a tuned model id or a base model such as gemini-3.5-flash)",
                 item=name,
             )
         row = self.corpus.db.query_one(

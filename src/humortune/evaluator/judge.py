@@ -278,7 +278,7 @@ class MechanismJudge(_Judge):
     """Does a candidate explanation name the same humour mechanism as the owner's correction?
 
     ```python
-    judge = MechanismJudge(client, model="gemini-2.5-flash")
+    judge = MechanismJudge(client, model="gemini-3.5-flash")
     judge.judge(candidate="Det roliga är ...", reference=correction.human_said).passed
     ```
     """
@@ -297,7 +297,7 @@ class PairwiseJudge(_Judge):
     """Which of two explanations is closer to the owner's? Asked in both orders to cancel position bias.
 
     ```python
-    judge = PairwiseJudge(client, model="gemini-2.5-flash")
+    judge = PairwiseJudge(client, model="gemini-3.5-flash")
     judge.compare(reference=owner_text, candidate=new_text, incumbent=old_text).outcome  # "win"|"tie"|"loss"
     ```
     """

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from humortune import catalog
 from humortune._util import content_hash, short_hash
 from humortune.analyzer.cache import analysis_id
 from humortune.evaluator.metrics import rouge_l
@@ -159,7 +160,7 @@ def populate_evaluation(
     *,
     models: Mapping[str, float],
     seed: int = 0,
-    base_model: str = "gemini-2.5-flash",
+    base_model: str | None = None,
     niches: list[str] | None = None,
     test_share: float = 1.0,
     with_record: float = 0.8,
@@ -173,6 +174,7 @@ def populate_evaluation(
     corrections carry an owner record. Deterministic for a given ``seed``.
     """
     rng = random.Random(seed)
+    base_model = base_model or catalog.default_base_model().id
     niches = niches or NICHES
     out = SyntheticCorpus(models=dict(models))
     now = utcnow().isoformat(timespec="microseconds")

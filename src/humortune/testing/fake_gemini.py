@@ -40,6 +40,7 @@ from urllib.request import url2pathname
 
 import httpx
 
+from humortune import catalog
 from humortune.testing import _fake_content as content
 from humortune.testing._fake_jobs import JobBook, Reply, error
 from humortune.testing.vertex_schema import VertexSchemaError, message_for, validate
@@ -369,6 +370,9 @@ class FakeGemini:
             memory, version = found
         else:
             return error(404, f"Unknown model resource {target}.")
+        refused = _thinking_refusal(version, body.get("generationConfig") or {})
+        if refused:
+            return error(400, refused)
         return Reply(200, self.answer(body, memory=memory, model_version=version, fault=fault))
 
     def answer(
@@ -376,10 +380,11 @@ class FakeGemini:
         body: dict[str, Any],
         *,
         memory: dict[str, str] | None = None,
-        model_version: str = "gemini-2.5-flash-001",
+        model_version: str | None = None,
         fault: _Fault | None = None,
     ) -> dict[str, Any]:
         """The ``GenerateContentResponse`` for a request body (also used for batch predictions)."""
+        model_version = model_version or f"{catalog.default_base_model().id}-001"
         contents = body.get("contents") or []
         parts = [p for c in contents for p in c.get("parts", [])]
         video = next((_file_uri(p) for p in parts if _file_uri(p)), None)
@@ -443,3 +448,20 @@ def _file_uri(part: dict[str, Any]) -> str | None:
         return None
     uri = data.get("fileUri") or data.get("file_uri")
     return str(uri) if uri else None
+
+
+def _thinking_refusal(model_version: str, config: dict[str, Any]) -> str | None:
+    """Vertex's 400 for a thinking setting the model does not take (budget on 3.x, level on 2.5, 0 on Pro)."""
+    thinking = config.get("thinkingConfig") or config.get("thinking_config") or {}
+    budget = thinking.get("thinkingBudget", thinking.get("thinking_budget"))
+    level = thinking.get("thinkingLevel", thinking.get("thinking_level"))
+    entry = catalog.find(model_version.split("-tuned-", 1)[0])
+    if entry is None or (budget is None and level is None):
+        return None
+    if level is not None and entry.thinking != "level":
+        return "Thinking level is not supported for this model. Use thinking budget instead."
+    if budget is not None and entry.thinking == "level":
+        return "Thinking budget is not supported for this model. Use thinking level instead."
+    if budget is not None and isinstance(entry.lowest_thinking, int) and budget < entry.lowest_thinking:
+        return f"Budget {budget} is invalid. This model only works in thinking mode."
+    return None

@@ -1,8 +1,7 @@
-"""What Vertex AI lets us tune, and with which hyperparameters: pure data, no I/O.
+"""The project's hyperparameter ranges and label rules; the model facts live in `humortune.catalog`.
 
-Sources: the supervised-tuning pages of Vertex AI ("Gemini Enterprise Agent Platform"), late 2026; see
-``docs/tuning.md``. Prices are per million *training* tokens (dataset tokens × epochs) and are second-hand:
-check the pricing page and override them with ``Settings.training_price_per_mtok``.
+`TUNABLE_MODELS` and `spec_for` are kept for compatibility: they are views of the catalog (capabilities,
+regions, training prices per million *training* tokens, each with its source there).
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from humortune import catalog
 from humortune.errors import HyperparameterError
 
 __all__ = [
@@ -65,14 +65,9 @@ class BaseModelSpec:
 
 
 TUNABLE_MODELS: dict[str, BaseModelSpec] = {
-    spec.name: spec
-    for spec in (
-        BaseModelSpec("gemini-2.5-flash", (1, 2, 4, 8, 16), 5.0),
-        BaseModelSpec("gemini-2.5-flash-lite", (1, 2, 4, 8, 16), 1.5),
-        BaseModelSpec("gemini-2.5-pro", (1, 2, 4, 8), 25.0),
-        BaseModelSpec("gemini-3.5-flash", (1, 2, 4, 8, 16), 10.0, ("us-central1", "europe-west4"), "us"),
-        BaseModelSpec("gemini-3.1-flash-lite", (1, 2, 4, 8, 16), 3.0, ("us-central1", "europe-west4"), "us"),
-    )
+    m.id: BaseModelSpec(m.id, m.adapter_sizes, m.training_price_per_mtok_usd, m.tuning_regions, m.serving_location)
+    for m in catalog.MODELS.values()
+    if m.video_tuning
 }
 """Gemini base models Vertex AI supports for supervised fine-tuning (with video)."""
 
@@ -87,15 +82,14 @@ def is_tuned_model(name: str) -> bool:
 
 
 def spec_for(base_model: str) -> BaseModelSpec:
-    """The spec of a base model, accepting ``publishers/google/models/…`` spellings."""
-    short = base_model.rsplit("/", 1)[-1]
-    spec = TUNABLE_MODELS.get(short)
+    """The spec of a base model, accepting ``publishers/google/models/…`` spellings.
+
+    Raises `UnknownModelError` (a `HyperparameterError`) naming the catalog's models.
+    """
+    entry = catalog.get(base_model)
+    spec = TUNABLE_MODELS.get(entry.id)
     if spec is None:
-        raise HyperparameterError(
-            f"{base_model!r} cannot be tuned",
-            hint=f"choose one of {', '.join(TUNABLE_MODELS)} (or a tuned model projects/…/models/…)",
-            item=base_model,
-        )
+        raise HyperparameterError(f"{entry.id} cannot be tuned with video", item=entry.id)
     return spec
 
 

@@ -182,6 +182,8 @@ def _with(tuner: Tuner, hp: Hyperparameters) -> Tuner:
         checkpoint_id=tuner.checkpoint_id,
         export_last_checkpoint_only=tuner.export_last_checkpoint_only,
         description=tuner.description,
+        allow_retiring=tuner.allow_retiring,
+        today=tuner.today,
     )
 
 

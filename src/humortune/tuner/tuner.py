@@ -6,18 +6,20 @@ base model, hyperparameters, project, region) returns the existing job instead o
 the corpus and, for crash safety, among the project's jobs by label; creating a job is never retried.
 
 ```python
-job = Tuner(base_model="gemini-2.5-flash", epochs=4, adapter_size=8).submit(dataset, yes=True)
+job = Tuner(base_model="gemini-3.5-flash", epochs=4, adapter_size=8).submit(dataset, yes=True)
 model = job.wait(progress=True)
 ```
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from humortune import catalog
 from humortune._util import content_hash
 from humortune.errors import CostLimitError, DatasetError, HumortuneError, TuningError
 from humortune.schema import DatasetVersion
@@ -61,6 +63,9 @@ class Tuner:
         settings: default: the client's settings, else `Settings()`.
         export_last_checkpoint_only: ``True`` keeps only the final checkpoint (default: one per epoch).
         description: the job's description in Vertex.
+        allow_retiring: tune on a base retiring within 30 days (default ``settings.allow_retiring``);
+            recorded as a job label and in the lineage. A retired base is always refused.
+        today: the day lifecycle checks use (default: today; tests pass one).
     """
 
     def __init__(
@@ -78,8 +83,12 @@ class Tuner:
         checkpoint_id: str | None = None,
         export_last_checkpoint_only: bool | None = None,
         description: str | None = None,
+        allow_retiring: bool | None = None,
+        today: datetime.date | None = None,
     ) -> None:
         self.settings = settings or (client.settings if client is not None else Settings())
+        self.allow_retiring = self.settings.allow_retiring if allow_retiring is None else allow_retiring
+        self.today = today
         self._client = client
         self._corpus = corpus
         self._own_corpus = corpus is None
@@ -184,7 +193,21 @@ class Tuner:
             "estimated_for": est.base_model,
         }
 
+    def check_lifecycle(self) -> catalog.Lifecycle | None:
+        """Refuse a base model that is retired, or retires within 30 days (unless ``allow_retiring``).
+
+        Raises `ModelLifecycleError` naming the date and the successor; returns the base's lifecycle
+        (``None`` when the family is not a catalog model, e.g. an unregistered tuned model).
+        """
+        if catalog.find(self.family) is None and is_tuned_model(self.family):
+            return None
+        catalog.check_tunable(
+            self.family, region=self.settings.location, today=self.today, allow_retiring=self.allow_retiring
+        )
+        return catalog.lifecycle(self.family, today=self.today)
+
     def _context(self, dataset: DatasetVersion | str, *, check_storage: bool = True) -> dict[str, Any]:
+        life = self.check_lifecycle()
         train, validation, version = self._resolve(dataset, check_storage=check_storage)
         client = self.client
         key = {
@@ -199,6 +222,9 @@ class Tuner:
         }
         request_hash = content_hash(key)
         labels = {REQUEST_LABEL: request_hash[:32], **self.labels}
+        retiring = life is not None and life.state == "retiring"
+        if retiring:  # the owner chose to tune on a base that is about to go: keep that on the job
+            labels["humortune-allow-retiring"] = str(life.retirement if life else "")
         if version:
             labels.setdefault("humortune-dataset", _label_value(version.id))
             labels.setdefault("humortune-prompt", _label_value(version.prompt_version))
@@ -214,6 +240,7 @@ class Tuner:
             "niche": version.niche if version else None,
             "family": self.family,
             "parent_model": self.parent_model,
+            "allow_retiring": retiring,
             "estimate": self.estimate(version) if version else None,
             "offline": client.offline,
         }
