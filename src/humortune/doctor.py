@@ -208,6 +208,9 @@ class Doctor:
                 yield steps[name](found)
             except HumortuneError as exc:  # an unexpected refusal is still one line with its fix
                 yield Check(name, "fail", exc.message, exc.hint)
+            except OSError as exc:  # e.g. the workspace path is a file
+                what = f"{exc.strerror or type(exc).__name__}: {exc.filename or ''}".strip(": ")
+                yield Check(name, "fail", what, "check the path and its permissions (HUMORTUNE_WORKSPACE)")
 
     # -- the checks, in order ---------------------------------------------------------------------
 
