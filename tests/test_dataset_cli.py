@@ -87,7 +87,9 @@ def test_request_preview_uses_the_tuner_defaults(workspace: Path) -> None:
 
     with Corpus.open(settings=settings) as corpus:
         version = DatasetBuilder(corpus, settings=settings).build()
-        body = tuning_request_preview(version, settings, corpus=corpus, base_model="gemini-3.1-flash-lite", adapter_size=4)
+        body = tuning_request_preview(
+            version, settings, corpus=corpus, base_model="gemini-3.1-flash-lite", adapter_size=4
+        )
     strict("TuningJob", body)
     assert body["baseModel"] == "gemini-3.1-flash-lite"
     assert body["supervisedTuningSpec"] == {

@@ -131,3 +131,17 @@ def test_gcs_storage_without_credentials_stops_in_one_line(
     assert "is a local file" not in out + err and "3. build" not in out  # prepare never carried on into build
     with Corpus.open(settings=Settings(workspace=ws)) as corpus:  # no per-clip failure was recorded
         assert corpus.db.query("SELECT * FROM ingest_status") == []
+
+
+def test_prepare_runs_the_preflight_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10 * 2**30, 10 * 2**30 - 2**20, 2**20))  # type: ignore[attr-defined]
+    ws = tmp_path / "ws"
+    code, out, err = run(capsys, "-w", str(ws), "prepare", str(SAMPLE_BATTERY))
+    assert code == 1 and "preflight disk" in err and len(err.strip().splitlines()) == 1
+    assert "1. import" not in out
+    with Corpus.open(settings=Settings(workspace=ws)) as corpus:
+        assert corpus.db.query("SELECT * FROM corrections") == []  # nothing was imported

@@ -16,6 +16,7 @@ No rich here: the CLI renders the report (`humortune.cli.doctor`).
 from __future__ import annotations
 
 import datetime
+import os
 import shutil
 import time
 from collections.abc import Callable, Collection, Iterator
@@ -241,6 +242,9 @@ class Doctor:
             return Check("credentials", "skip", "offline: the bundled FakeGemini needs no credentials")
         if self.purpose == "prepare" and not settings.storage_uri.startswith("gs://"):
             return Check("credentials", "skip", "local storage: prepare needs no Google credentials")
+        if self.purpose == "prepare" and os.environ.get("STORAGE_EMULATOR_HOST"):
+            found.credentials_ok = True  # google-cloud-storage talks to the emulator anonymously
+            return Check("credentials", "skip", "STORAGE_EMULATOR_HOST is set: the storage emulator needs none")
         if self._client is not None:
             found.client, found.project = self._client, self._client.project
         else:
@@ -501,7 +505,6 @@ def preflight(
         raise PreflightError(
             f"preflight {failure.name}: {failure.message}",
             hint=(failure.fix or "") + ("; " if failure.fix else "") + "details: humortune doctor",
-            item=failure.name,
         )
     return report
 

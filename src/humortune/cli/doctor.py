@@ -34,7 +34,7 @@ def doctor(
         for check in report.checks:
             fix = f" [bold]→[/] {escape(check.fix)}" if check.fix and check.status in ("fail", "warn") else ""
             console.print(f"{_MARK[check.status]} [bold]{check.name}[/]: {escape(check.message)}{fix}", soft_wrap=True)
-        verdict = "[green]ready to tune[/]" if report.ok else "[red]not ready to tune[/]: fix the failed checks above, first one first"
+        verdict = "[green]ready to tune[/]" if report.ok else "[red]not ready to tune[/]: fix the failed checks above"
         console.print(f"{verdict}  ({report.seconds:.1f} s)")
     if not report.ok:
         raise typer.Exit(1)
