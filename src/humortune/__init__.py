@@ -23,6 +23,7 @@ from humortune.errors import (
     HumortuneError,
     ModelLifecycleError,
     PermanentSourceError,
+    PreflightError,
     ProbeError,
     RecordParseError,
     SchemaVersionError,
@@ -55,6 +56,8 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import AnalysisResult as AnalysisResult
     from humortune.analyzer.analyzer import Analyzer as Analyzer
     from humortune.dataset import DatasetBuilder as DatasetBuilder
+    from humortune.doctor import Doctor as Doctor
+    from humortune.doctor import DoctorReport as DoctorReport
     from humortune.dataset import validate_jsonl as validate_jsonl
     from humortune.evaluator import AliasRegistry as AliasRegistry
     from humortune.evaluator import EvaluationReport as EvaluationReport
@@ -85,6 +88,8 @@ _LAZY: dict[str, str] = {
     "AnalysisResult": "humortune.analyzer.analyzer",
     "DatasetBuilder": "humortune.dataset",
     "validate_jsonl": "humortune.dataset",
+    "Doctor": "humortune.doctor",
+    "DoctorReport": "humortune.doctor",
     "EvaluationReport": "humortune.evaluator",
     "Evaluator": "humortune.evaluator",
     "GatePolicy": "humortune.evaluator",
@@ -131,6 +136,7 @@ __all__ = [
     "LocalStorage",
     "ModelLifecycleError",
     "PermanentSourceError",
+    "PreflightError",
     "ProbeError",
     "Prompt",
     "Quality",
