@@ -33,7 +33,7 @@ def clip(tmp_path: Path) -> Path:
 def test_analyze_offline_prints_a_panel(tmp_path: Path, clip: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "-w", str(tmp_path / "ws"), "analyze", "--offline", str(clip))
     assert code == 0, err
-    assert "Det roliga i detta klipp är" in out and "mechanism" in out and "gemini-2.5-flash" in out
+    assert "Det roliga i detta klipp är" in out and "mechanism" in out and "gemini-3.5-flash" in out
     assert "no model is promoted as 'current'" in err
 
 

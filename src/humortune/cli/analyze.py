@@ -298,7 +298,7 @@ def _warn_if_serving_a_retiring_base(service: Any) -> None:
     from humortune.errors import HumortuneError
 
     try:
-        resolved = resolve_model(service.model, db=service.corpus.db)
+        resolved = resolve_model(service.model or "current", db=service.corpus.db)
     except HumortuneError:
         return  # nothing promoted yet: each request says so itself
     if resolved.kind != "base":
