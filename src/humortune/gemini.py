@@ -48,7 +48,6 @@ from humortune._gemini_results import (
     generation_from,
     tuning_info,
 )
-from humortune.credentials import require_credentials
 from humortune.errors import (
     AnalysisRequestError,
     AnalysisServiceError,
@@ -142,7 +141,6 @@ class GeminiClient:
         Credentials: ``credentials`` if given; static fake ones when a test ``transport`` or a loopback
         ``base_url`` is given; else ``settings.credentials_file``; else Application Default Credentials.
         ``settings.offline`` routes everything to the bundled `FakeGemini` (no credentials, no network).
-        ``timeout_s`` bounds each HTTP request (`humortune doctor` uses a short one).
         """
         fake = None
         if settings.offline and transport is None and base_url is None:
@@ -367,10 +365,8 @@ class GeminiClient:
     # -- batch prediction --------------------------------------------------------------------------
 
     def get_base_model(self, model: str) -> dict[str, Any]:
-        """Read a publisher model (``gemini-2.5-flash``) in the client's region: a cheap call that proves
-        the credentials, the project, the Vertex AI API and the model (404 → `ModelNotFoundError`)."""
-        found = self._call(lambda: self._client.models.get(model=model), op="analysis", item=model)
-        return found.model_dump(mode="json", exclude_none=True)
+        """Read a publisher model: a cheap call proving credentials, API and model (404: `ModelNotFoundError`)."""
+        return self._call(lambda: self._client.models.get(model=model), op="analysis", item=model).model_dump()
 
     def create_batch_job(
         self, *, model: str, src_uri: str, dest_uri: str, display_name: str | None = None
@@ -480,11 +476,8 @@ def _load_credentials(settings: Settings) -> tuple[Credentials, str | None]:
             key_file = str(settings.credentials_file)
             creds = service_account.Credentials.from_service_account_file(key_file, scopes=SCOPES)  # type: ignore[no-untyped-call]
             return creds, creds.project_id
-        require_credentials()  # no ADC file and not on Google Cloud: fail now, without a metadata-server probe
         found, project = google.auth.default(scopes=SCOPES)
         return found, project
-    except CredentialsError:
-        raise
     except (google.auth.exceptions.GoogleAuthError, OSError, ValueError) as exc:
         where = f"the key file {settings.credentials_file}" if settings.credentials_file else "ADC"
         raise CredentialsError(
