@@ -56,9 +56,9 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import AnalysisResult as AnalysisResult
     from humortune.analyzer.analyzer import Analyzer as Analyzer
     from humortune.dataset import DatasetBuilder as DatasetBuilder
+    from humortune.dataset import validate_jsonl as validate_jsonl
     from humortune.doctor import Doctor as Doctor
     from humortune.doctor import DoctorReport as DoctorReport
-    from humortune.dataset import validate_jsonl as validate_jsonl
     from humortune.evaluator import AliasRegistry as AliasRegistry
     from humortune.evaluator import EvaluationReport as EvaluationReport
     from humortune.evaluator import Evaluator as Evaluator
