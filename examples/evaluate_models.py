@@ -23,7 +23,7 @@ from humortune.evaluator.report import print_summary
 from humortune.testing.evaluation import FakeJudge, populate_evaluation, simulate_owner_labels
 
 TUNED = "projects/demo/locations/us-central1/models/101@1"
-BASE = "gemini-2.5-flash"
+BASE = "gemini-3.5-flash"
 
 
 def main() -> None:

@@ -13,7 +13,7 @@ from humortune.workspace import Corpus
 
 TUNED = "projects/demo/locations/us-central1/models/101@1"
 WORSE = "projects/demo/locations/us-central1/models/102@1"
-BASE = "gemini-2.5-flash"
+BASE = "gemini-3.5-flash"
 
 
 class NoAnalyzer:

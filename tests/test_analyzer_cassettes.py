@@ -47,7 +47,9 @@ def recorded(name: str) -> list[dict[str, Any]]:
 def test_tuned_endpoint_two_stage_replay(demo: Settings, vertex: GeminiClient) -> None:
     with Corpus.open(settings=demo) as corpus:
         register(corpus, MODEL, ENDPOINT, prompt=PROMPT, media_resolution="MEDIA_RESOLUTION_MEDIUM")
-        analysis = Analyzer("current", client=vertex, settings=demo, corpus=corpus).analyze(VIDEO)
+        # Recorded when the record stage ran on gemini-2.5-flash (a thinking budget, not a level).
+        analyzer = Analyzer("current", client=vertex, settings=demo, corpus=corpus, record_model="gemini-2.5-flash")
+        analysis = analyzer.analyze(VIDEO)
         dataset = corpus.db.query_one("SELECT * FROM dataset_versions WHERE id = 'ds-test'")
     assert analysis.narrative.startswith("Det roliga i detta klipp är att kocken kommenterar")
     assert analysis.record is not None and analysis.record.category is Category.COMEDY

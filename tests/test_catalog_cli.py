@@ -107,3 +107,30 @@ def test_adopt_then_list_warns_that_its_base_retired(prepared: Path, capsys: pyt
     code, out, err = run(capsys, "-w", ws, "analyze", "--offline", "--model", model, str(clip))
     assert code == 0 and "Det roliga i detta klipp är" in out, err
     assert "humortune retrain --from base --base-model gemini-3.5-flash" in err
+
+
+def test_serve_warns_when_the_served_model_base_retires(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from types import SimpleNamespace
+
+    from humortune.cli.analyze import _warn_if_serving_a_retiring_base
+
+    model = "projects/p/locations/us-central1/models/7@1"
+    with Corpus.open(settings=Settings(workspace=tmp_path)) as corpus:
+        corpus.db.execute(
+            "INSERT INTO models (id, endpoint, base_model, created_at) VALUES (?, ?, 'gemini-2.5-flash', '2026-11-25')",
+            (model, "projects/p/locations/us-central1/endpoints/7"),
+        )
+        _warn_if_serving_a_retiring_base(SimpleNamespace(model=model, corpus=corpus))
+        assert "--base-model gemini-3.5-flash" in capsys.readouterr().err
+        _warn_if_serving_a_retiring_base(SimpleNamespace(model=None, corpus=corpus))  # nothing promoted: quiet
+        assert capsys.readouterr().err == ""
+
+
+def test_tune_warns_when_the_catalog_is_stale(
+    prepared: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from humortune import catalog
+
+    monkeypatch.setattr(catalog, "stale_warning", lambda **_: "the model catalog was checked 120 days ago")
+    code, _, err = run(capsys, "-w", str(prepared), "tune", "--dry-run")
+    assert code == 0 and "checked 120 days ago" in err

@@ -63,16 +63,16 @@ def test_promote_and_rollback_with_lineage(sample: tuple[str, str], capsys: pyte
 
     code, out, err = run(capsys, "-w", ws, "promote", model, "--offline", "--yes", "--override-judge", "--force")
     assert code == 0, err
-    assert "promoted" in out and "gemini-2.5-flash" in out
+    assert "promoted" in out and "gemini-3.5-flash" in out
 
     code, out, _ = run(capsys, "-w", ws, "aliases")
     assert code == 0 and "current →" in out and "refuse" in out and "promote" in out
 
     code, out, err = run(capsys, "-w", ws, "rollback", "--reason", "demo")
     assert code == 0, err
-    assert "gemini-2.5-flash" in out
+    assert "gemini-3.5-flash" in out
     with sqlite3.connect(Path(ws) / "humortune.db") as db:
-        assert db.execute("SELECT model_id FROM aliases WHERE name = 'current'").fetchone() == ("gemini-2.5-flash",)
+        assert db.execute("SELECT model_id FROM aliases WHERE name = 'current'").fetchone() == ("gemini-3.5-flash",)
         actions = [r[0] for r in db.execute("SELECT action FROM alias_history ORDER BY id")]
         evidence = json.loads(
             db.execute("SELECT evidence_json FROM alias_history WHERE action = 'promote'").fetchone()[0]

@@ -242,8 +242,8 @@ def test_evaluator_through_fake_gemini_offline(settings: Settings, corpus: Corpu
     assert all(c.pairwise is not None for c in report.clips)
     mechanism = report.judges["mechanism"]
     assert mechanism["usage"]["calls"] > 0 and mechanism["usage"]["prompt_tokens"] > 0
-    expected = (mechanism["usage"]["prompt_tokens"] * 0.30 + mechanism["usage"]["output_tokens"] * 2.50) / 1e6
-    assert mechanism["cost_usd"] == pytest.approx(expected)  # gemini-2.5-flash list price
+    expected = (mechanism["usage"]["prompt_tokens"] * 1.50 + mechanism["usage"]["output_tokens"] * 9.00) / 1e6
+    assert mechanism["cost_usd"] == pytest.approx(expected)  # the judge defaults to gemini-3.5-flash (catalog price)
 
 
 def test_calibrate_from_a_labels_file(corpus: Corpus, settings: Settings, tmp_path: Path) -> None:
@@ -268,7 +268,7 @@ def test_an_alias_that_was_never_promoted_is_a_clear_error(corpus: Corpus, setti
     ev = evaluator(corpus, settings)
     with pytest.raises(EvaluationError, match="no model has been promoted to 'current'") as info:
         ev.evaluate()
-    assert "gemini-2.5-flash" in (info.value.hint or "")
+    assert "gemini-3.5-flash" in (info.value.hint or "")
     with pytest.raises(EvaluationError, match="niche:pets"):
         ev.compare(TUNED, "niche:pets")
 

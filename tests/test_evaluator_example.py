@@ -32,8 +32,8 @@ def test_example_evaluates_calibrates_promotes_and_rolls_back(tmp_path: Path) ->
     assert "mechanism" in out and "calibrated: agreement" in out
     assert "not calibrated: agreement" in out  # the pairwise judge disagrees with the simulated owner on ties
     assert "promotion refused: uncalibrated judge: pairwise judge" in out
-    assert "promote: projects/demo/locations/us-central1/models/101@1 (replacing gemini-2.5-flash)" in out
-    assert "current is gemini-2.5-flash again" in out
+    assert "promote: projects/demo/locations/us-central1/models/101@1 (replacing gemini-3.5-flash)" in out
+    assert "current is gemini-3.5-flash again" in out
     assert list((tmp_path / "ws" / "reports").glob("ev-*/report.html"))
 
 

@@ -258,3 +258,16 @@ def test_mp4_duration_reads_the_movie_header(tmp_path: Path) -> None:
     clip = make_test_video(tmp_path / "clip.mp4", seconds=3.0)
     assert mp4_duration(clip.read_bytes()) == pytest.approx(3.0, abs=0.1)
     assert mp4_duration(b"not a video") is None
+
+
+def test_a_record_from_a_long_owner_mechanism_is_a_valid_short_phrase() -> None:
+    from humortune.schema import HumorRecord
+    from humortune.testing import _fake_content as content
+
+    long = "att " + " ".join(f"ord{i}" for i in range(25))
+    narrative = f"Det roliga i detta klipp är {long}. Klippet visar något. Det fungerar för att det är sant."
+    schema = {"type": "OBJECT", "properties": {"mechanism": {"type": "STRING"}}}
+    value = content.fill_schema(schema, seed="clip", narrative=narrative)
+    assert value["mechanism"] == " ".join(long.split()[:10]) and value["mechanism"] in narrative
+    record = content._record(narrative, "clip")
+    assert HumorRecord.model_validate(record).mechanism == value["mechanism"]

@@ -107,7 +107,10 @@ def api_error(
         )
     hint = "fix the request"
     if "adapter size" in low:
-        hint = "choose an adapter size the base model allows (`humortune models catalog` lists them per model)"
+        hint = (
+            "choose an adapter size the base model allows (gemini-2.5-pro: 4 or 8; others: 4, 8 or 16; "
+            "`humortune models catalog` lists them)"
+        )
     elif "base model" in low or ("model" in low and "not supported" in low):
         hint = tunable_hint()
     elif "gs://" in low or "dataset" in low or "uri" in low:

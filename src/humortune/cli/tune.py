@@ -98,6 +98,14 @@ def catalog_reason(settings: Settings) -> str:
     return f"{settings.base_model} (from settings; see `humortune models catalog`)"
 
 
+def _warn_if_catalog_stale() -> None:
+    from humortune import catalog
+
+    stale = catalog.stale_warning()
+    if stale:
+        err_console.print(f"[yellow]warning:[/] {escape(stale)}", soft_wrap=True)
+
+
 def _offline_banner(settings: Settings) -> None:
     if settings.offline:
         err_console.print("[bold magenta]offline:[/] FakeGemini answers instead of Vertex AI; nothing is billed")
@@ -144,6 +152,7 @@ def tune(
             allow_retiring=allow_retiring or None,
         )
         tuner.check_lifecycle()  # before anything is printed: a retired base is refused with its successor
+        _warn_if_catalog_stale()
         estimate = tuner.estimate(target)
         if dry_run:
             if base_model is None:

@@ -175,9 +175,11 @@ def _record(narrative: str, seed: str) -> dict[str, Any]:
         "summary": pick(_SUMMARIES, "summary", seed),
         "why_it_works": pick(_WHYS, "why", seed),
     }
+    # Asked for a 5–10 word phrase, a model shortens a long owner mechanism instead of copying it whole.
+    mechanism = " ".join(parts["mechanism"].split()[:10])
     return {
         "summary": parts["summary"],
-        "mechanism": parts["mechanism"],
+        "mechanism": mechanism,
         "why_it_works": parts["why_it_works"],
         "audience": pick(_AUDIENCES, "audience", seed),
         "category": pick(_CATEGORIES, "category", seed),
