@@ -195,6 +195,12 @@ def test_unreadable_policies_are_skipped_with_a_clear_line(env: Env, monkeypatch
     assert check.status == "warn" and "could not be read" in check.message
 
 
+def test_without_iam_access_the_agent_is_named_from_the_bucket(env: Env) -> None:
+    report = Doctor(env.settings, client=env.client, storage_client=env.emulator.client(), today=TODAY).run()
+    check = by_name(report)["service-agent"]  # no credentials for the IAM API here: the bucket's project number
+    assert check.status == "warn" and AGENT in check.message and "could not be read" in check.message
+
+
 def test_custom_service_account_roles(env: Env) -> None:
     grant(env.emulator, "roles/storage.objectAdmin")
     settings = env.settings.model_copy(update={"service_account": ACCOUNT})

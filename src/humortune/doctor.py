@@ -15,6 +15,7 @@ No rich here: the CLI renders the report (`humortune.cli.doctor`).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
 import shutil
@@ -463,10 +464,10 @@ class Doctor:
 
         if found.project_number is None and found.project:
             api = self._iam_api(found)
-            try:
+            with contextlib.suppress(PolicyUnreadable):  # fall back to the bucket's project below
                 found.project_number = api.project_number(found.project) if api is not None else None
-            except PolicyUnreadable:
-                found.project_number = found.bucket.get("project_number")  # the bucket's project, most often it
+        if found.project_number is None:
+            found.project_number = found.bucket.get("project_number")  # the bucket's project: most often the same
         return found.project_number
 
     def _project_roles(self, found: _Found, email: str) -> set[str] | None:
