@@ -124,3 +124,9 @@ def test_catalog_imports_only_errors_and_the_standard_library() -> None:
         a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
     }
     assert {m for m in modules if m and m.startswith("humortune")} == {"humortune.errors"}
+
+
+def test_a_retiring_model_without_successor_says_to_upgrade_not_to_use_itself() -> None:
+    with pytest.raises(ModelLifecycleError) as info:
+        catalog.check_tunable("gemini-3.5-flash", region="us-central1", today=datetime.date(2027, 5, 1))
+    assert "names no successor" in str(info.value.hint) and "--base-model gemini-3.5-flash" not in str(info.value)

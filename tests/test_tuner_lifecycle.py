@@ -126,3 +126,24 @@ def test_adopt_is_idempotent_and_the_model_can_be_analysed(client: GeminiClient,
 def test_adopt_an_unknown_name_says_where_it_looked(client: GeminiClient, db: Corpus) -> None:
     with pytest.raises(TuningJobNotFoundError, match="demo-proj/us-central1"):
         adopt("projects/demo-proj/locations/us-central1/models/404@1", client=client, corpus=db)
+
+
+def test_the_adopt_example_runs_offline(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMORTUNE_", "GOOGLE_"))}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "adopt_existing_model.py")],
+        cwd=tmp_path,
+        env={**env, "NO_GCE_CHECK": "true"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "default base model: gemini-3.5-flash" in done.stdout and "lineage external" in done.stdout
+    assert "--base-model gemini-3.5-flash" in done.stdout

@@ -154,9 +154,9 @@ _G3_VIDEO = _src(_VIDEO, "the current page gives Gemini 3 token rules and per-Pa
 _G25_VIDEO = _src(_VIDEO_2025, "the 2025 page lists 2.5 Flash, Flash-Lite and Pro; the current page keeps 2.5 rules")
 _ADAPTERS = _src(_SFT, "1, 2, 4, 8, 16 for Flash/Flash-Lite; 1, 2, 4, 8 for 2.5 Pro")
 _LEVEL = _src(
-    _SFT,
-    "tuning docs: thinking off or lowest for tuned models; Gemini 3.x takes thinking_level, lowest MINIMAL "
-    "(google-genai ThinkingLevel)",
+    f"{_DOCS}/models/guides/gemini-3-5-flash",
+    "Vertex developer guide: 3.5 Flash and 3.1 Flash-Lite take MINIMAL, LOW, MEDIUM, HIGH; tuning docs: thinking "
+    "off or lowest for tuned models",
 )
 _BUDGET_OFF = _src(_SFT, "tuning docs: thinking budget off or lowest; 2.5 Flash/Flash-Lite accept thinking_budget=0")
 
@@ -190,7 +190,12 @@ _ENTRIES = (
             "adapter_sizes": _ADAPTERS,
             "thinking": _LEVEL,
             "release": _src(_VERSIONS, _VERSIONS_NOTE),
-            "retirement": _src(_VERSIONS, "'May 19, 2027 or later'; " + _VERSIONS_NOTE),
+            "retirement": _src(
+                _VERSIONS,
+                "'May 19, 2027 or later'; pages disagree: the Gemini Developer API (ai.google.dev, not Vertex) "
+                "calls gemini-3.5-flash deprecated and forwards it to gemini-3.6-flash; Vertex's newer "
+                "model-versions page keeps it; took Vertex's",
+            ),
             "training_price": _src(_PRICING, _TRAINING_PRICE_NOTE),
             "inference_price": _src(
                 "https://apidog.com/blog/gemini-3-5-flash-pricing/",
@@ -488,8 +493,12 @@ def check_tunable(
 
 
 def _use_instead(entry: CatalogModel) -> str:
-    successor = entry.successor or default_base_model().id
-    return f'use --base-model {successor} (or base_model = "{successor}" in humortune.toml)'
+    if entry.successor is None:
+        return (
+            f"the catalog (checked {CHECKED}) names no successor for {entry.id}: upgrade humortune, or set "
+            "base_model in humortune.toml to a current model (`humortune models catalog`)"
+        )
+    return f'use --base-model {entry.successor} (or base_model = "{entry.successor}" in humortune.toml)'
 
 
 def serving_location_for(model: str, region: str) -> str | None:
