@@ -98,7 +98,9 @@ def test_batch_submit_wait_collect(analyzer: Analyzer, fake: FakeGemini, storage
     assert run.state == "JOB_STATE_PENDING" and len(run.items) == 4  # the duplicate clip is sent once
     created = fake.calls("batchPredictionJobs", method="POST")[0].body
     assert created is not None and created["displayName"] == "nightly"
-    assert created["model"] == analyzer.model.call_name
+    # A BatchPredictionJob names the Model resource (…/models/ID@V), never the endpoint online calls use.
+    assert created["model"] == analyzer.model.model_id and "/models/" in created["model"]
+    assert "/endpoints/" not in created["model"] and run.call_name == created["model"]
     assert created["inputConfig"]["gcsSource"]["uris"] == [run.input_uri]
     assert run.input_uri.startswith("gs://bkt/h/analysis/batches/") and run.output_uri.endswith("/output/")
     assert created["outputConfig"]["gcsDestination"]["outputUriPrefix"] == run.output_uri
@@ -163,6 +165,17 @@ def _line(**response: object) -> dict[str, object]:
     return {"status": "", "request": {}, "response": response}
 
 
+def test_batch_on_a_bare_endpoint_names_the_fix(
+    settings: Settings, corpus: Corpus, client: GeminiClient, storage: GsLikeStorage, fake: FakeGemini
+) -> None:
+    _, endpoint = tuned_endpoint(client)  # an endpoint not in the registry: its Model resource is unknown
+    analyzer = Analyzer(endpoint, client=client, settings=settings, corpus=corpus, storage=storage)
+    with pytest.raises(AnalysisError) as info:
+        analyzer.batch(VIDEOS[:1])
+    assert "Model resource" in str(info.value) and "models/" in str(info.value.hint)
+    assert fake.calls("batchPredictionJobs", method="POST") == []
+
+
 def test_batch_output_lines_follow_the_online_rules() -> None:
     ok = generation_from_rest(
         _line(
@@ -182,5 +195,15 @@ def test_batch_output_lines_follow_the_online_rules() -> None:
         )
     with pytest.raises(EmptyResponseError):
         generation_from_rest(_line(candidates=[]), item="v")
+    # Vertex may write a part with "text": null (e.g. beside a thought signature); it holds no text.
+    parts = [{"text": None, "thoughtSignature": "c2ln"}, {"text": "Det roliga"}]
+    assert (
+        generation_from_rest(_line(candidates=[{"content": {"parts": parts}, "finishReason": "STOP"}]), item="v").text
+        == "Det roliga"
+    )
+    with pytest.raises(EmptyResponseError):
+        generation_from_rest(
+            _line(candidates=[{"content": {"parts": [{"text": None}]}, "finishReason": "STOP"}]), item="v"
+        )
     with pytest.raises(AnalysisError, match="the batch line failed: Bad request"):
         generation_from_rest({"status": "Bad request line: x", "request": "{}"}, item="v")

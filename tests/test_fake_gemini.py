@@ -214,6 +214,18 @@ def test_batch_job_writes_predictions_for_local_files(tmp_path: Path) -> None:
     assert len(lines) == 3 and all(x["response"]["candidates"][0]["finishReason"] == "STOP" for x in lines)
 
 
+def test_batch_job_rejects_an_endpoint_as_its_model(tmp_path: Path) -> None:
+    src = write_jsonl(tmp_path / "in.jsonl", [{"request": {"contents": []}}])
+    body = {
+        "model": "projects/demo-proj/locations/us-central1/endpoints/123",
+        "inputConfig": {"instancesFormat": "jsonl", "gcsSource": {"uris": [src]}},
+        "outputConfig": {"predictionsFormat": "jsonl", "gcsDestination": {"outputUriPrefix": tmp_path.as_uri()}},
+    }
+    reply = call(FakeGemini(), "POST", f"{P}/batchPredictionJobs", body)
+    assert reply.status == 400 and reply.body["error"]["status"] == "INVALID_ARGUMENT"
+    assert "models/" in reply.body["error"]["message"]
+
+
 def test_state_survives_a_new_process(tmp_path: Path) -> None:
     state = tmp_path / "fake.json"
     first = FakeGemini(pending=1, running=1, state_path=state)

@@ -146,6 +146,19 @@ def test_403_names_the_missing_permission(demo: Settings, fake: FakeGemini) -> N
     assert "roles/storage.objectViewer" in str(tinfo.value.hint) and "Service Agent" in str(tinfo.value.hint)
 
 
+def test_403_hints_name_batch_writes_and_custom_service_account_roles(demo: Settings, fake: FakeGemini) -> None:
+    fake.inject("403")
+    with pytest.raises(AnalysisPermissionError) as info:
+        client_for(demo, fake).create_batch_job(model="gemini-2.5-flash", src_uri="gs://b/i.jsonl", dest_uri="gs://b/o")
+    assert "roles/storage.objectCreator" in str(info.value.hint) and "output prefix" in str(info.value.hint)
+    fake.inject("403")
+    with pytest.raises(TuningPermissionError) as tinfo:
+        client_for(demo, fake).get_tuning_job("projects/demo-proj/locations/us-central1/tuningJobs/1")
+    hint = str(tinfo.value.hint)
+    assert "roles/aiplatform.tuningServiceAgent" in hint and "roles/iam.serviceAccountTokenCreator" in hint
+    assert "gcp-sa-vertex-tune" in hint and "iam.serviceAccounts.actAs" in hint
+
+
 def _answer(status: int, message: str, code_status: str) -> httpx.MockTransport:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(status, json={"error": {"code": status, "message": message, "status": code_status}})

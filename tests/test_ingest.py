@@ -124,6 +124,26 @@ def test_transient_failures_are_retried_permanent_ones_are_not(corpus: Corpus, s
     assert by_url[hopeless].transient and by_url[hopeless].category == "rate_limited"
 
 
+def test_an_unresolvable_host_is_a_temporary_network_failure_in_the_report(corpus: Corpus, settings: Settings) -> None:
+    from yt_dlp.utils import DownloadError
+
+    from humortune.sources import classify_error
+
+    url = TT.format(tid(7))
+    _add(corpus, url)
+    dns = DownloadError(
+        "ERROR: [TikTok] 7: Unable to download webpage: Failed to perform, curl: (6) Could not resolve host:"
+        " www.tiktok.com (Domain name not found)"
+    )
+    fake = FakeDownloader(generate=True, errors={url: [classify_error(dns, item=url)] * 3})
+    report = _ingestor(corpus, settings, fake, attempts=3).run()
+    outcome = report.outcomes[0]
+    assert (outcome.status, outcome.category, outcome.transient, outcome.attempts) == ("failed", "network", True, 3)
+    assert "drop the item" not in (outcome.hint or "") and "--only-failed" in (outcome.hint or "")
+    row = corpus.db.query_one("SELECT category FROM ingest_status WHERE video_key = ?", (f"tiktok:{tid(7)}",))
+    assert row is not None and row["category"] == "network"
+
+
 def test_backoff_waits_grow(corpus: Corpus, settings: Settings) -> None:
     url = TT.format(tid(1))
     _add(corpus, url)

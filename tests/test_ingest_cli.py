@@ -101,3 +101,47 @@ def test_prepare_with_gcs_storage_against_the_emulator(
 
     code, out, _ = run(capsys, "-w", str(ws), "prepare", str(SAMPLE_BATTERY))
     assert code == 0 and "0 stored, 12 already present" in out
+
+
+def no_google_credentials(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
+    """No ADC file, no key file, no emulator, and no GCE metadata server probe (it would hang offline)."""
+    for name in ("GOOGLE_APPLICATION_CREDENTIALS", "STORAGE_EMULATOR_HOST", "HUMORTUNE_CREDENTIALS_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(home / "gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    monkeypatch.setenv("HUMORTUNE_PROJECT", "demo-proj")
+
+
+@pytest.mark.parametrize("command", ["ingest", "prepare"])
+def test_gcs_storage_without_credentials_stops_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, command: str
+) -> None:
+    no_google_credentials(monkeypatch, tmp_path / "home")
+    monkeypatch.setenv("HUMORTUNE_STORAGE", "gs://humortune-test/tt")
+    ws = tmp_path / "ws"
+    args = ["prepare", str(SAMPLE_BATTERY)] if command == "prepare" else ["ingest"]
+    if command == "ingest":
+        assert run(capsys, "-w", str(ws), "import", str(SAMPLE_BATTERY))[0] == 0
+    code, out, err = run(capsys, "-w", str(ws), *args)
+    assert code == 1
+    lines = [line for line in err.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no Google Cloud credentials" in lines[0], err
+    assert "gcloud auth application-default login" in lines[0]
+    assert "is a local file" not in out + err and "3. build" not in out  # prepare never carried on into build
+    with Corpus.open(settings=Settings(workspace=ws)) as corpus:  # no per-clip failure was recorded
+        assert corpus.db.query("SELECT * FROM ingest_status") == []
+
+
+def test_prepare_runs_the_preflight_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10 * 2**30, 10 * 2**30 - 2**20, 2**20))  # type: ignore[attr-defined]
+    ws = tmp_path / "ws"
+    code, out, err = run(capsys, "-w", str(ws), "prepare", str(SAMPLE_BATTERY))
+    assert code == 1 and "preflight disk" in err and len(err.strip().splitlines()) == 1
+    assert "1. import" not in out
+    with Corpus.open(settings=Settings(workspace=ws)) as corpus:
+        assert corpus.db.query("SELECT * FROM corrections") == []  # nothing was imported

@@ -8,12 +8,16 @@ import pytest
 from fastapi import APIRouter, Depends
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from yt_dlp.utils import DownloadError
 
+from humortune.analyzer import Analyzer
 from humortune.gemini import GeminiClient
 from humortune.service import create_app, require_token
 from humortune.settings import Settings
+from humortune.sources import classify_error
 from humortune.storage import LocalStorage
 from humortune.testing.fake_gemini import FakeGemini
+from humortune.testing.sources import FakeDownloader
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
 from tests._analyzer_support import Sleeps, fake_client, register, tuned_endpoint
@@ -166,6 +170,31 @@ def test_errors_map_to_statuses(api: TestClient, fake: FakeGemini) -> None:
     assert not_ingested.status_code == 422 and "ingest" in not_ingested.json()["hint"]
     photo = api.post("/v1/analyze", json={"video": "https://www.tiktok.com/@a/photo/1"}, headers=AUTH)
     assert photo.status_code == 422 and photo.json()["error"] == "UnsupportedSourceError"
+
+
+def test_an_unresolvable_tiktok_host_is_503_not_422(
+    settings: Settings, corpus: Corpus, client: GeminiClient, api: TestClient
+) -> None:
+    # What yt-dlp (curl_cffi) raises when DNS is down; it once read as "removed" and answered 422.
+    dns = DownloadError(
+        "ERROR: [TikTok] 1: Unable to download webpage: Failed to perform, curl: (6) Could not resolve host:"
+        " www.tiktok.com (Domain name not found)"
+    )
+    url = "https://www.tiktok.com/@a/video/7301234567890123999"
+    downloader = FakeDownloader(errors={url: [classify_error(dns, item=url)]})
+    app = create_app(
+        settings,
+        corpus=corpus,
+        client=client,
+        token=TOKEN,
+        analyzer_factory=lambda model, mode: Analyzer(
+            "current", client=client, settings=settings, corpus=corpus, downloader=downloader
+        ),
+    )
+    with TestClient(app) as offline:
+        response = offline.post("/v1/analyze", json={"video": url}, headers=AUTH)
+    assert response.status_code == 503, response.json()
+    assert response.json()["error"] == "TransientSourceError" and "retry-after" in response.headers
 
 
 def test_mounted_routers_share_the_auth(api: TestClient) -> None:

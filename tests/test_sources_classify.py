@@ -156,3 +156,22 @@ def test_every_category_has_a_fix() -> None:
 def test_redact() -> None:
     text = redact("GET https://user:pw@host/a?token=abc failed via socks5://x:y@proxy:1080 (key K1)", ["K1"])
     assert text == "GET https://***@host/a?… failed via socks5://***@proxy:1080 (key ***)"
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "[Errno -2] Domain name not found",
+        "Failed to perform, curl: (6) Could not resolve host: www.tiktok.com (Domain name not found)",
+        "[Errno -2] Name or service not known",
+        "[Errno -3] Temporary failure in name resolution",
+        "[Errno 111] Connection refused",
+        "[Errno 104] Connection reset by peer",
+    ],
+)
+def test_dns_and_connect_failures_are_temporary_network_failures(reason: str) -> None:
+    # "Domain name not found" once matched the "removed" rule: a flaky network told the owner to drop good links.
+    cause = TransportError(f"<urlopen error {reason}>")
+    err = classify_error(_wrapped(_extractor(f"Unable to download webpage: {reason}", cause=cause)), item=URL)
+    assert isinstance(err, TransientSourceError) and err.category == "network" and err.transient
+    assert "drop the item" not in (err.hint or "")

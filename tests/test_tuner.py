@@ -93,6 +93,15 @@ def test_hyperparameters_are_checked_per_model(
         tuner(client, db, base_model=base, **kwargs)
 
 
+@pytest.mark.parametrize("key", ["1team", "_team", "-team", "", "Team"])
+def test_label_keys_must_start_with_a_lowercase_letter(key: str) -> None:
+    from humortune.tuner.catalog import validate_labels
+
+    with pytest.raises(HyperparameterError, match="start with a lowercase letter"):
+        validate_labels({key: "x"})
+    validate_labels({"team": "", "t-1_x": "1-value_ok"})  # values may start with anything allowed, or be empty
+
+
 def test_allowed_hyperparameters_pass(client: GeminiClient, db: Corpus) -> None:
     assert (
         tuner(client, db, base_model="gemini-2.5-flash", adapter_size=16, epochs=5).hyperparameters.adapter_size == 16

@@ -97,3 +97,18 @@ def test_sweep_command_reports_side_by_side(prepared: Path, capsys: pytest.Captu
     assert code == 0, err
     assert "2 job(s)" in out and "val" in out
     assert len(re.findall(r"│ +0\.\d{4} │", out)) == 2  # a validation loss for each job (offline metrics)
+
+
+def test_tune_runs_the_preflight_first(
+    prepared: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: shutil._ntuple_diskusage(10 * 2**30, 10 * 2**30 - 2**20, 2**20))  # type: ignore[attr-defined]
+    code, out, err = run(capsys, "-w", str(prepared), "tune", "--offline", "--yes")
+    lines = [line for line in err.splitlines() if line.strip() and not line.startswith("offline:")]
+    assert code == 1 and len(lines) == 1 and "PreflightError: preflight disk" in lines[0], err
+    assert "humortune doctor" in lines[0]
+    monkeypatch.undo()
+    code, out, _ = run(capsys, "-w", str(prepared), "jobs", "list")
+    assert code == 0 and "ds-" not in out  # nothing was submitted

@@ -23,6 +23,7 @@ from humortune.errors import (
     HumortuneError,
     ModelLifecycleError,
     PermanentSourceError,
+    PreflightError,
     ProbeError,
     RecordParseError,
     SchemaVersionError,
@@ -57,6 +58,8 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import Analyzer as Analyzer
     from humortune.dataset import DatasetBuilder as DatasetBuilder
     from humortune.dataset import validate_jsonl as validate_jsonl
+    from humortune.doctor import Doctor as Doctor
+    from humortune.doctor import DoctorReport as DoctorReport
     from humortune.evaluator import AliasRegistry as AliasRegistry
     from humortune.evaluator import EvaluationReport as EvaluationReport
     from humortune.evaluator import Evaluator as Evaluator
@@ -86,6 +89,8 @@ _LAZY: dict[str, str] = {
     "AnalysisResult": "humortune.analyzer.analyzer",
     "DatasetBuilder": "humortune.dataset",
     "validate_jsonl": "humortune.dataset",
+    "Doctor": "humortune.doctor",
+    "DoctorReport": "humortune.doctor",
     "EvaluationReport": "humortune.evaluator",
     "Evaluator": "humortune.evaluator",
     "GatePolicy": "humortune.evaluator",
@@ -132,6 +137,7 @@ __all__ = [
     "LocalStorage",
     "ModelLifecycleError",
     "PermanentSourceError",
+    "PreflightError",
     "ProbeError",
     "Prompt",
     "Quality",

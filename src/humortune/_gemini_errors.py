@@ -43,12 +43,15 @@ MAYBE_CREATED_HINT = (
 _TUNING_IAM = (
     "grant the caller roles/aiplatform.user, and give the Vertex AI Service Agent "
     "(service-PROJECT_NUMBER@gcp-sa-aiplatform.iam.gserviceaccount.com) roles/storage.objectViewer on the "
-    "bucket holding the dataset and videos; with a custom service account the caller also needs "
-    "iam.serviceAccounts.actAs (see docs/tuning.md)"
+    "bucket holding the dataset and videos; with a custom service account: give it "
+    "roles/aiplatform.tuningServiceAgent, give the Vertex AI tuning service agent "
+    "(service-PROJECT_NUMBER@gcp-sa-vertex-tune.iam.gserviceaccount.com) roles/iam.serviceAccountTokenCreator "
+    "on it, and the caller needs iam.serviceAccounts.actAs on it (see docs/tuning.md)"
 )
 _ANALYSIS_IAM = (
     "grant the caller roles/aiplatform.user, and let the Vertex AI Service Agent read the video's bucket "
-    "(roles/storage.objectViewer)"
+    "(roles/storage.objectViewer); batch prediction also needs it to write the output prefix "
+    "(roles/storage.objectCreator on the bucket holding analysis/batches/)"
 )
 
 

@@ -138,6 +138,10 @@ class CredentialsError(ConfigError):
     """No usable Google credentials were found (Application Default Credentials or a key file)."""
 
 
+class PreflightError(ConfigError):
+    """A preflight check (`humortune doctor`) failed before `prepare` or `tune` started any work."""
+
+
 class CorpusError(HumortuneError):
     """The workspace database could not be read or written."""
 

@@ -140,6 +140,7 @@ class GeminiClient:
         base_url: str | None = None,
         credentials: Credentials | None = None,
         retry: RetryPolicy | None = None,
+        timeout_s: float = 300.0,
     ) -> GeminiClient:
         """A Vertex-mode client for ``settings.project`` / ``settings.location``.
 
@@ -170,11 +171,11 @@ class GeminiClient:
             )
 
         def build(location: str) -> genai.Client:
-            options = types.HttpOptions(base_url=base_url, timeout=300_000)
+            options = types.HttpOptions(base_url=base_url, timeout=int(timeout_s * 1000))
             if transport is not None:
-                options.httpx_client = httpx.Client(transport=transport, timeout=300)
+                options.httpx_client = httpx.Client(transport=transport, timeout=timeout_s)
             if async_transport is not None:
-                options.httpx_async_client = httpx.AsyncClient(transport=async_transport, timeout=300)
+                options.httpx_async_client = httpx.AsyncClient(transport=async_transport, timeout=timeout_s)
             return genai.Client(
                 vertexai=True, project=project, location=location, credentials=credentials, http_options=options
             )
@@ -368,6 +369,10 @@ class GeminiClient:
         self._call(lambda: self._client.tunings.cancel(name=name), op="tuning", item=name)
 
     # -- batch prediction --------------------------------------------------------------------------
+
+    def get_base_model(self, model: str) -> dict[str, Any]:
+        """Read a publisher model: a cheap call proving credentials, API and model (404: `ModelNotFoundError`)."""
+        return self._call(lambda: self._client.models.get(model=model), op="analysis", item=model).model_dump()
 
     def create_batch_job(
         self, *, model: str, src_uri: str, dest_uri: str, display_name: str | None = None

@@ -268,6 +268,9 @@ class Ingestor:
         self._stop.clear()
         started, clock = utcnow(), time.monotonic()
         items = self._items(only_failed=only_failed, keys=set(keys) if keys is not None else None)
+        connect = getattr(self.storage, "connect", None)
+        if items and callable(connect):
+            connect()  # e.g. gs:// without credentials: one error now, not one per clip
         report = IngestReport(storage_uri=self.storage.root_uri, started_at=started)
         self._emit(IngestProgress(total=len(items), completed=0))
         run_dir = self._prepare_tmp()

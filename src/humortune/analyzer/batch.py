@@ -8,13 +8,13 @@ and turns each into an `Analysis` in the corpus cache; in ``two-stage`` mode (an
 the records are then extracted online by the base model, which is text-only and cheap.
 
 The input and output must live in Cloud Storage for Vertex to read them; offline runs (FakeGemini) accept
-local storage. Batch support for *tuned* endpoints is not documented by Google (see the reference notes):
-try it on a few clips first.
+local storage. A tuned model is named by its Model resource (``…/models/ID@V``), not the endpoint online calls use.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -43,6 +43,7 @@ __all__ = ["BATCH_PREFIX", "BatchRun", "batch_request", "list_batches", "load_ba
 BATCH_PREFIX = "analysis/batches/"
 """Storage prefix of batch inputs and outputs: ``analysis/batches/<id>/input.jsonl`` and ``…/output/``."""
 
+_MODEL_RESOURCE = re.compile(r"^projects/[^/]+/locations/[^/]+/models/[^/@]+(?:@[^/]+)?$")
 _SAFETY = {"SAFETY", "PROHIBITED_CONTENT", "BLOCKLIST", "SPII", "IMAGE_SAFETY", "RECITATION"}
 
 
@@ -216,6 +217,7 @@ def submit_batch(analyzer: Analyzer, videos: Iterable[VideoInput], *, display_na
         json.dumps({"request": batch_request(analyzer, VideoRef(i["uri"], i["sha256"], i["mime_type"]))}) for i in items
     ]
     payload = ("\n".join(lines) + "\n").encode("utf-8")
+    batch_model = batch_model_name(analyzer)
     run_id = "batch-" + short_hash(
         [analyzer.model.model_id, analyzer.prompt.version, analyzer.mode, payload.decode()], 12
     )
@@ -226,7 +228,7 @@ def submit_batch(analyzer: Analyzer, videos: Iterable[VideoInput], *, display_na
     storage.put_bytes(input_key, payload, content_type="application/jsonl")
     output_uri = storage.uri(f"{BATCH_PREFIX}{run_id}/output/")
     info = analyzer.client.create_batch_job(
-        model=analyzer.model.call_name,
+        model=batch_model,
         src_uri=storage.uri(input_key),
         dest_uri=output_uri,
         display_name=display_name or f"humortune-{run_id}",
@@ -235,7 +237,7 @@ def submit_batch(analyzer: Analyzer, videos: Iterable[VideoInput], *, display_na
         id=run_id,
         job_name=info.name,
         model=analyzer.model.model_id,
-        call_name=analyzer.model.call_name,
+        call_name=batch_model,
         prompt_version=analyzer.prompt.version,
         mode=analyzer.mode,
         media_resolution=analyzer.media_resolution,
@@ -248,6 +250,25 @@ def submit_batch(analyzer: Analyzer, videos: Iterable[VideoInput], *, display_na
     )
     run.save()
     return run
+
+
+def batch_model_name(analyzer: Analyzer) -> str:
+    """The ``model`` of a BatchPredictionJob: the base model, or a tuned model's Model resource.
+
+    Online calls go to a tuned model's endpoint, but Vertex batch prediction takes the Model resource
+    (``projects/P/locations/L/models/ID@V``) and rejects an endpoint.
+    """
+    model = analyzer.model
+    if model.kind == "base":
+        return model.call_name
+    if _MODEL_RESOURCE.match(model.model_id):
+        return model.model_id
+    raise AnalysisError(
+        "batch prediction needs the tuned model's Model resource, and only its endpoint is known",
+        hint="pass the model as projects/<p>/locations/<region>/models/<id>@<version> or register it "
+        "(humortune models adopt NAME), then batch by its alias",
+        item=model.requested,
+    )
 
 
 def load_batch(analyzer: Analyzer, run_id: str) -> BatchRun:
@@ -319,7 +340,7 @@ def generation_from_rest(line: dict[str, Any], *, item: str) -> Generation:
     candidate = candidates[0]
     finish = candidate.get("finishReason")
     parts = (candidate.get("content") or {}).get("parts") or []
-    text = "".join(p.get("text", "") for p in parts if not p.get("thought"))
+    text = "".join(p.get("text") or "" for p in parts if not p.get("thought"))  # "text": null happens
     if finish in _SAFETY:
         raise SafetyBlockedError(f"the answer was blocked (finish reason {finish})", item=item)
     if finish == "MAX_TOKENS":

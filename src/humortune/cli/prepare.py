@@ -25,9 +25,11 @@ def prepare(
     """Import → ingest → build → validate → estimate: a battery becomes a tuning-ready dataset."""
     from humortune.cli.dataset import parse_split, print_build_result, print_request_body
     from humortune.cli.ingest import IngestProgressBar, default_report_path, print_ingest_report
+    from humortune.doctor import PREPARE_CHECKS, preflight
     from humortune.pipeline import prepare as run_prepare
 
     settings = state().settings()
+    preflight(settings, PREPARE_CHECKS, purpose="prepare")  # e.g. gs:// without credentials: one line, no work
     console.rule("[bold]1. import → 2. ingest")
     with IngestProgressBar() as bar:
         result = run_prepare(

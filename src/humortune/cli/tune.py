@@ -53,6 +53,23 @@ def _client(settings: Settings, *, dry_run: bool = False) -> GeminiClient:
     return GeminiClient.from_settings(settings)
 
 
+def _preflight(settings: Settings, target: DatasetVersion | str) -> None:
+    """`humortune doctor`'s checks that tuning needs, stopping at the first failure in one line.
+
+    A local dataset is left to the tuner's own refusal (it says how to move it to gs://); the base model is
+    checked by the tuner (it may come from --base-model); an explicit gs:// dataset may live outside the
+    configured storage, so the bucket checks are skipped for it.
+    """
+    from humortune.doctor import TUNE_CHECKS, preflight
+
+    explicit = isinstance(target, str)
+    in_gcs = target.startswith("gs://") if isinstance(target, str) else target.in_gcs
+    if not (settings.offline or in_gcs):
+        return
+    skipped = {"base-model"} | ({"bucket", "service-agent"} if explicit else set())
+    preflight(settings, [c for c in TUNE_CHECKS if c not in skipped])
+
+
 def _dataset(corpus: Corpus, ref: str | None) -> DatasetVersion | str:
     if ref and ref.startswith(("gs://", "file://")):
         return ref
@@ -120,6 +137,8 @@ def tune(
     _offline_banner(settings)
     with state().corpus(settings) as corpus:
         target = _dataset(corpus, dataset)
+        if not dry_run:
+            _preflight(settings, target)
         tuner = Tuner(
             base_model,
             epochs=epochs,

@@ -26,6 +26,16 @@ _TRANSIENT = {"rate_limited", "server", "network"}
 
 # Checked in order against the whole chain's text; the first match decides.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
+    # DNS and connect failures first: "Domain name not found" must not read as a removed video.
+    (
+        "network",
+        re.compile(
+            r"domain name not found|name or service not known|temporary failure in name resolution"
+            r"|name resolution|nodename nor servname|getaddrinfo failed|could not resolve host|failed to resolve"
+            r"|no address associated with hostname|name does not resolve|connection (?:refused|reset)",
+            re.I,
+        ),
+    ),
     ("rate_limited", re.compile(r"\b429\b|too many requests|rate.?limit", re.I)),
     (
         "geo",

@@ -26,7 +26,7 @@ from humortune.sources.base import Download, redact
 from humortune.sources.classify import classify_error, error_for_category
 from humortune.urls import SourceRef, parse_source
 
-__all__ = ["FORMAT", "FORMAT_SORT", "YtDlpDownloader"]
+__all__ = ["FORMAT", "FORMAT_SORT", "YtDlpDownloader", "check_reachable"]
 
 log = logging.getLogger(__name__)
 
@@ -284,3 +284,23 @@ def _tiktok_id(info: dict[str, Any]) -> str | None:
 
 def _mb(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_reachable(settings: Settings, url: str = "https://www.tiktok.com/") -> None:
+    """Fetch ``url`` through yt-dlp's own networking (proxy, impersonation, timeouts as downloads use them).
+
+    Raises the categorised `SourceError` (`classify_error`) when it cannot be reached; used by `humortune
+    doctor --network`.
+    """
+    import yt_dlp
+    from yt_dlp.networking import Request
+
+    params: dict[str, Any] = {"quiet": True, "no_warnings": True, "socket_timeout": 10}
+    if settings.proxy is not None:
+        params["proxy"] = settings.proxy.get_secret_value()
+    secrets = [settings.proxy.get_secret_value()] if settings.proxy is not None else []
+    try:
+        with yt_dlp.YoutubeDL(params) as ydl:
+            ydl.urlopen(Request(url, method="HEAD")).close()
+    except Exception as exc:
+        raise classify_error(exc, item=url, secrets=secrets) from None

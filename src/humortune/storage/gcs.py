@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import tempfile
 import threading
 from collections.abc import Callable
@@ -42,6 +43,11 @@ _TRANSIENT_STATUS = {408, 429, 500, 502, 503, 504}
 
 class _AlreadyPresent(Exception):
     """The create-only precondition failed: an object already exists under the name."""
+
+
+_NO_CREDENTIALS_HINT = (
+    "run `gcloud auth application-default login`, or set HUMORTUNE_CREDENTIALS_FILE to a service-account JSON"
+)
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -134,10 +140,19 @@ class GCSStorage:
                 self._client = self._make_client()
             return self._client
 
+    def connect(self) -> None:
+        """Build the client now: missing credentials fail here, once, before any per-object work."""
+        _ = self.client
+
     def _make_client(self) -> Any:
         from google.auth import exceptions as auth
         from google.cloud import storage  # type: ignore[attr-defined,import-untyped,unused-ignore]
 
+        from humortune.credentials import find_credentials
+
+        unaided = self._credentials_file is None and not os.environ.get("STORAGE_EMULATOR_HOST")
+        if unaided and find_credentials() is None:  # ADC would only probe the metadata server, and fail
+            raise ConfigError("no Google Cloud credentials found", hint=_NO_CREDENTIALS_HINT)
         try:
             if self._credentials_file is not None:
                 client = storage.Client.from_service_account_json(str(self._credentials_file), project=self._project)
@@ -150,11 +165,7 @@ class GCSStorage:
                     hint="point HUMORTUNE_CREDENTIALS_FILE at a valid service-account key (JSON)",
                 ) from None
             if isinstance(exc, auth.DefaultCredentialsError):
-                raise ConfigError(
-                    "no Google Cloud credentials found",
-                    hint="run `gcloud auth application-default login`, or set HUMORTUNE_CREDENTIALS_FILE to a "
-                    "service-account JSON",
-                ) from None
+                raise ConfigError("no Google Cloud credentials found", hint=_NO_CREDENTIALS_HINT) from None
             raise ConfigError(
                 f"cannot create the Cloud Storage client ({type(exc).__name__})",
                 hint="set HUMORTUNE_PROJECT to your Google Cloud project id",
@@ -218,6 +229,37 @@ class GCSStorage:
                 item=item,
             )
         return StorageError(f"{what} failed ({detail})", hint="run with --debug for details", item=item)
+
+    # -- preflight (humortune doctor) -----------------------------------------------------------
+
+    def bucket_facts(self) -> dict[str, Any]:
+        """The bucket's ``location``, ``location_type``, ``project_number`` and the caller's ``permissions``
+        among object create/get (`StorageError` when it does not exist or may not be read)."""
+
+        def fetch() -> dict[str, Any]:
+            bucket = self.client.get_bucket(self.bucket_name, timeout=self.timeout_s, retry=None)
+            wanted = ["storage.objects.create", "storage.objects.get"]
+            granted = bucket.test_iam_permissions(wanted, timeout=self.timeout_s, retry=None)
+            number = bucket.project_number
+            return {
+                "location": str(bucket.location or ""),
+                "location_type": str(bucket.location_type or ""),
+                "project_number": str(number) if number else None,
+                "permissions": sorted(granted or []),
+            }
+
+        return self._call("bucket check", "", fetch)
+
+    def iam_bindings(self) -> list[dict[str, Any]]:
+        """The bucket's IAM policy bindings (needs storage.buckets.getIamPolicy)."""
+
+        def fetch() -> list[dict[str, Any]]:
+            policy = self.client.bucket(self.bucket_name).get_iam_policy(
+                requested_policy_version=3, timeout=self.timeout_s, retry=None
+            )
+            return [{"role": b["role"], "members": sorted(b.get("members") or [])} for b in policy.bindings]
+
+        return self._call("IAM policy read", "", fetch)
 
     # -- Storage protocol -------------------------------------------------------------------------
 

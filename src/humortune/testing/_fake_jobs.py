@@ -310,6 +310,13 @@ class JobBook:
                 return dict(rec)
         return None
 
+    def tuned_model(self, name: str) -> tuple[dict[str, str], str] | None:
+        """``(memory, model_version)`` of a succeeded tuned Model resource (``…/models/ID@V``), or ``None``."""
+        rec = self._job_for_model(name)
+        if rec is None:
+            return None
+        return rec["memory"], f"{rec['base_model'].rsplit('/', 1)[-1]}-tuned-{rec['id'][-6:]}"
+
     def endpoint(self, name: str) -> tuple[dict[str, str], str] | None:
         """``(memory, model_version)`` of a deployed tuned endpoint (final or checkpoint), or ``None``."""
         for rec in self.state["tuning"].values():
@@ -365,6 +372,15 @@ class JobBook:
         dest = ((body.get("outputConfig") or {}).get("gcsDestination") or {}).get("outputUriPrefix")
         if not uris or not dest:
             return error(400, "inputConfig.gcsSource.uris and outputConfig.gcsDestination are required.")
+        model = str(body.get("model") or "")
+        if "/endpoints/" in model:  # Vertex takes a Model resource or a publisher model here, never an endpoint
+            reply = error(
+                400,
+                f"Invalid model name {model}: expected projects/{{project}}/locations/{{location}}/models/{{model}}"
+                " or publishers/google/models/{model}.",
+            )
+            reply.body["error"]["status"] = "INVALID_ARGUMENT"
+            return reply
         job_id = self._new_id("batch")
         rec = {
             "id": job_id,

@@ -61,6 +61,7 @@ DATASET_ERROR_MESSAGE = (
 _ADAPTERS = {"ADAPTER_SIZE_ONE": 1, "ADAPTER_SIZE_TWO": 2, "ADAPTER_SIZE_FOUR": 4, "ADAPTER_SIZE_EIGHT": 8}
 _ADAPTERS |= {"ADAPTER_SIZE_SIXTEEN": 16, "ADAPTER_SIZE_THIRTY_TWO": 32}
 _PATH = re.compile(r"^/v1(?:beta1)?/projects/([^/]+)/locations/(.+)$")
+_PUBLISHER_MODEL = re.compile(r"^/v1(?:beta1)?/publishers/google/models/([^/:]+)$")
 FAULTS = ("429", "500", "503", "403", "reset", "safety", "prompt_blocked", "empty", "max_tokens")
 """Fault kinds `FakeGemini.inject` understands."""
 
@@ -270,6 +271,9 @@ class FakeGemini:
                     validate(name, body)
                 except VertexSchemaError as exc:
                     return error(400, f"Invalid JSON payload received. {exc}")
+        model = _PUBLISHER_MODEL.match(path)
+        if model is not None and method == "GET":  # google-genai reads publisher models without a project
+            return self._publisher_model(model.group(1))
         match = _PATH.match(path)
         if match is None:
             return error(404, f"The requested URL {path} was not found on this server.")
@@ -335,6 +339,16 @@ class FakeGemini:
         return error(404, f"Method not found: {method} {resource}")
 
     # -- generation ---------------------------------------------------------------------------------
+
+    def _publisher_model(self, model: str) -> Reply:
+        """GET publishers/google/models/{id}: the model card, or Vertex's 404 for an unknown id."""
+        if not content.is_known_model(model):
+            name = f"publishers/google/models/{model}"
+            return error(
+                404,
+                f"Publisher Model `{name}` was not found or your project does not have access to it.",
+            )
+        return Reply(200, {"name": f"publishers/google/models/{model}", "versionId": "001", "launchStage": "GA"})
 
     def _generate(self, location: str, target: str, body: dict[str, Any], fault: _Fault | None) -> Reply:
         memory: dict[str, str] | None = None
@@ -415,7 +429,7 @@ class FakeGemini:
         return {**base, "candidates": [candidate]}
 
     def _generate_for_batch(self, model: str, request: dict[str, Any]) -> dict[str, Any]:
-        found = self.book.endpoint(model) if "/endpoints/" in model else None
+        found = self.book.tuned_model(model) if "/models/" in model else None
         memory, version = found if found else (None, f"{model.rsplit('/', 1)[-1]}-001")
         return self.answer(request, memory=memory, model_version=version)
 

@@ -73,6 +73,7 @@ TUNABLE_MODELS: dict[str, BaseModelSpec] = {
 
 _TUNED = re.compile(r"^projects/[^/]+/locations/[^/]+/models/[^/@]+(@[^/]+)?$")
 _LABEL = re.compile(r"^[\w-]{0,64}$")
+_LABEL_KEY_START = re.compile(r"^[^\W\d_A-Z]")  # a lowercase letter (GCP allows international ones)
 
 
 def is_tuned_model(name: str) -> bool:
@@ -156,13 +157,15 @@ def validate_hyperparameters(
 
 
 def validate_labels(labels: dict[str, str], display_name: str | None = None) -> None:
-    """Vertex's rules: label keys and values ≤64 chars of lowercase letters, digits, ``_`` and ``-``."""
+    """GCP's rules: label keys and values ≤64 chars of lowercase letters, digits, ``_`` and ``-``; a key
+    starts with a lowercase letter (GCP rejects ``1team`` or ``_team``), a value may be empty."""
     for key, value in labels.items():
         for part in (key, value):
-            if not _LABEL.match(part) or part != part.lower() or (part is key and not key):
+            if not _LABEL.match(part) or part != part.lower() or (part is key and not _LABEL_KEY_START.match(key)):
                 raise HyperparameterError(
                     f"label {key!r}={value!r} is not allowed",
-                    hint="use at most 64 lowercase letters, digits, '_' or '-' for keys and values",
+                    hint="keys start with a lowercase letter; use at most 64 lowercase letters, digits, '_' or '-'"
+                    " for keys and values",
                 )
     if display_name is not None and len(display_name.encode("utf-8")) > 128:
         raise HyperparameterError(

@@ -42,7 +42,8 @@ def failure_hint(message: str | None) -> str:
         )
     if "permission" in low or "denied" in low or "service agent" in low:
         return (
-            "let the Vertex AI Service Agent read the dataset bucket (roles/storage.objectViewer); see docs/tuning.md"
+            "let the Vertex AI Service Agent read the dataset bucket (roles/storage.objectViewer); with a custom "
+            "service account, check its roles (`humortune doctor`); see docs/tuning.md"
         )
     if "quota" in low or "resource exhausted" in low:
         return "ask for more 'Global concurrent tuning jobs' quota, or wait for running jobs to finish"
