@@ -18,7 +18,6 @@ print(gen.text, gen.usage.total_tokens)
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import re
@@ -26,7 +25,6 @@ import threading
 import time
 import warnings
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import google.auth
@@ -54,6 +52,7 @@ from humortune._gemini_results import (
     generation_from,
     tuning_info,
 )
+from humortune._retry import RetryPolicy
 from humortune.errors import (
     AnalysisRequestError,
     AnalysisServiceError,
@@ -83,21 +82,6 @@ Op = Literal["tuning", "analysis"]
 SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 OFFLINE_TOKEN = "offline-fake-token"  # static: google-auth never refreshes it, nothing leaves the machine
 _LOCATION_IN_NAME = re.compile(r"^projects/[^/]+/locations/([^/]+)/")
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """The one retry policy for calls that are safe to repeat (never job creation).
-
-    ``sleep`` is injectable so tests run without waiting.
-    """
-
-    attempts: int = 5
-    initial_s: float = 1.0
-    max_s: float = 30.0
-    max_retry_after_s: float = 120.0
-    sleep: Callable[[float], None] = time.sleep
-    async_sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
 
 class GeminiClient:

@@ -65,11 +65,9 @@ class Validator:
         facts: Mapping[str, VideoFacts] | Callable[[str], VideoFacts] | None = None,
         file_names: Mapping[str, str] | None = None,
     ) -> None:
-        base_model = base_model or catalog.default_base_model().id
-        self.base_model = base_model
-        self.file_names = dict(file_names or {})
-        """split → file name shown in issues (default ``<split>.jsonl``)."""
-        self.family = model_family(base_model)
+        self.base_model = base_model or catalog.default_base_model().id
+        self.file_names = dict(file_names or {})  # split → file name shown in issues (default <split>.jsonl)
+        self.family = model_family(self.base_model)
         self._token_cache: dict[tuple[float | None, bool, int, str], tuple[int, int]] = {}
         self.for_vertex = for_vertex
         if facts is None:

@@ -576,4 +576,3 @@ def _path_id() -> Any:
     from fastapi import Path as PathParam
 
     return PathParam(pattern=_ID)
-
