@@ -8,9 +8,12 @@ from typing import Any
 
 import pytest
 
+from humortune import catalog
 from humortune.cli import main
 
 from .conftest import SAMPLE_BATTERY
+
+DEFAULT_BASE = catalog.default_base_model().id  # what an unpromoted service serves
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -90,7 +93,8 @@ def test_status_shows_model_dataset_waiting_and_next(tmp_path: Path, capsys: pyt
     assert run(capsys, "-w", ws, "analyze", video, "--offline")[0] == 0
     _, out, _ = run(capsys, "-w", ws, "status")
     text = " ".join(out.split())
-    assert "(base gemini-2.5-flash) — nothing promoted yet" in text
+    assert f"(base {DEFAULT_BASE}) — nothing promoted yet" in text
+    assert catalog.lifecycle(DEFAULT_BASE, within_days=60).message() in text  # the base's lifecycle
     assert "waiting: 1 unreviewed analyses, 0 corrections without video" in text
     assert "next: humortune eval, then humortune promote " in text and "@1" in text
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from humortune import catalog
 from tests._service_support import (
     REPO,
     entrypoint,
@@ -21,6 +22,8 @@ from tests._service_support import (
     last,
     serve_like_the_container,
 )
+
+DEFAULT_BASE = catalog.default_base_model().id  # what an unpromoted service serves
 
 
 def test_slim_python_base_and_a_non_root_user() -> None:
@@ -56,7 +59,7 @@ def test_the_entrypoint_serves_offline_and_passes_its_own_healthcheck(tmp_path: 
         assert check.returncode == 0, check.stderr.decode()
 
         health = httpx.get(f"{served.url}/healthz").json()
-        assert health["model"] == "gemini-2.5-flash" and health["model_kind"] == "base"
+        assert health["model"] == DEFAULT_BASE and health["model_kind"] == "base"
         assert served.token not in httpx.get(f"{served.url}/healthz").text
 
         auth = {"Authorization": f"Bearer {served.token}"}
@@ -65,6 +68,6 @@ def test_the_entrypoint_serves_offline_and_passes_its_own_healthcheck(tmp_path: 
         answer = httpx.post(f"{served.url}/v1/analyze", json=video, headers=auth, timeout=60)
         assert answer.status_code == 200 and answer.json()["narrative"].startswith("Det roliga")
     log = served.stderr()
-    assert "serving model: gemini-2.5-flash" in log
-    assert "WARNING: gemini-2.5-flash is a BASE model" in log
+    assert f"serving model: {DEFAULT_BASE}" in log
+    assert f"WARNING: {DEFAULT_BASE} is a BASE model" in log
     assert served.token not in log  # configured through the environment: never printed

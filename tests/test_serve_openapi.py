@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from humortune import catalog
 from humortune.cli import main
 from humortune.service import create_app
 from humortune.service.openapi import VIDEO_PATTERN
@@ -18,6 +19,8 @@ from humortune.settings import Settings
 from humortune.testing.fake_gemini import FakeGemini
 from humortune.workspace import Corpus
 from tests._analyzer_support import fake_client, register, tuned_endpoint
+
+DEFAULT_BASE = catalog.default_base_model().id  # what an unpromoted service serves
 
 TOKEN = "openapi-test-token-0123"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -138,7 +141,7 @@ def test_healthz_names_the_model_and_follows_a_promotion_without_restart(
     api: TestClient, offline: Settings, fake: FakeGemini
 ) -> None:
     before = api.get("/healthz").json()
-    assert (before["model"], before["model_kind"], before["alias"]) == ("gemini-2.5-flash", "base", None)
+    assert (before["model"], before["model_kind"], before["alias"]) == (DEFAULT_BASE, "base", None)
     client = fake_client(offline, fake)
     try:
         model_id, endpoint = tuned_endpoint(client)

@@ -72,6 +72,7 @@ def status() -> None:
 
 
 def _status_lines(corpus: Corpus, counts: dict[str, int]) -> list[tuple[str, str]]:
+    from humortune import catalog
     from humortune.dataset import list_versions
     from humortune.feedback.queue import ReviewQueue
     from humortune.tuner.registry import CURRENT, match_model, short_id
@@ -82,6 +83,8 @@ def _status_lines(corpus: Corpus, counts: dict[str, int]) -> list[tuple[str, str
     else:
         how = "" if found.alias else " — nothing promoted yet, the newest tuned model"
         model = f"{short_id(found.model.id)} (base {found.model.base_model}){how}"
+        # The base's lifecycle: a tuned model retires with its base (60 days' warning, as analyze and serve give).
+        model += f"; {catalog.lifecycle(found.model.base_model, within_days=catalog.WARN_WITHIN_DAYS).message()}"
     versions = list_versions(corpus)
     latest = versions[0] if versions else None
     dataset = "none yet"
