@@ -12,13 +12,13 @@ import yaml  # type: ignore[import-untyped]
 from humortune.errors import HumortuneError, JudgeError
 from humortune.evaluator.judge import (
     JUDGE_PROMPT_VERSION,
+    LexicalJudge,
     MechanismJudge,
     PairwiseJudge,
     combine_orders,
 )
 from humortune.gemini import GeminiClient, RetryPolicy
 from humortune.settings import Settings
-from humortune.testing.evaluation import FakeJudge
 from humortune.testing.fake_gemini import FakeGemini
 from humortune.testing.vertex_schema import validate
 
@@ -79,9 +79,9 @@ def test_content_based_judge_wins_in_both_orders() -> None:
 def test_fake_judge_position_bias_becomes_ties() -> None:
     reference = "Det roliga i detta klipp är en oväntad vändning i sista sekunden."
     good, bad = reference, "En helt annan förklaring om något annat."
-    honest = PairwiseJudge(FakeJudge(), model="judge").compare(reference=reference, candidate=good, incumbent=bad)
+    honest = PairwiseJudge(LexicalJudge(), model="judge").compare(reference=reference, candidate=good, incumbent=bad)
     assert honest.outcome == "win"
-    biased = PairwiseJudge(FakeJudge(position_bias=1.0), model="judge")
+    biased = PairwiseJudge(LexicalJudge(position_bias=1.0), model="judge")
     assert biased.compare(reference=reference, candidate=bad, incumbent=good).outcome == "tie"
 
 

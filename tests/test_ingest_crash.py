@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from humortune.settings import Settings
-from humortune.testing.video_server import VideoServer
+from tests.rigs.video_server import VideoServer
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
 

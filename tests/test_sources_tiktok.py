@@ -26,7 +26,7 @@ from yt_dlp.networking.impersonate import ImpersonateRequestHandler, Impersonate
 from humortune.errors import PermanentSourceError, ProbeError, SourceError
 from humortune.settings import Settings
 from humortune.sources import YtDlpDownloader, parse_source, probe_video
-from humortune.testing.video_server import VideoServer
+from tests.rigs.video_server import VideoServer
 from humortune.testing.videos import make_test_video
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tiktok"
