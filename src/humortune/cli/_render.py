@@ -1,21 +1,26 @@
 """Terminal rendering of the values the library returns: the CLI's one place for rich tables and spinners.
 
 Library modules return values (reports as dicts, sweep rows, job progress events); these functions draw them,
-so rich stays out of the library's layers and the CLI output is what it always was.
+so rich stays out of the library's layers and the CLI output is what it always was. Imports stay light (rich
+only) so ``humortune --help`` does not pay for them.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.live import Live
 from rich.markup import escape as rich_escape
+from rich.spinner import Spinner
 from rich.table import Table
 
-from humortune.evaluator.report import report_title
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.tuner.jobs import JobProgress
+    from humortune.tuner.sweep import SweepReport
 
-__all__ = ["print_summary"]
+__all__ = ["JobSpinner", "print_summary", "sweep_table"]
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -26,6 +31,8 @@ def _fmt(value: Any, digits: int = 3) -> str:
 
 def print_summary(data: dict[str, Any], console: Console) -> None:
     """The terminal summary of a JSON report: systems, paired comparison, gate verdict, warnings, report path."""
+    from humortune.evaluator.report import report_title  # the evaluator loads only for commands that print it
+
     test_set = data["test_set"]
     console.print(f"[bold]{rich_escape(report_title(data))}[/]  ({data['id']})")
     console.print(
@@ -66,5 +73,54 @@ def _systems_table(systems: list[dict[str, Any]]) -> Table:
             _fmt(s["rouge_l"]),
             _fmt(s["mechanism_pass_rate"]),
             _fmt(s["score"]),
+        )
+    return table
+
+
+class JobSpinner:
+    """A rich spinner fed by `TuningJob.wait(on_progress=...)`; each job's final status line stays printed.
+
+    ```python
+    with JobSpinner(err_console) as spinner:
+        model = job.wait(on_progress=spinner, console=err_console)
+    ```
+    """
+
+    def __init__(self, console: Console) -> None:
+        self._spinner = Spinner("dots", text="")
+        self._live = Live(self._spinner, console=console, refresh_per_second=8, transient=True)
+
+    def __enter__(self) -> JobSpinner:
+        self._live.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._live.stop()
+
+    def __call__(self, event: JobProgress) -> None:
+        """Show one progress event: update the spinner, or print the final line above it."""
+        if event.ended:
+            self._live.console.print(event.text)
+        else:
+            self._spinner.update(text=event.text)
+
+
+def sweep_table(report: SweepReport) -> Table:
+    """A sweep's jobs side by side, best validation loss first (`Sweep.report`)."""
+    table = Table(title=f"sweep {report.sweep_id}", show_lines=False)
+    for title in ("job", "state", "epochs", "lr×", "adapter", "resolution", "est. $", "billable tok", "val loss"):
+        table.add_column(title, justify="right" if title not in ("job", "state", "resolution") else "left")
+    for r in report.rows:
+        loss = f"{r['eval_loss']:.4f}" if r["eval_loss"] is not None else "— (see experiment)"
+        table.add_row(
+            r["job"],
+            r["state"],
+            str(r["epochs"] or "auto"),
+            str(r["learning_rate_multiplier"] or "auto"),
+            str(r["adapter_size"] or "auto"),
+            str(r["media_resolution"]).removeprefix("MEDIA_RESOLUTION_"),
+            f"{r['estimate_usd_high']:.2f}",
+            f"{r['billable_tokens']:,}" if r["billable_tokens"] is not None else "—",
+            loss,
         )
     return table

@@ -16,6 +16,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
+
 from humortune._util import atomic_write
 from humortune._version import __version__
 from humortune.errors import EvaluationError
