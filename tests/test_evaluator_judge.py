@@ -85,6 +85,17 @@ def test_fake_judge_position_bias_becomes_ties() -> None:
     assert biased.compare(reference=reference, candidate=bad, incumbent=good).outcome == "tie"
 
 
+def test_lexical_judge_passes_by_overlap_with_the_owner_and_repeats_itself() -> None:
+    owner = "Det roliga i detta klipp är en oväntad vändning i sista sekunden."
+    backend = LexicalJudge(threshold=0.5)
+    judge = MechanismJudge(backend, model="offline")
+    assert judge.judge(candidate=owner, reference=owner).verdict == "PASS"
+    assert judge.judge(candidate="En hund som skäller på en dammsugare.", reference=owner).verdict == "FAIL"
+    again = MechanismJudge(LexicalJudge(threshold=0.5), model="offline")
+    assert again.judge(candidate=owner[:40], reference=owner) == judge.judge(candidate=owner[:40], reference=owner)
+    assert backend.calls == 3  # a real call per new verdict: it is an ordinary judge backend
+
+
 def test_mechanism_verdict_parsing_and_one_line_reason() -> None:
     fenced = '```json\n{"verdict": "PASS", "reason": "same reversal,\\n   worded differently"}\n```'
     judge = MechanismJudge(Scripted(lambda _: fenced), model="judge")
