@@ -2,7 +2,7 @@
 
 Setup (not timed): a fresh workspace with N owner corrections (Swedish, ~80% with a record, five niches),
 their stored-video rows, a frozen test split, and cached analyses by a tuned and a base model
-(`humortune.testing.evaluation.populate_evaluation`). The judge is `FakeJudge` (deterministic, no HTTP), so
+(`tests.rigs.evaluation.populate_evaluation`). The judge is `LexicalJudge` (deterministic, no HTTP), so
 the figures measure humortune, not a model.
 
 Timed, all in the same run:
@@ -24,16 +24,20 @@ Target: stats + report under 5 s (the statistics and the report must not be the 
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from humortune.evaluator import AnalyzerLike, Evaluator
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the test rigs live in tests/ at the repo root
+
+from tests.rigs.evaluation import populate_evaluation
+
+from humortune.evaluator import AnalyzerLike, Evaluator, LexicalJudge
 from humortune.evaluator.metrics import lcs_length, tokens
 from humortune.evaluator.report import write_report
 from humortune.evaluator.scoring import build_clips, paired_figures, score_clips
 from humortune.settings import Settings
-from humortune.testing.evaluation import FakeJudge, populate_evaluation
 from humortune.workspace import Corpus
 
 TUNED = "projects/bench/locations/us-central1/models/1@1"
@@ -64,7 +68,7 @@ def main() -> None:
         read_s = time.perf_counter() - t
         assert len(rows) == 2 * args.n
 
-        judge = FakeJudge(position_bias=0.1)
+        judge = LexicalJudge(position_bias=0.1)
         evaluator = Evaluator(corpus, settings=settings, judge=judge, analyzer=_no_analyzer)
         t = time.perf_counter()
         report = evaluator.compare(TUNED, BASE)

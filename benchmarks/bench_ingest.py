@@ -1,6 +1,6 @@
 """Benchmark: ingest 200 clips from a loopback server that adds 100 ms to every request.
 
-Everything is real except the internet: the server is `humortune.testing.video_server.VideoServer` in its
+Everything is real except the internet: the server is `tests.rigs.video_server.VideoServer` in its
 own process (so it does not compete for our GIL), downloads go through yt-dlp (generic extractor: two HTTP
 requests per clip), every file is probed with PyAV, hashed and stored in `LocalStorage`.
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from humortune.ingest import IngestReport
 
 BENCH = Path(__file__).resolve()
+sys.path.insert(0, str(BENCH.parents[1]))  # the test rigs live in tests/ at the repo root
 
 
 # -- child process modes ------------------------------------------------------------------------------
@@ -45,7 +46,7 @@ BENCH = Path(__file__).resolve()
 
 def serve(directory: Path, latency: float) -> None:
     """Serve every file in ``directory``; print the port, then report counters on each stdin line."""
-    from humortune.testing.video_server import VideoServer
+    from tests.rigs.video_server import VideoServer
 
     server = VideoServer(latency=latency)
     for path in sorted(directory.iterdir()):

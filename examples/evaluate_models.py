@@ -2,27 +2,42 @@
 
     python examples/evaluate_models.py [--workspace DIR] [--clips 300] [--yes]
 
-Runs offline with no cloud: the workspace is filled with synthetic Swedish owner corrections and cached
-analyses by a tuned and a base model (`humortune.testing.evaluation`), the judges are a deterministic fake,
-and the owner's PASS/FAIL marks and blind A/B choices are simulated. On a real workspace, drop the
-synthetic part: `Evaluator(corpus)` uses your cached analyses, analyses what is missing, and asks a base
-Gemini model to judge.
+Runs offline with no cloud: `build_world` fills the workspace through the public API (`Corpus` and its typed
+`Stores`) with synthetic Swedish owner corrections, a frozen test split, and cached analyses by a tuned and a
+base model; the judges are the offline `LexicalJudge`, and the owner's PASS/FAIL marks and blind A/B choices
+are simulated. On a real workspace, drop the synthetic part: `Evaluator(corpus)` uses your cached analyses,
+analyses what is missing, and asks a base Gemini model to judge.
 """
 
 from __future__ import annotations
 
 import argparse
 import atexit
+import hashlib
+import random
 import shutil
 import tempfile
 from pathlib import Path
 
 from rich.console import Console
 
-from humortune import Corpus, Evaluator, Settings
+from humortune import (
+    DEFAULT_PROMPT,
+    Analysis,
+    Corpus,
+    Correction,
+    Evaluator,
+    HumorRecord,
+    Settings,
+    TunedModel,
+    VideoAsset,
+)
+from humortune.analyzer.cache import analysis_id
+from humortune.cli._render import print_summary
 from humortune.errors import PromotionRefusedError
-from humortune.evaluator.report import print_summary
-from humortune.testing.evaluation import FakeJudge, populate_evaluation, simulate_owner_labels
+from humortune.evaluator import LexicalJudge
+from humortune.schema import Category, Quality, utcnow
+from humortune.workspace import Stores
 
 TUNED = "projects/demo/locations/us-central1/models/101@1"
 BASE = "gemini-3.5-flash"
@@ -47,9 +62,9 @@ def main() -> None:
 
     with Corpus.open(settings=settings) as corpus:
         if not corpus.corrections():
-            populate_evaluation(corpus, args.clips, models={TUNED: 0.75, BASE: 0.45}, seed=5)
+            build_world(corpus, args.clips, models={TUNED: 0.75, BASE: 0.45}, seed=5)
             simulate_owner_labels(corpus, a=TUNED, b=BASE, limit=60)
-        judge = FakeJudge(position_bias=0.1)  # a real run passes nothing: the judge is a base Gemini model
+        judge = LexicalJudge(position_bias=0.1)  # a real run passes nothing: the judge is a base Gemini model
 
         console.rule("1. the tuned model on the held-out clips, beside its base model and the old answers")
         evaluator = Evaluator(corpus, settings=settings, judge=judge)
@@ -94,6 +109,153 @@ def _ask(question: str) -> bool:
         return input(question).strip().lower() == "y"
     except EOFError:  # not interactive: the owner did not confirm
         return False
+
+
+# -- the synthetic world: what ingest + review would have stored on a real workspace -------------------------
+
+MECHANISMS = [
+    "en oväntad vändning i sista sekunden",
+    "en överdriven reaktion på en liten vardaglig motgång",
+    "igenkänningen i en pinsam social tystnad",
+    "ett missförstånd som eskalerar mellan två grannar",
+    "kontrasten mellan förväntan och verklighet",
+    "en hund som beter sig precis som en människa",
+    "perfekt timing i en fysisk vurpa",
+    "självironi om att misslyckas med en trend",
+]
+WHYS = [
+    "alla har varit med om samma sak någon gång",
+    "tittaren hinner bygga upp en förväntan som sedan bryts",
+    "det är lätt att känna igen sig i den skamsna blicken",
+    "överdriften gör något banalt till något episkt",
+    "tajmingen är så exakt att det känns regisserat",
+]
+PEOPLE = ["En pappa", "En kassörska", "Två kompisar", "En mormor", "En student", "En kock", "En hundägare"]
+ACTIONS = [
+    "försöker baka en tårta",
+    "ska parkera på en trång gata",
+    "filmar en dansutmaning",
+    "bär hem alla matkassar på en gång",
+    "ska imponera på en dejt",
+    "lagar en trasig cykel",
+]
+TWISTS = [
+    "allt rasar i sista stund",
+    "katten tar över hela scenen",
+    "någon i bakgrunden stjäl uppmärksamheten",
+    "det slutar precis tvärtom",
+    "de ger upp och skrattar åt sig själva",
+]
+AUDIENCES = ["småbarnsföräldrar", "unga vuxna på TikTok", "hundälskare", "alla som jobbar i butik", "studenter"]
+NICHES = ["restaurant", "pets", "family", "fitness", "retail"]
+GENERIC = [
+    "Videon är rolig och underhållande. Folk gillar sådana här klipp.",
+    "Det här klippet är humoristiskt eftersom det är oväntat och relaterbart.",
+    "En rolig video som många kommer att känna igen sig i.",
+]
+
+
+def _owner(rng: random.Random) -> tuple[str, HumorRecord]:
+    mechanism = rng.choice(MECHANISMS)
+    summary = f"{rng.choice(PEOPLE)} {rng.choice(ACTIONS)} men {rng.choice(TWISTS)}."
+    why = rng.choice(WHYS)
+    record = HumorRecord(
+        summary=summary,
+        mechanism=mechanism,
+        why_it_works=why.capitalize() + ".",
+        audience=rng.choice(AUDIENCES),
+        category=rng.choice(list(Category)),
+        quality=rng.choice(list(Quality)),
+        replicable=rng.random() < 0.6,
+    )
+    return f"Det roliga i detta klipp är {mechanism}. {summary} Det fungerar för att {why}.", record
+
+
+def _answer(rng: random.Random, owner: HumorRecord, quality: float) -> tuple[str, HumorRecord]:
+    good = rng.random() < quality
+    mechanism = owner.mechanism if good else rng.choice([m for m in MECHANISMS if m != owner.mechanism])
+    why = owner.why_it_works.rstrip(".").lower() if good else rng.choice(WHYS)
+    summary = owner.summary if rng.random() < quality else f"{rng.choice(PEOPLE)} {rng.choice(ACTIONS)}."
+    record = HumorRecord(
+        summary=summary,
+        mechanism=mechanism,
+        why_it_works=why.capitalize() + ".",
+        audience=owner.audience if rng.random() < quality else rng.choice(AUDIENCES),
+        category=owner.category if rng.random() < quality else rng.choice(list(Category)),
+        quality=owner.quality if rng.random() < quality else rng.choice(list(Quality)),
+        replicable=owner.replicable if rng.random() < quality else not owner.replicable,
+    )
+    if good:
+        return f"Det roliga i detta klipp är {mechanism}. {summary} Det fungerar för att {why}.", record
+    return f"Klippet bygger på {mechanism}. {summary} Många delar det eftersom {why}.", record
+
+
+def build_world(corpus: Corpus, n: int, *, models: dict[str, float], seed: int) -> None:
+    """``n`` owner corrections on the held-out test split, and cached analyses by ``models`` (name → quality)."""
+    rng, stores, now = random.Random(seed), Stores.of(corpus.db), utcnow()
+    with corpus.db.transaction():
+        for name in (m for m in models if m.startswith("projects/")):
+            endpoint = name.split("@")[0].replace("/models/", "/endpoints/")
+            stores.models.register(
+                TunedModel(id=name, endpoint=endpoint, base_model=BASE, prompt_version=DEFAULT_PROMPT.version)
+            )
+        for i in range(n):
+            owner_text, record = _owner(rng)
+            video_id = 7_300_000_000_000_000_000 + seed * 1_000_000 + i
+            corpus.add_correction(
+                Correction(
+                    id=f"syn-{seed}-{i:05d}",
+                    video_url=f"https://www.tiktok.com/@demo/video/{video_id}",
+                    gemini_said=rng.choice(GENERIC),
+                    human_said=owner_text,
+                    record=record if rng.random() < 0.8 else None,
+                    niche=rng.choice(NICHES),
+                )
+            )
+            sha = hashlib.sha256(f"synthetic-video-{seed}-{i}".encode()).hexdigest()
+            asset = VideoAsset(
+                sha256=sha, source_id=str(video_id), size_bytes=120_000, duration_s=8.0, width=720, height=1280,
+                codec="h264", fps=30.0, has_audio=True, uri=f"file:///synthetic/{sha}.mp4",
+            )  # fmt: skip
+            corpus.add_video(asset)
+            corpus.link_video(f"tiktok:{video_id}", sha)
+            rng.random()  # the test rig draws a test share here: the same seed gives the same world in both
+            stores.datasets.assign(f"tiktok:{video_id}", "test", seed=str(seed))  # held out: never trained on
+            for name, quality in models.items():
+                text, answer = _answer(rng, record, quality)
+                stores.analyses.put(_analysis(asset, name, text, answer).model_copy(update={"created_at": now}))
+
+
+def _analysis(asset: VideoAsset, model: str, text: str, answer: HumorRecord) -> Analysis:
+    version = DEFAULT_PROMPT.version
+    key = analysis_id(
+        video_sha256=asset.sha256, video_uri=asset.uri, model=model, prompt_version=version, mode="two-stage"
+    )
+    return Analysis(
+        id=key, video_sha256=asset.sha256, video_uri=asset.uri, narrative=text, record=answer, model=model,
+        prompt_version=version,
+    )  # fmt: skip
+
+
+def simulate_owner_labels(corpus: Corpus, *, a: str, b: str, limit: int) -> None:
+    """PASS when ``a`` names the owner's mechanism; in a blind A/B, whichever of ``a`` and ``b`` names it."""
+    stores = Stores.of(corpus.db)
+    pairs = {p.video_sha256: p for p in stores.analyses.pairs(a, b)}
+    owned = [s for s in stores.corrections.sources() if s.record_json and s.video_sha256 in pairs]
+    for source in owned[:limit]:
+        pair = pairs[source.video_sha256 or ""]
+        owner = HumorRecord.model_validate_json(source.record_json or "{}").mechanism
+        a_right, b_right = (_mechanism(stores, x) == owner for x in (pair.first_id, pair.second_id))
+        choice = "tie" if a_right == b_right else ("a" if a_right else "b")
+        label = {"verdict": "PASS" if a_right else "FAIL", "analysis_id": pair.first_id, "source": "simulated"}
+        stores.labels.add("pass_fail", label, correction_id=source.correction_id)
+        pick = {"choice": choice, "a_analysis_id": pair.first_id, "b_analysis_id": pair.second_id}
+        stores.labels.add("pairwise", {**pick, "source": "simulated"}, correction_id=source.correction_id)
+
+
+def _mechanism(stores: Stores, analysis_id: str) -> str | None:
+    analysis = stores.analyses.get(analysis_id)
+    return analysis.record.mechanism if analysis is not None and analysis.record is not None else None
 
 
 if __name__ == "__main__":

@@ -6,10 +6,10 @@ import json
 from typing import Any
 
 from humortune.evaluator import Evaluator
-from humortune.evaluator.judge import MechanismJudge, PairwiseJudge
+from humortune.evaluator.judge import LexicalJudge, MechanismJudge, PairwiseJudge
 from humortune.settings import Settings
-from humortune.testing.evaluation import FakeJudge, populate_evaluation
 from humortune.workspace import Corpus
+from tests.rigs.evaluation import populate_evaluation
 
 TUNED = "projects/demo/locations/us-central1/models/101@1"
 WORSE = "projects/demo/locations/us-central1/models/102@1"
@@ -27,9 +27,9 @@ def build(corpus: Corpus, n: int = 60, *, seed: int = 3, models: dict[str, float
     populate_evaluation(corpus, n, models=models or {TUNED: 0.85, BASE: 0.4, WORSE: 0.2}, seed=seed)
 
 
-def evaluator(corpus: Corpus, settings: Settings, *, judge: FakeJudge | None = None, **kw: Any) -> Evaluator:
+def evaluator(corpus: Corpus, settings: Settings, *, judge: LexicalJudge | None = None, **kw: Any) -> Evaluator:
     return Evaluator(
-        corpus, settings=settings, judge=judge or FakeJudge(), analyzer=kw.pop("analyzer", NoAnalyzer()), **kw
+        corpus, settings=settings, judge=judge or LexicalJudge(), analyzer=kw.pop("analyzer", NoAnalyzer()), **kw
     )
 
 

@@ -18,8 +18,8 @@ from humortune.gemini import GeminiClient
 from humortune.iam import PolicyUnreadable, tuning_service_agent, vertex_service_agent
 from humortune.settings import Settings
 from humortune.testing.fake_gemini import FakeGemini
-from humortune.testing.gcs_emulator import GCSEmulator
 from tests._analyzer_support import fake_client
+from tests.rigs.gcs_emulator import GCSEmulator
 
 TODAY = datetime.date(2026, 12, 1)
 BUCKET = "humortune-doctor"

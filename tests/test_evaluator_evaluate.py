@@ -10,9 +10,9 @@ import pytest
 
 from humortune.errors import EvaluationError, PromotionRefusedError
 from humortune.evaluator import Evaluator, GateDecision
+from humortune.evaluator.judge import LexicalJudge
 from humortune.schema import Analysis, VideoAsset
 from humortune.settings import Settings
-from humortune.testing.evaluation import FakeJudge
 from humortune.workspace import Corpus
 from tests._evaluator_support import BASE, TUNED, WORSE, agreeing_labels, build, evaluator
 
@@ -119,7 +119,7 @@ def test_test_set_selection(corpus: Corpus, settings: Settings) -> None:
 
 def test_compare_uses_the_pairwise_judge_and_stores_everything(corpus: Corpus, settings: Settings) -> None:
     build(corpus)
-    judge = FakeJudge(position_bias=0.15)
+    judge = LexicalJudge(position_bias=0.15)
     ev = evaluator(corpus, settings, judge=judge)
     report = ev.compare(TUNED, BASE)
     assert report.outcome_source == "pairwise judge (both orders)"
@@ -275,7 +275,7 @@ def test_an_alias_that_was_never_promoted_is_a_clear_error(corpus: Corpus, setti
 
 def test_simulated_owner_labels_follow_the_mechanism(corpus: Corpus, settings: Settings) -> None:
     from humortune.evaluator.calibration import load_labels
-    from humortune.testing.evaluation import simulate_owner_labels
+    from tests.rigs.evaluation import simulate_owner_labels
 
     build(corpus, 40)
     stored = simulate_owner_labels(corpus, a=TUNED, b=BASE, limit=15)

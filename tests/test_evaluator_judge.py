@@ -12,13 +12,13 @@ import yaml  # type: ignore[import-untyped]
 from humortune.errors import HumortuneError, JudgeError
 from humortune.evaluator.judge import (
     JUDGE_PROMPT_VERSION,
+    LexicalJudge,
     MechanismJudge,
     PairwiseJudge,
     combine_orders,
 )
 from humortune.gemini import GeminiClient, RetryPolicy
 from humortune.settings import Settings
-from humortune.testing.evaluation import FakeJudge
 from humortune.testing.fake_gemini import FakeGemini
 from humortune.testing.vertex_schema import validate
 
@@ -79,10 +79,21 @@ def test_content_based_judge_wins_in_both_orders() -> None:
 def test_fake_judge_position_bias_becomes_ties() -> None:
     reference = "Det roliga i detta klipp är en oväntad vändning i sista sekunden."
     good, bad = reference, "En helt annan förklaring om något annat."
-    honest = PairwiseJudge(FakeJudge(), model="judge").compare(reference=reference, candidate=good, incumbent=bad)
+    honest = PairwiseJudge(LexicalJudge(), model="judge").compare(reference=reference, candidate=good, incumbent=bad)
     assert honest.outcome == "win"
-    biased = PairwiseJudge(FakeJudge(position_bias=1.0), model="judge")
+    biased = PairwiseJudge(LexicalJudge(position_bias=1.0), model="judge")
     assert biased.compare(reference=reference, candidate=bad, incumbent=good).outcome == "tie"
+
+
+def test_lexical_judge_passes_by_overlap_with_the_owner_and_repeats_itself() -> None:
+    owner = "Det roliga i detta klipp är en oväntad vändning i sista sekunden."
+    backend = LexicalJudge(threshold=0.5)
+    judge = MechanismJudge(backend, model="offline")
+    assert judge.judge(candidate=owner, reference=owner).verdict == "PASS"
+    assert judge.judge(candidate="En hund som skäller på en dammsugare.", reference=owner).verdict == "FAIL"
+    again = MechanismJudge(LexicalJudge(threshold=0.5), model="offline")
+    assert again.judge(candidate=owner[:40], reference=owner) == judge.judge(candidate=owner[:40], reference=owner)
+    assert backend.calls == 3  # a real call per new verdict: it is an ordinary judge backend
 
 
 def test_mechanism_verdict_parsing_and_one_line_reason() -> None:

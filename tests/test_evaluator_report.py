@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from humortune.evaluator.report import json_pointer, load_report, print_summary, render_html, write_report
+from humortune.cli._render import print_summary
+from humortune.evaluator.report import json_pointer, load_report, render_html, write_report
 from humortune.evaluator.results import EvaluationReport
 from humortune.settings import Settings
 from humortune.workspace import Corpus

@@ -15,10 +15,10 @@ from humortune.feedback.security import loopback_hosts
 from humortune.settings import Settings
 from humortune.storage import LocalStorage
 from humortune.testing.sources import FakeDownloader
-from humortune.testing.video_server import VideoServer
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
 from tests._feedback_support import csrf_of
+from tests.rigs.video_server import VideoServer
 
 TOKEN = "t0ken-for-the-add-clips-tests-0123456789"
 ORIGIN = "http://testserver"

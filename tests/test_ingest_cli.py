@@ -11,9 +11,9 @@ import pytest
 from humortune.cli import main
 from humortune.settings import Settings
 from humortune.storage import LocalStorage
-from humortune.testing.gcs_emulator import GCSEmulator
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
+from tests.rigs.gcs_emulator import GCSEmulator
 
 from .conftest import SAMPLE_BATTERY
 

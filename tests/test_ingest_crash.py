@@ -12,9 +12,9 @@ import time
 from pathlib import Path
 
 from humortune.settings import Settings
-from humortune.testing.video_server import VideoServer
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
+from tests.rigs.video_server import VideoServer
 
 N = 24
 

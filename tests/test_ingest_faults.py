@@ -11,9 +11,9 @@ from humortune.ingest import Ingestor, SourceOutcome
 from humortune.schema import Correction
 from humortune.settings import Settings
 from humortune.storage import LocalStorage
-from humortune.testing.video_server import VideoServer, reset, slow, stall, status, truncate
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
+from tests.rigs.video_server import VideoServer, reset, slow, stall, status, truncate
 
 from .test_sources_ytdlp import pad_mp4
 

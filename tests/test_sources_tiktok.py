@@ -26,8 +26,8 @@ from yt_dlp.networking.impersonate import ImpersonateRequestHandler, Impersonate
 from humortune.errors import PermanentSourceError, ProbeError, SourceError
 from humortune.settings import Settings
 from humortune.sources import YtDlpDownloader, parse_source, probe_video
-from humortune.testing.video_server import VideoServer
 from humortune.testing.videos import make_test_video
+from tests.rigs.video_server import VideoServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "tiktok"
 VID = "7301234567890123456"

@@ -19,8 +19,8 @@ from humortune.errors import (
 )
 from humortune.settings import Settings
 from humortune.sources import YtDlpDownloader, parse_source
-from humortune.testing.video_server import VideoServer, reset, slow, stall, status, truncate
 from humortune.testing.videos import make_test_video
+from tests.rigs.video_server import VideoServer, reset, slow, stall, status, truncate
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ from google.api_core import exceptions as api
 
 from humortune.errors import ConfigError, StorageError, TransientStorageError
 from humortune.storage.gcs import GCSStorage, is_transient
-from humortune.testing.gcs_emulator import GCSEmulator
+from tests.rigs.gcs_emulator import GCSEmulator
 
 
 @pytest.fixture(scope="module")

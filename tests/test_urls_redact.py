@@ -18,10 +18,10 @@ from humortune.ingest import Ingestor
 from humortune.settings import Settings
 from humortune.storage import LocalStorage
 from humortune.testing.sources import FakeDownloader
-from humortune.testing.video_server import VideoServer
 from humortune.testing.videos import make_test_video
 from humortune.urls import redact
 from humortune.workspace import Corpus
+from tests.rigs.video_server import VideoServer
 
 MARK = "S3CR3T-MARKER-4f1c"
 

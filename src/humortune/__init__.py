@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from humortune import catalog
 from humortune._util import lazy_getattr
+from humortune._version import __version__
 from humortune.catalog import CatalogModel
 from humortune.errors import (
     AnalysisError,
@@ -81,7 +82,6 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.tuner import Tuner as Tuner
     from humortune.tuner import TuningJob as TuningJob
 
-__version__ = "0.1.0"
 
 # name → module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {

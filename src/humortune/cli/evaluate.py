@@ -79,7 +79,7 @@ class EvalProgressBar:
 
 
 def _show(report: EvaluationReport, as_json: bool) -> None:
-    from humortune.evaluator.report import print_summary
+    from humortune.cli._render import print_summary
 
     if as_json:
         print(json.dumps(report.summary_dict(), ensure_ascii=False, indent=1, default=str))
@@ -268,7 +268,8 @@ def report(
 
     ``--list --json``: an array of {id, created_at, kind, model, incumbent, clips, win_rate, gate_allowed}.
     """
-    from humortune.evaluator.report import print_summary, write_report
+    from humortune.cli._render import print_summary
+    from humortune.evaluator.report import write_report
 
     settings = state().settings()
     with state().corpus(settings) as corpus:

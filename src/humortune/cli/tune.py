@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from humortune.cli._app import app, console, err_console, print_json, state
+from humortune.cli._render import JobSpinner, sweep_table
 from humortune.errors import HumortuneError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -170,7 +171,8 @@ def tune(
         verb = "already submitted (not paying twice; --force to resubmit)" if job.reused else "submitted"
         console.print(f"[bold]{escape(job.name)}[/] {verb}: {job.state}", soft_wrap=True)
         if wait:
-            model = job.wait(progress=True, console=err_console)
+            with JobSpinner(err_console) as spinner:
+                model = job.wait(on_progress=spinner, console=err_console)
             _print_model(model)
         else:
             console.print(f"watch it with: humortune jobs wait {job.name}", soft_wrap=True)
@@ -215,8 +217,9 @@ def sweep(
         )
         console.print(f"sweep [bold]{result.id}[/]: {len(result.jobs)} job(s), up to ${result.total_usd_high:.2f}")
         if wait:
-            result.wait(progress=True, console=err_console)
-        console.print(result.report().table())
+            with JobSpinner(err_console) as spinner:
+                result.wait(on_progress=spinner, console=err_console)
+        console.print(sweep_table(result.report()))
 
 
 @jobs_app.command("list")
@@ -327,7 +330,8 @@ def jobs_wait(
     settings = _settings(offline)
     _offline_banner(settings)
     with state().corpus(settings) as corpus:
-        model = _job(name, settings, corpus).wait(progress=True, poll_s=poll, console=err_console)
+        with JobSpinner(err_console) as spinner:
+            model = _job(name, settings, corpus).wait(poll_s=poll, on_progress=spinner, console=err_console)
         _print_model(model)
 
 

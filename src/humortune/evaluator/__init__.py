@@ -15,7 +15,7 @@ from __future__ import annotations
 from humortune.evaluator.calibration import CalibrationReport, OwnerLabel, calibrate, import_labels
 from humortune.evaluator.evaluator import AnalyzerFactory, AnalyzerLike, Evaluator
 from humortune.evaluator.gate import GateCheck, GateDecision, GatePolicy, decide
-from humortune.evaluator.judge import MechanismJudge, PairwiseJudge
+from humortune.evaluator.judge import LexicalJudge, MechanismJudge, PairwiseJudge
 from humortune.evaluator.registry import AliasEvent, AliasRegistry
 from humortune.evaluator.results import EvaluationReport
 from humortune.evaluator.stats import PairedStats
@@ -31,6 +31,7 @@ __all__ = [
     "GateCheck",
     "GateDecision",
     "GatePolicy",
+    "LexicalJudge",
     "MechanismJudge",
     "OwnerLabel",
     "PairedStats",

@@ -14,6 +14,7 @@ evaluation does not pay for the same judgement twice.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from humortune._util import short_hash
 from humortune.errors import JudgeError
+from humortune.evaluator.metrics import rouge_l
 from humortune.evaluator.stats import Outcome
 from humortune.schema import extract_json_object
 
@@ -32,6 +34,7 @@ __all__ = [
     "GenerateClient",
     "JudgeBackend",
     "JudgeUsage",
+    "LexicalJudge",
     "MechanismJudge",
     "MechanismJudgement",
     "MechanismVerdict",
@@ -318,4 +321,47 @@ class PairwiseJudge(_Judge):
         outcome, consistent = combine_orders(first, second)
         return PairwiseJudgement(
             outcome=outcome, first=first, second=second, reasons=(reason_1, reason_2), consistent=consistent
+        )
+
+
+_SECTION = re.compile(r"<<<\n(.*?)\n>>>", re.DOTALL)
+
+
+class LexicalJudge:
+    """An offline judge backend: deterministic, no model, agrees with ROUGE-L against the owner.
+
+    PASS when the candidate's ROUGE-L against the owner's text reaches ``threshold``; in pairwise prompts the
+    closer answer (a tie within ``tie_margin``). ``position_bias`` (0–1) is the share of pairwise prompts on
+    which it answers "A" whatever the texts say, chosen by a hash of the prompt so it is reproducible (it
+    exercises the position swap). Pass it where a judge takes a backend: ``Evaluator(corpus, judge=LexicalJudge())``
+    evaluates with no cloud, for demos, CI and workspaces without credentials.
+    """
+
+    def __init__(self, *, threshold: float = 0.5, tie_margin: float = 0.02, position_bias: float = 0.0) -> None:
+        self.threshold = threshold
+        self.tie_margin = tie_margin
+        self.position_bias = position_bias
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def __call__(self, *, model: str, prompt: str, response_schema: Any = None, **_: Any) -> str:
+        """Answer one judge prompt (the keyword arguments of `GenerateClient.generate`) with its JSON text."""
+        with self._lock:
+            self.calls += 1
+        sections = _SECTION.findall(prompt)
+        if getattr(response_schema, "__name__", "") == "PreferenceVerdict" or len(sections) == 3:
+            return self._prefer(prompt, *sections)
+        reference, candidate = sections
+        score = rouge_l(candidate, reference)
+        verdict = "PASS" if score >= self.threshold else "FAIL"
+        return json.dumps({"verdict": verdict, "reason": f"word overlap with the owner {score:.2f}"})
+
+    def _prefer(self, prompt: str, reference: str, a: str, b: str) -> str:
+        if int(short_hash(["bias", prompt], 8), 16) / 16**8 < self.position_bias:
+            return json.dumps({"preferred": "A", "reason": "A reads better (first position)"})
+        sa, sb = rouge_l(a, reference), rouge_l(b, reference)
+        if abs(sa - sb) <= self.tie_margin:
+            return json.dumps({"preferred": "TIE", "reason": "both are equally close to the owner"})
+        return json.dumps(
+            {"preferred": "A" if sa > sb else "B", "reason": f"closer to the owner ({sa:.2f} vs {sb:.2f})"}
         )

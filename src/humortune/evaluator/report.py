@@ -1,5 +1,6 @@
-"""Reports: the JSON (the record), a self-contained HTML page rendered from exactly that JSON, and a rich
-terminal summary.
+"""Reports: the JSON (the record) and a self-contained HTML page rendered from exactly that JSON.
+
+The terminal summary of the same JSON is drawn by the CLI (`humortune.cli._render.print_summary`).
 
 The HTML has no scripts and loads nothing: charts are inline SVG, styles inline. Every figure in it carries
 ``data-key`` (a JSON Pointer into the JSON report), so a test — or a reader — can check that the page shows
@@ -15,17 +16,15 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
-from rich.console import Console
-from rich.markup import escape as rich_escape
-from rich.table import Table
 
 from humortune._util import atomic_write
+from humortune._version import __version__
 from humortune.errors import EvaluationError
 from humortune.evaluator import charts
 from humortune.evaluator.metrics import ENUM_FIELDS, TEXT_FIELDS
 from humortune.evaluator.results import ROLE_LABELS, EvaluationReport
 
-__all__ = ["json_pointer", "load_report", "print_summary", "render_html", "write_report"]
+__all__ = ["json_pointer", "load_report", "render_html", "report_title", "write_report"]
 
 _ENV: Environment | None = None
 
@@ -75,7 +74,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-def _title(data: dict[str, Any]) -> str:
+def report_title(data: dict[str, Any]) -> str:
+    """The report's heading: what was evaluated, or which two models were compared."""
     if data["kind"] == "compare":
         return f"Comparison: {data['model']} vs {data['reference_model']}"
     return f"Evaluation of {data['model']}"
@@ -83,8 +83,6 @@ def _title(data: dict[str, Any]) -> str:
 
 def render_html(data: dict[str, Any]) -> str:
     """The self-contained HTML page for a JSON report (`EvaluationReport.as_dict`)."""
-    from humortune import __version__
-
     data = _clean(data)
     roles = [(s["role"], s["label"]) for s in data["systems"]]
     rendered: dict[str, Markup] = {"histogram": charts.histogram(data["systems"])}
@@ -97,7 +95,7 @@ def render_html(data: dict[str, Any]) -> str:
     template = _env().get_template("report.html.j2")
     return template.render(
         d=data,
-        title=_title(data),
+        title=report_title(data),
         version=__version__,
         charts=rendered,
         columns=roles,
@@ -133,51 +131,3 @@ def load_report(path: str | Path) -> dict[str, Any]:
             f"cannot read the report: {exc}", hint="run humortune eval or compare again", item=str(file)
         ) from exc
     return data
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:.{digits}f}"
-
-
-def print_summary(data: dict[str, Any], console: Console) -> None:
-    """The terminal summary: systems, paired comparison, gate verdict, warnings, report path."""
-    test_set = data["test_set"]
-    console.print(f"[bold]{rich_escape(_title(data))}[/]  ({data['id']})")
-    console.print(
-        f"{test_set['source']}: {test_set['n']} clip(s)"
-        + (f", {len(test_set['skipped'])} skipped" if test_set.get("skipped") else "")
-    )
-    table = Table(show_edge=False, pad_edge=False)
-    for column in ("System", "Model", "Clips", "chrF", "ROUGE-L", "Mechanism PASS", "Composite"):
-        table.add_column(column, justify="right" if column not in ("System", "Model") else "left")
-    for s in data["systems"]:
-        table.add_row(
-            s["label"],
-            s["model"],
-            str(s["n"]) + (f" ({s['errors']} failed)" if s["errors"] else ""),
-            _fmt(s["chrf"], 1),
-            _fmt(s["rouge_l"]),
-            _fmt(s["mechanism_pass_rate"]),
-            _fmt(s["score"]),
-        )
-    console.print(table)
-    c = data.get("comparison")
-    if c:
-        wr, md = c["win_rate"], c["mean_difference"]
-        small = " [yellow](small sample)[/]" if c["small"] else ""
-        console.print(
-            f"win rate {_fmt(wr['estimate'])} (95% CI {_fmt(wr['low'])}–{_fmt(wr['high'])}), "
-            f"{c['wins']}W/{c['ties']}T/{c['losses']}L, mean difference {_fmt(md['estimate'])} "
-            f"(95% CI {_fmt(md['low'])}–{_fmt(md['high'])}), sign test p={_fmt(c['sign_test_p'], 4)}{small}"
-        )
-        console.print(f"[dim]outcomes from the {data['outcome_source']}[/]")
-    gate = data.get("gate")
-    if gate:
-        colour = "green" if gate["allowed"] else "red"
-        console.print(f"[bold {colour}]{rich_escape(gate['summary'])}[/]")
-    for warning in data.get("warnings", []):
-        console.print(f"[yellow]warning:[/] {rich_escape(warning)}")
-    if data.get("report_path"):
-        console.print(f"report: {data['report_path']}")

@@ -17,9 +17,9 @@ from typing import Any
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
+import humortune.catalog as catalog
 from humortune._util import atomic_write
 from humortune.testing import _fake_content as content
-from humortune.tuner.catalog import ADAPTER_ENUM, TUNABLE_MODELS
 
 __all__ = ["JobBook", "Reply", "error", "rfc3339"]
 
@@ -32,7 +32,16 @@ _STATUS = {
     500: "INTERNAL",
     503: "UNAVAILABLE",
 }
-_ADAPTER_VALUE = {v: k for k, v in ADAPTER_ENUM.items()}
+# Vertex's REST enum, written out here rather than taken from the tuner: the fake checks the client's encoding.
+_ADAPTER_VALUE = {
+    "ADAPTER_SIZE_ONE": 1,
+    "ADAPTER_SIZE_TWO": 2,
+    "ADAPTER_SIZE_FOUR": 4,
+    "ADAPTER_SIZE_EIGHT": 8,
+    "ADAPTER_SIZE_SIXTEEN": 16,
+    "ADAPTER_SIZE_THIRTY_TWO": 32,
+}
+_TUNABLE = {m.id: m for m in catalog.MODELS.values() if m.video_tuning}  # the catalog's video-tunable models
 _BATCH_SIZE = 8  # pretend examples per step
 _Generate = Callable[[str, dict[str, Any]], dict[str, Any]]
 
@@ -141,7 +150,7 @@ class JobBook:
             base = parent["base_model"]
         else:
             base = str(body.get("baseModel") or "")
-            if base.rsplit("/", 1)[-1] not in TUNABLE_MODELS:
+            if base.rsplit("/", 1)[-1] not in _TUNABLE:
                 return error(400, f"Base model {base} is not supported for supervised tuning.")
         problems = [
             f"{i}.Field: tuning_job.supervised_tuning_spec.{key}; Message: {key} should be a GCS object of type JSONL."
@@ -154,10 +163,7 @@ class JobBook:
         if problems:
             return error(400, "List of found errors:\t" + "\t".join(problems) + "\t")
         adapter = hp.get("adapterSize")
-        if (
-            adapter is not None
-            and _ADAPTER_VALUE.get(adapter) not in TUNABLE_MODELS[base.rsplit("/", 1)[-1]].adapter_sizes
-        ):
+        if adapter is not None and _ADAPTER_VALUE.get(adapter) not in _TUNABLE[base.rsplit("/", 1)[-1]].adapter_sizes:
             return error(400, "The adapter size is not supported for this base model.")
         train_uri = str(spec["trainingDatasetUri"])
         rows, tokens, invalid = self._dataset(train_uri)

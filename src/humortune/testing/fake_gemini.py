@@ -40,7 +40,7 @@ from urllib.request import url2pathname
 
 import httpx
 
-from humortune import catalog
+import humortune.catalog as catalog  # not via the root package (tests/test_layers.py)
 from humortune.testing import _fake_content as content
 from humortune.testing._fake_jobs import JobBook, Reply, error
 from humortune.testing.vertex_schema import VertexSchemaError, message_for, validate

@@ -7,14 +7,11 @@ register the model (dataset, prompt version, estimate) was stored with the job w
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import Callable
-from contextlib import nullcontext
-from typing import TYPE_CHECKING, Any
-
-from rich.console import Console
-from rich.live import Live
-from rich.spinner import Spinner
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from humortune._gemini_results import TuningJobInfo
 from humortune.errors import HumortuneError, TuningError, TuningJobFailedError
@@ -26,10 +23,44 @@ if TYPE_CHECKING:  # pragma: no cover
     from humortune.gemini import GeminiClient
     from humortune.workspace import Corpus
 
-__all__ = ["TuningJob", "failure_hint", "reconcile"]
+__all__ = ["JobProgress", "TuningJob", "failure_hint", "reconcile"]
 
 log = logging.getLogger(__name__)
 _MAX_POLL_FAILURES = 10  # consecutive transient failures (each already retried) before wait() gives up
+
+
+@dataclass(frozen=True, slots=True)
+class JobProgress:
+    """One progress event of `TuningJob.wait`: the status line after a poll (``ended`` on the last one)."""
+
+    name: str
+    state: str | None
+    elapsed_s: float
+    text: str
+    ended: bool = False
+
+
+class _Printer(Protocol):
+    def print(self, *objects: Any) -> Any: ...
+
+
+class _LineProgress:
+    """The library's own progress: one plain line per state change, and the final status line."""
+
+    def __init__(self, console: _Printer | None) -> None:
+        self._console, self._state = console, ""
+
+    def __call__(self, event: JobProgress) -> None:
+        if event.ended or (event.state or "") != self._state:
+            self._state = event.state or ""
+            _say(self._console, event.text)
+
+
+def _say(console: _Printer | None, text: str) -> None:
+    if console is not None:
+        console.print(text)
+    else:
+        print(text, file=sys.stderr, flush=True)
 
 
 def failure_hint(message: str | None) -> str:
@@ -191,7 +222,8 @@ class TuningJob:
         poll_s: float | None = None,
         max_poll_s: float | None = None,
         timeout_s: float | None = None,
-        console: Console | None = None,
+        console: _Printer | None = None,
+        on_progress: Callable[[JobProgress], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> TunedModel:
         """Poll until the job ends; return the registered `TunedModel`.
@@ -200,47 +232,51 @@ class TuningJob:
         fraction of a second offline). Transient errors while polling (503s, resets) are retried and then
         waited out. Ctrl-C stops *waiting* — the job keeps running; resume with ``humortune jobs wait NAME``.
         Raises `TuningJobFailedError` with Vertex's message verbatim if the job fails or is cancelled.
+
+        Progress goes to ``on_progress`` (a `JobProgress` after every poll; the CLI draws a spinner from them),
+        else, with ``progress``, as plain lines on ``console`` (anything with ``print``) or stderr.
         """
         offline = self.client.offline
         interval = poll_s if poll_s is not None else (0.05 if offline else 15.0)
         ceiling = max_poll_s if max_poll_s is not None else (0.5 if offline else 120.0)
-        console = console or Console(stderr=True)
+        report = on_progress or (_LineProgress(console) if progress else None)
         started = time.monotonic()
-        spinner = Spinner("dots", text=self._status_text(0.0))
-        live = Live(spinner, console=console, refresh_per_second=8, transient=True) if progress else nullcontext()
         failures = 0
         try:
-            with live:
-                while True:
-                    try:
-                        info = self.refresh()
-                        failures = 0
-                    except HumortuneError as exc:
-                        failures += 1
-                        if not exc.transient or failures >= _MAX_POLL_FAILURES:
-                            raise
-                        log.warning("polling %s failed (%s); still waiting", self.name, exc)
-                        info = None
-                    elapsed = time.monotonic() - started
-                    spinner.update(text=self._status_text(elapsed))
-                    if info is not None and info.has_ended:
-                        break
-                    if timeout_s is not None and elapsed >= timeout_s:
-                        raise TuningError(
-                            f"still {self.state or 'unknown'} after {elapsed:.0f} s; the job keeps running",
-                            hint=f"resume with `humortune jobs wait {self.name}`",
-                            item=self.name,
-                        )
-                    sleep(interval)
-                    interval = min(interval * 1.5, ceiling)
+            if on_progress is not None:
+                on_progress(self._progress(0.0))  # the spinner shows before the first poll answers
+            while True:
+                try:
+                    info = self.refresh()
+                    failures = 0
+                except HumortuneError as exc:
+                    failures += 1
+                    if not exc.transient or failures >= _MAX_POLL_FAILURES:
+                        raise
+                    log.warning("polling %s failed (%s); still waiting", self.name, exc)
+                    info = None
+                elapsed = time.monotonic() - started
+                if info is not None and info.has_ended:
+                    break
+                if report is not None:
+                    report(self._progress(elapsed))
+                if timeout_s is not None and elapsed >= timeout_s:
+                    raise TuningError(
+                        f"still {self.state or 'unknown'} after {elapsed:.0f} s; the job keeps running",
+                        hint=f"resume with `humortune jobs wait {self.name}`",
+                        item=self.name,
+                    )
+                sleep(interval)
+                interval = min(interval * 1.5, ceiling)
         except KeyboardInterrupt:
-            console.print(
+            _say(
+                console,
                 f"Stopped waiting. The job keeps running on Vertex AI (not cancelled).\n"
-                f"Resume with: humortune jobs wait {self.name}"
+                f"Resume with: humortune jobs wait {self.name}",
             )
             raise
-        if progress:
-            console.print(self._status_text(time.monotonic() - started))
+        if report is not None:
+            report(self._progress(time.monotonic() - started, ended=True))
         return self.result()
 
     def result(self) -> TunedModel:
@@ -281,6 +317,9 @@ class TuningJob:
         """Ask Vertex to cancel the job (best effort), then refresh."""
         self.client.cancel_tuning_job(self.name)
         return self.refresh()
+
+    def _progress(self, elapsed: float, *, ended: bool = False) -> JobProgress:
+        return JobProgress(self.name, self.state, elapsed, self._status_text(elapsed), ended)
 
     def _status_text(self, elapsed: float) -> str:
         info = self.info

@@ -17,8 +17,6 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
 from humortune._util import short_hash
 from humortune.errors import CostLimitError, HumortuneError, HyperparameterError
 from humortune.schema import DatasetVersion, TunedModel
@@ -105,26 +103,6 @@ class SweepReport:
             )
         rows.sort(key=lambda r: (r["eval_loss"] is None, r["eval_loss"] or 0.0))
         return cls(sweep_id, rows)
-
-    def table(self) -> Table:
-        """A rich table for the terminal."""
-        table = Table(title=f"sweep {self.sweep_id}", show_lines=False)
-        for title in ("job", "state", "epochs", "lr×", "adapter", "resolution", "est. $", "billable tok", "val loss"):
-            table.add_column(title, justify="right" if title not in ("job", "state", "resolution") else "left")
-        for r in self.rows:
-            loss = f"{r['eval_loss']:.4f}" if r["eval_loss"] is not None else "— (see experiment)"
-            table.add_row(
-                r["job"],
-                r["state"],
-                str(r["epochs"] or "auto"),
-                str(r["learning_rate_multiplier"] or "auto"),
-                str(r["adapter_size"] or "auto"),
-                str(r["media_resolution"]).removeprefix("MEDIA_RESOLUTION_"),
-                f"{r['estimate_usd_high']:.2f}",
-                f"{r['billable_tokens']:,}" if r["billable_tokens"] is not None else "—",
-                loss,
-            )
-        return table
 
 
 def plan_sweep(

@@ -1,36 +1,28 @@
-"""Synthetic evaluation data and a fake judge, for tests, benchmarks, examples and docs screenshots.
+"""Synthetic evaluation workspaces for tests and benchmarks, written on the typed stores (no SQL).
 
-* `FakeJudge`: a deterministic judge backend (plain function interface, no HTTP) that agrees with a
-  reference metric — PASS when the candidate's ROUGE-L against the owner clears a threshold, and the
-  closer of two answers in pairwise mode — with an optional, controllable bias for whichever answer comes
-  first (to exercise the position swap).
 * `populate_evaluation`: a corpus of Swedish owner corrections with records, niches and stored-video
   rows, a frozen test split, registered models and cached analyses whose quality you choose per model.
 * `simulate_owner_labels`: PASS/FAIL marks and blind A/B choices as an owner would give them, for
   calibrating the judges.
+
+The offline judge that agrees with these texts is the product's `humortune.evaluator.judge.LexicalJudge`.
 """
 
 from __future__ import annotations
 
-import json
 import random
-import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime
 
 from humortune import catalog
-from humortune._util import content_hash, short_hash
+from humortune._util import content_hash
 from humortune.analyzer.cache import analysis_id
-from humortune.evaluator.metrics import rouge_l
 from humortune.prompts import DEFAULT_PROMPT
-from humortune.schema import Category, Correction, HumorRecord, Quality, VideoAsset, utcnow
-from humortune.workspace import Corpus
+from humortune.schema import Analysis, Category, Correction, HumorRecord, Quality, TunedModel, VideoAsset, utcnow
+from humortune.workspace import Corpus, Stores
 
-__all__ = ["FakeJudge", "SyntheticCorpus", "populate_evaluation", "simulate_owner_labels"]
-
-_SECTION = re.compile(r"<<<\n(.*?)\n>>>", re.DOTALL)
+__all__ = ["SyntheticCorpus", "populate_evaluation", "simulate_owner_labels"]
 
 MECHANISMS = [
     "en oväntad vändning i sista sekunden",
@@ -72,42 +64,6 @@ GENERIC = [
     "Det här klippet är humoristiskt eftersom det är oväntat och relaterbart.",
     "En rolig video som många kommer att känna igen sig i.",
 ]
-
-
-class FakeJudge:
-    """A deterministic judge backend that agrees with ROUGE-L against the owner.
-
-    ``position_bias`` (0–1) is the share of pairwise prompts on which it answers "A" whatever the texts
-    say, chosen by a hash of the prompt, so the bias is reproducible. Call it like
-    `humortune.gemini.GeminiClient.generate` (keyword arguments; returns the JSON text).
-    """
-
-    def __init__(self, *, threshold: float = 0.5, tie_margin: float = 0.02, position_bias: float = 0.0) -> None:
-        self.threshold = threshold
-        self.tie_margin = tie_margin
-        self.position_bias = position_bias
-        self.calls = 0
-        self._lock = threading.Lock()
-
-    def __call__(self, *, model: str, prompt: str, response_schema: Any = None, **_: Any) -> str:
-        with self._lock:
-            self.calls += 1
-        sections = _SECTION.findall(prompt)
-        name = getattr(response_schema, "__name__", "")
-        if name == "PreferenceVerdict" or len(sections) == 3:
-            reference, a, b = sections
-            if int(short_hash(["bias", prompt], 8), 16) / 16**8 < self.position_bias:
-                return json.dumps({"preferred": "A", "reason": "A reads better (first position)"})
-            sa, sb = rouge_l(a, reference), rouge_l(b, reference)
-            if abs(sa - sb) <= self.tie_margin:
-                return json.dumps({"preferred": "TIE", "reason": "both are equally close to the owner"})
-            return json.dumps(
-                {"preferred": "A" if sa > sb else "B", "reason": f"closer to the owner ({sa:.2f} vs {sb:.2f})"}
-            )
-        reference, candidate = sections
-        score = rouge_l(candidate, reference)
-        verdict = "PASS" if score >= self.threshold else "FAIL"
-        return json.dumps({"verdict": verdict, "reason": f"word overlap with the owner {score:.2f}"})
 
 
 @dataclass
@@ -175,24 +131,10 @@ def populate_evaluation(
     """
     rng = random.Random(seed)
     base_model = base_model or catalog.default_base_model().id
-    niches = niches or NICHES
     out = SyntheticCorpus(models=dict(models))
-    now = utcnow().isoformat(timespec="microseconds")
-    db = corpus.db
-    with db.transaction() as conn:
-        for name in models:
-            if name.startswith("projects/"):
-                conn.execute(
-                    "INSERT OR IGNORE INTO models (id, endpoint, base_model, prompt_version, created_at)"
-                    " VALUES (?, ?, ?, ?, ?)",
-                    (
-                        name,
-                        name.split("@")[0].replace("/models/", "/endpoints/"),
-                        base_model,
-                        DEFAULT_PROMPT.version,
-                        now,
-                    ),
-                )
+    stores, now = Stores.of(corpus.db), utcnow()
+    with corpus.db.transaction():
+        _register_tuned(stores, models, base_model=base_model, now=now)
         for i in range(n):
             owner_text, record = _owner(rng)
             video_id = 7_300_000_000_000_000_000 + seed * 1_000_000 + i
@@ -202,48 +144,52 @@ def populate_evaluation(
                 gemini_said=rng.choice(GENERIC) if old_answers else None,
                 human_said=owner_text,
                 record=record if rng.random() < with_record else None,
-                niche=rng.choice(niches),
+                niche=rng.choice(niches or NICHES),
             )
             corpus.add_correction(correction)
-            sha = content_hash(f"synthetic-video-{seed}-{i}")
-            asset = VideoAsset(
-                sha256=sha, source_id=str(video_id), size_bytes=120_000, duration_s=8.0, width=720, height=1280,
-                codec="h264", fps=30.0, has_audio=True, uri=f"file:///synthetic/{sha}.mp4",
-            )  # fmt: skip
+            asset = _video(seed, i, video_id)
             corpus.add_video(asset)
             key = f"tiktok:{video_id}"
-            corpus.link_video(key, sha)
+            corpus.link_video(key, asset.sha256)
             if rng.random() < test_share:
-                conn.execute(
-                    "INSERT OR IGNORE INTO split_assignments (video_key, split, seed, assigned_at) VALUES (?, ?, ?, ?)",
-                    (key, "test", str(seed), now),
-                )
+                stores.datasets.assign(key, "test", seed=str(seed))
             out.correction_ids.append(correction.id)
             for name, quality in models.items():
                 text, answer = _answer(rng, record, quality)
-                model_id = name.removeprefix("publishers/google/models/")
-                conn.execute(
-                    "INSERT OR REPLACE INTO analyses (id, video_sha256, video_uri, model, prompt_version, mode,"
-                    " narrative, record_json, created_at) VALUES (?, ?, ?, ?, ?, 'two-stage', ?, ?, ?)",
-                    (
-                        analysis_id(
-                            video_sha256=sha,
-                            video_uri=asset.uri,
-                            model=model_id,
-                            prompt_version=DEFAULT_PROMPT.version,
-                            mode="two-stage",
-                        ),
-                        sha,
-                        asset.uri,
-                        model_id,
-                        DEFAULT_PROMPT.version,
-                        text,
-                        answer.model_dump_json(),
-                        now,
-                    ),
-                )
+                stores.analyses.put(_analysis(asset, name.removeprefix("publishers/google/models/"), text, answer, now))
                 out.analyses += 1
     return out
+
+
+def _register_tuned(stores: Stores, models: Mapping[str, float], *, base_model: str, now: datetime) -> None:
+    for name in models:
+        if name.startswith("projects/") and not stores.models.exists(name):
+            endpoint = name.split("@")[0].replace("/models/", "/endpoints/")
+            stores.models.register(
+                TunedModel(
+                    id=name, endpoint=endpoint, base_model=base_model, prompt_version=DEFAULT_PROMPT.version,
+                    created_at=now,
+                )
+            )  # fmt: skip
+
+
+def _video(seed: int, i: int, video_id: int) -> VideoAsset:
+    sha = content_hash(f"synthetic-video-{seed}-{i}")
+    return VideoAsset(
+        sha256=sha, source_id=str(video_id), size_bytes=120_000, duration_s=8.0, width=720, height=1280,
+        codec="h264", fps=30.0, has_audio=True, uri=f"file:///synthetic/{sha}.mp4",
+    )  # fmt: skip
+
+
+def _analysis(asset: VideoAsset, model: str, text: str, answer: HumorRecord, now: datetime) -> Analysis:
+    version = DEFAULT_PROMPT.version
+    key = analysis_id(
+        video_sha256=asset.sha256, video_uri=asset.uri, model=model, prompt_version=version, mode="two-stage"
+    )
+    return Analysis(
+        id=key, video_sha256=asset.sha256, video_uri=asset.uri, narrative=text, record=answer, model=model,
+        prompt_version=version, mode="two-stage", created_at=now,
+    )  # fmt: skip
 
 
 def simulate_owner_labels(corpus: Corpus, *, a: str, b: str, limit: int = 40) -> int:
@@ -253,28 +199,37 @@ def simulate_owner_labels(corpus: Corpus, *, a: str, b: str, limit: int = 40) ->
     A/B prefers whichever of ``a`` and ``b`` names it (a tie when both or neither do). Returns how many
     labels were stored (two per clip).
     """
-    rows = corpus.db.query(
-        "SELECT c.id, c.record_json, x.id AS a_id, x.record_json AS a_rec, y.id AS b_id, y.record_json AS b_rec"
-        " FROM corrections c JOIN analyses x ON x.video_sha256 = c.video_sha256 AND x.model = ?"
-        " JOIN analyses y ON y.video_sha256 = c.video_sha256 AND y.model = ?"
-        " WHERE c.record_json IS NOT NULL ORDER BY c.id LIMIT ?",
-        (a, b, limit),
-    )
-    now = utcnow().isoformat(timespec="microseconds")
+    stores = Stores.of(corpus.db)
+    pairs = {p.video_sha256: p for p in stores.analyses.pairs(a, b)}
+    owned = [s for s in stores.corrections.sources() if s.record_json is not None and s.video_sha256 in pairs]
     stored = 0
-    with corpus.db.transaction() as conn:
-        for row in rows:
-            owner = json.loads(row["record_json"])["mechanism"]
-            a_right = json.loads(row["a_rec"])["mechanism"] == owner
-            b_right = json.loads(row["b_rec"])["mechanism"] == owner
+    with corpus.db.transaction():
+        for source in owned[:limit]:
+            pair = pairs[source.video_sha256 or ""]
+            owner = HumorRecord.model_validate_json(source.record_json or "{}").mechanism
+            a_right = _mechanism(stores, pair.first_id) == owner
+            b_right = _mechanism(stores, pair.second_id) == owner
             choice = "tie" if a_right == b_right else ("a" if a_right else "b")
-            for kind, payload in (
-                ("pass_fail", {"verdict": "PASS" if a_right else "FAIL", "analysis_id": row["a_id"]}),
-                ("pairwise", {"choice": choice, "a_analysis_id": row["a_id"], "b_analysis_id": row["b_id"]}),
-            ):
-                conn.execute(
-                    "INSERT INTO owner_labels (kind, correction_id, payload_json, created_at) VALUES (?, ?, ?, ?)",
-                    (kind, row["id"], json.dumps({**payload, "source": "simulated"}), now),
-                )
-                stored += 1
+            verdict = "PASS" if a_right else "FAIL"
+            stores.labels.add(
+                "pass_fail",
+                {"verdict": verdict, "analysis_id": pair.first_id, "source": "simulated"},
+                correction_id=source.correction_id,
+            )
+            stores.labels.add(
+                "pairwise",
+                {
+                    "choice": choice,
+                    "a_analysis_id": pair.first_id,
+                    "b_analysis_id": pair.second_id,
+                    "source": "simulated",
+                },
+                correction_id=source.correction_id,
+            )
+            stored += 2
     return stored
+
+
+def _mechanism(stores: Stores, analysis_id: str) -> str | None:
+    analysis = stores.analyses.get(analysis_id)
+    return analysis.record.mechanism if analysis is not None and analysis.record is not None else None
