@@ -81,7 +81,7 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.tuner import Tuner as Tuner
     from humortune.tuner import TuningJob as TuningJob
 
-__version__ = "0.1.0"
+from humortune._version import __version__
 
 # name → module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {

@@ -417,7 +417,7 @@ class DatasetBuilder:
         build_settings: dict[str, Any],
         seed: str,
     ) -> DatasetVersion:
-        from humortune import __version__
+        from humortune._version import __version__
 
         storage = self.storage
         created_at = utcnow()
