@@ -80,6 +80,7 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.tuner import ModelRegistry as ModelRegistry
     from humortune.tuner import Tuner as Tuner
     from humortune.tuner import TuningJob as TuningJob
+    from humortune.tuner import TuningRequest as TuningRequest
 
 from humortune._version import __version__
 
@@ -111,6 +112,7 @@ _LAZY: dict[str, str] = {
     "ModelRegistry": "humortune.tuner.registry",
     "Tuner": "humortune.tuner.tuner",
     "TuningJob": "humortune.tuner.jobs",
+    "TuningRequest": "humortune.tuner.request",
 }
 
 __all__ = [
