@@ -52,6 +52,7 @@ from humortune._gemini_results import (
 )
 from humortune._google_auth import is_loopback, load_credentials, static_credentials
 from humortune._retry import RetryPolicy
+from humortune.catalog import ADAPTER_ENUM
 from humortune.errors import (
     AnalysisRequestError,
     AnalysisServiceError,
@@ -61,7 +62,6 @@ from humortune.errors import (
     TuningServiceError,
 )
 from humortune.settings import Settings
-from humortune.tuner.catalog import ADAPTER_ENUM
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.auth.credentials import Credentials

@@ -48,6 +48,8 @@ from humortune.schema import CostEstimate, DatasetVersion, HumorRecord, TargetFo
 from humortune.settings import Settings
 from humortune.storage import VIDEO_PREFIX, LocalStorage, Storage, dataset_key, open_storage
 from humortune.workspace import Corpus
+from humortune.workspace.stores import Stores
+from humortune.workspace.stores.prompts import StoredPrompt
 
 __all__ = ["BuildResult", "DatasetBuilder", "Skipped"]
 
@@ -497,17 +499,22 @@ class DatasetBuilder:
             warnings=[str(i) for i in report.warnings] + notes,
             estimate=estimate,
         )
-        recorded = save_version(
-            self.corpus,
-            version,
-            settings=build_settings,
-            manifest=manifest,
-            validation=report.to_dict(),
-            examples=refs,
-            new_splits=plan.new,
-            moved_splits={k: v[1] for k, v in plan.moved.items()},
-            seed=seed,
+        prompt = StoredPrompt(
+            version=self.prompt.version, text=self.prompt.text, system_instruction=self.prompt.system_instruction
         )
+        with self.corpus.db.transaction():  # the prompt is recorded with the version: inference reads it there
+            recorded = save_version(
+                self.corpus,
+                version,
+                settings=build_settings,
+                manifest=manifest,
+                validation=report.to_dict(),
+                examples=refs,
+                new_splits=plan.new,
+                moved_splits={k: v[1] for k, v in plan.moved.items()},
+                seed=seed,
+            )
+            Stores.of(self.corpus.db).prompts.put(prompt)
         if not recorded:  # another process recorded the same version first: theirs is the record
             return load_version(self.corpus, version_id) or version
         return version

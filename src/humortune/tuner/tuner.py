@@ -19,7 +19,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from humortune import catalog
+import humortune.catalog as catalog
 from humortune.errors import CostLimitError, DatasetError, HumortuneError, TuningError
 from humortune.schema import DatasetVersion
 from humortune.settings import Settings
