@@ -56,6 +56,7 @@ from humortune.workspace import Corpus, Entry, ImportReport
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import AnalysisResult as AnalysisResult
     from humortune.analyzer.analyzer import Analyzer as Analyzer
+    from humortune.dataset import BuildOptions as BuildOptions
     from humortune.dataset import DatasetBuilder as DatasetBuilder
     from humortune.dataset import validate_jsonl as validate_jsonl
     from humortune.doctor import Doctor as Doctor
@@ -88,6 +89,7 @@ from humortune._version import __version__
 _LAZY: dict[str, str] = {
     "Analyzer": "humortune.analyzer.analyzer",
     "AnalysisResult": "humortune.analyzer.analyzer",
+    "BuildOptions": "humortune.dataset",
     "DatasetBuilder": "humortune.dataset",
     "validate_jsonl": "humortune.dataset",
     "Doctor": "humortune.doctor",
