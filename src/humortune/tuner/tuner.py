@@ -296,11 +296,18 @@ class Tuner:
                 return existing
         self._check_cost(request, confirm=confirm, yes=yes)
         info = self.client.create_tuning_job(request)
-        self._record(info, request, sweep_id=sweep_id)
+        self._record(info, request, sweep_id=sweep_id, estimate_usd=(request.estimate or {}).get("usd_high"))
         log.info("submitted %s (%s)", info.name, self.hyperparameters.describe())
         return TuningJob(info.name, client=self.client, corpus=self.corpus, info=info, context=request.as_record())
 
-    def _record(self, info: TuningJobInfo, request: TuningRequest, *, sweep_id: str | None = None) -> None:
+    def _record(
+        self,
+        info: TuningJobInfo,
+        request: TuningRequest,
+        *,
+        sweep_id: str | None = None,
+        estimate_usd: float | None = None,
+    ) -> None:
         self.registry.record_job(
             info,
             dataset_id=request.dataset_id,
@@ -309,7 +316,7 @@ class Tuner:
             hyperparams=request.as_record(),
             display_name=request.display_name,
             sweep_id=sweep_id,
-            estimate_usd=(request.estimate or {}).get("usd_high"),
+            estimate_usd=estimate_usd,
         )
 
     def _existing(self, request: TuningRequest) -> TuningJob | None:
