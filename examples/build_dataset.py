@@ -14,8 +14,8 @@ import json
 from pathlib import Path
 
 from humortune import Corpus, DatasetBuilder, Settings
-from humortune.dataset.request import tuning_request_preview
 from humortune.ingest import Ingestor
+from humortune.tuner.request import tuning_request_preview
 
 SAMPLE = Path(__file__).resolve().parent.parent / "datasets" / "sample_battery.json"
 

@@ -16,7 +16,8 @@ from humortune.analyzer.resolve import endpoint_location, prompt_for_version, re
 from humortune.errors import AnalysisError, ModelNotFoundError
 from humortune.prompts import DEFAULT_PROMPT, Prompt
 from humortune.schema import Analysis, HumorRecord, TokenUsage, TunedModel
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
+from humortune.workspace.stores.prompts import StoredPrompt
 
 ENDPOINT = "projects/demo-proj/locations/us-central1/endpoints/789"
 MODEL_ID = "projects/demo-proj/locations/us-central1/models/456@1"
@@ -276,3 +277,28 @@ def test_token_bucket_holds_across_threads_and_coroutines() -> None:
     assert len(stamps) == 30
     rate = (len(stamps) - 1) / (stamps[-1] - stamps[0])
     assert 40 <= rate <= 55
+
+
+# -- the training prompt, from the prompts table ----------------------------------------------------------
+
+
+def test_prompt_is_read_from_the_prompts_table(corpus: Corpus) -> None:
+    stores = Stores.of(corpus.db)
+    stores.prompts.put(
+        StoredPrompt(version=CUSTOM.version, text=CUSTOM.text, system_instruction=CUSTOM.system_instruction)
+    )
+    assert stores.datasets.with_prompt_version(CUSTOM.version) == []  # no dataset blob to search
+    assert prompt_for_version(CUSTOM.version, db=corpus.db) == CUSTOM
+
+
+def test_legacy_workspace_is_backfilled_once(corpus: Corpus) -> None:
+    register(corpus)  # a dataset version built before the prompts table: the text is only in its blob
+    stores = Stores.of(corpus.db)
+    assert stores.prompts.get(CUSTOM.version) is None
+    assert prompt_for_version(CUSTOM.version, db=corpus.db) == CUSTOM
+    stored = stores.prompts.get(CUSTOM.version)
+    assert stored is not None and (stored.text, stored.system_instruction) == (CUSTOM.text, CUSTOM.system_instruction)
+    # The blob is not searched again: with it emptied, the recorded text still answers.
+    corpus.db.execute("UPDATE dataset_versions SET settings_json = '{}' WHERE id = 'ds-1'")
+    assert prompt_for_version(CUSTOM.version, db=corpus.db) == CUSTOM
+    assert [p.version for p in stores.prompts.all()] == [CUSTOM.version]

@@ -14,10 +14,11 @@ from humortune.dataset import DatasetBuilder, diff_versions, list_versions, reso
 from humortune.dataset import builder as builder_module
 from humortune.dataset.registry import load_examples, version_manifest
 from humortune.errors import CorpusError, DatasetError, DatasetValidationError
+from humortune.prompts import Prompt
 from humortune.schema import Correction
 from humortune.settings import Settings
 from humortune.storage import LocalStorage, ObjectInfo
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
 
 from ._dataset_support import RECORD, add_clip
 
@@ -283,3 +284,12 @@ def test_owner_latest_correction_of_a_clip_wins(corpus: Corpus, storage: LocalSt
     assert "rv-3" in ids and "c00003" not in ids
     assert len(ids) == 12
     assert any(s.correction_id == "c00003" and "superseded by rv-3" in s.reason for s in result.skipped)
+
+
+def test_build_records_its_prompt_for_inference(corpus: Corpus, storage: LocalStorage, settings: Settings) -> None:
+    fill(corpus, storage)
+    prompt = Prompt("Beskriv humorn i klippet.", "Svara på svenska.")
+    version = DatasetBuilder(corpus, storage, settings=settings, prompt=prompt).run().version
+    stored = Stores.of(corpus.db).prompts.get(version.prompt_version)
+    assert version.prompt_version == prompt.version
+    assert stored is not None and (stored.text, stored.system_instruction) == (prompt.text, prompt.system_instruction)

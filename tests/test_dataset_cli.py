@@ -10,10 +10,10 @@ import pytest
 
 from humortune.cli import main
 from humortune.dataset import list_versions
-from humortune.dataset.request import tuning_request_preview
 from humortune.settings import Settings
 from humortune.storage import LocalStorage
 from humortune.testing.vertex_schema import validate as strict
+from humortune.tuner.request import tuning_request_preview
 from humortune.workspace import Corpus
 
 from ._dataset_support import RECORD, add_clip

@@ -95,3 +95,14 @@ def test_store_and_analyzer_cache_read_each_other(corpus: Corpus) -> None:
     store.put(mine)
     assert cache.by_id(mine.id or "") == mine
     assert store.recent() == cache.list()
+
+
+def test_the_analysis_id_rule_lives_with_the_table_and_the_cache_re_exports_it() -> None:
+    from humortune.analyzer import cache
+    from humortune.workspace.stores import analyses
+
+    assert cache.analysis_id is analyses.analysis_id
+    key = {"video_uri": "gs://b/v.mp4", "model": "m", "prompt_version": "p-1", "mode": "full"}
+    by_hash = analyses.analysis_id(video_sha256="ab" * 32, **key)
+    assert by_hash.startswith("an-") and len(by_hash) == 19
+    assert by_hash != analyses.analysis_id(video_sha256=None, **key)  # unknown content: keyed by URI

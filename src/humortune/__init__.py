@@ -57,6 +57,7 @@ from humortune.workspace import Corpus, Entry, ImportReport
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import AnalysisResult as AnalysisResult
     from humortune.analyzer.analyzer import Analyzer as Analyzer
+    from humortune.dataset import BuildOptions as BuildOptions
     from humortune.dataset import DatasetBuilder as DatasetBuilder
     from humortune.dataset import validate_jsonl as validate_jsonl
     from humortune.doctor import Doctor as Doctor
@@ -81,12 +82,14 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.tuner import ModelRegistry as ModelRegistry
     from humortune.tuner import Tuner as Tuner
     from humortune.tuner import TuningJob as TuningJob
+    from humortune.tuner import TuningRequest as TuningRequest
 
 
 # name → module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
     "Analyzer": "humortune.analyzer.analyzer",
     "AnalysisResult": "humortune.analyzer.analyzer",
+    "BuildOptions": "humortune.dataset",
     "DatasetBuilder": "humortune.dataset",
     "validate_jsonl": "humortune.dataset",
     "Doctor": "humortune.doctor",
@@ -111,6 +114,7 @@ _LAZY: dict[str, str] = {
     "ModelRegistry": "humortune.tuner.registry",
     "Tuner": "humortune.tuner.tuner",
     "TuningJob": "humortune.tuner.jobs",
+    "TuningRequest": "humortune.tuner.request",
 }
 
 __all__ = [

@@ -11,6 +11,7 @@ from email.utils import parsedate_to_datetime
 
 import httpx
 
+import humortune.catalog as catalog
 from humortune.errors import (
     AnalysisPermissionError,
     AnalysisRequestError,
@@ -24,7 +25,6 @@ from humortune.errors import (
     TuningRequestError,
     TuningServiceError,
 )
-from humortune.tuner.catalog import TUNABLE_MODELS
 
 __all__ = [
     "LOGIN_HINT",
@@ -57,7 +57,7 @@ _ANALYSIS_IAM = (
 
 def tunable_hint() -> str:
     """The hint for an unknown or untunable base model."""
-    return "tunable base models are " + ", ".join(TUNABLE_MODELS)
+    return "tunable base models are " + ", ".join(m.id for m in catalog.MODELS.values() if m.video_tuning)
 
 
 def api_error(

@@ -28,6 +28,7 @@ from typing import Any, Literal
 from humortune.errors import HyperparameterError, ModelLifecycleError, UnknownModelError
 
 __all__ = [
+    "ADAPTER_ENUM",
     "CHECKED",
     "MODELS",
     "NOT_TUNABLE",
@@ -47,6 +48,16 @@ __all__ = [
     "serving_location_for",
     "stale_warning",
 ]
+
+ADAPTER_ENUM = {
+    1: "ADAPTER_SIZE_ONE",
+    2: "ADAPTER_SIZE_TWO",
+    4: "ADAPTER_SIZE_FOUR",
+    8: "ADAPTER_SIZE_EIGHT",
+    16: "ADAPTER_SIZE_SIXTEEN",
+    32: "ADAPTER_SIZE_THIRTY_TWO",
+}
+"""Adapter size → the tuning API's enum value (a model fact the Gemini client and the fake both need)."""
 
 CHECKED = datetime.date(2026, 12, 1)
 """When the catalog as a whole was last checked against the documentation."""

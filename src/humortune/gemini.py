@@ -27,9 +27,7 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import google.auth
 import google.auth.exceptions
-import google.oauth2.credentials
 import httpx
 import pydantic
 import tenacity
@@ -52,7 +50,9 @@ from humortune._gemini_results import (
     generation_from,
     tuning_info,
 )
+from humortune._google_auth import is_loopback, load_credentials, static_credentials
 from humortune._retry import RetryPolicy
+from humortune.catalog import ADAPTER_ENUM
 from humortune.errors import (
     AnalysisRequestError,
     AnalysisServiceError,
@@ -62,10 +62,11 @@ from humortune.errors import (
     TuningServiceError,
 )
 from humortune.settings import Settings
-from humortune.tuner.catalog import ADAPTER_ENUM
 
 if TYPE_CHECKING:  # pragma: no cover
     from google.auth.credentials import Credentials
+
+    from humortune.tuner.request import TuningRequest
 
 __all__ = [
     "BatchJobInfo",
@@ -73,14 +74,13 @@ __all__ = [
     "Generation",
     "RetryPolicy",
     "TuningJobInfo",
+    "render_tuning_body",
 ]
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 Op = Literal["tuning", "analysis"]
 
-SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
-OFFLINE_TOKEN = "offline-fake-token"  # static: google-auth never refreshes it, nothing leaves the machine
 _LOCATION_IN_NAME = re.compile(r"^projects/[^/]+/locations/([^/]+)/")
 
 
@@ -108,9 +108,6 @@ class GeminiClient:
         """The `humortune.testing.FakeGemini` behind an offline client, else ``None``."""
         self._sibling = sibling
         self._by_location: dict[str, genai.Client] = {}
-        self._dry: genai.Client | None = None
-        self._dry_lock = threading.Lock()
-        self._captured: list[bytes] = []
 
     # -- construction -------------------------------------------------------------------------------
 
@@ -140,13 +137,13 @@ class GeminiClient:
             transport, async_transport = fake.transport(), fake.async_transport()
         if async_transport is None and isinstance(transport, httpx.AsyncBaseTransport):
             async_transport = transport  # MockTransport serves both
-        test_double = transport is not None or async_transport is not None or _is_loopback(base_url)
+        test_double = transport is not None or async_transport is not None or is_loopback(base_url)
         project = settings.project
         if credentials is None and (fake is not None or test_double):
             credentials = static_credentials()
             project = project or "offline-project"
         elif credentials is None:
-            credentials, found_project = _load_credentials(settings)
+            credentials, found_project = load_credentials(settings)
             project = project or found_project
         if not project:
             raise CredentialsError(
@@ -276,37 +273,14 @@ class GeminiClient:
             display_name, labels, description, checkpoint_id, export_last_checkpoint_only,
             self.settings.service_account,
         )  # fmt: skip
-        with self._dry_lock:  # one capturing client, reused: building a genai.Client costs ~40 ms
-            if self._dry is None:
-                captured = self._captured
-
-                def capture(request: httpx.Request) -> httpx.Response:
-                    captured.append(request.content)
-                    return httpx.Response(200, json={"name": "projects/p/locations/l/tuningJobs/0"})
-
-                self._dry = genai.Client(
-                    vertexai=True,
-                    project=self.project,
-                    location=self.location,
-                    credentials=static_credentials(),
-                    http_options=types.HttpOptions(httpx_client=httpx.Client(transport=httpx.MockTransport(capture))),
-                )
-            self._captured.clear()
-            try:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    self._dry.tunings.tune(**args)
-            except (pydantic.ValidationError, ValueError) as exc:
-                raise TuningRequestError(f"invalid tuning request: {exc}", item=base_model) from exc
-            captured_body = self._captured[0]
-        body: dict[str, Any] = json.loads(captured_body)
-        return body
+        return _captured_body(self.project, self.location, args, item=base_model)
 
     def create_tuning_job(
         self,
+        request: TuningRequest | None = None,
         *,
-        base_model: str,
-        train_uri: str,
+        base_model: str = "",
+        train_uri: str = "",
         validation_uri: str | None = None,
         epochs: int | None = None,
         learning_rate_multiplier: float | None = None,
@@ -317,12 +291,22 @@ class GeminiClient:
         checkpoint_id: str | None = None,
         export_last_checkpoint_only: bool | None = None,
     ) -> TuningJobInfo:
-        """Submit a supervised-tuning job. Never retried: a lost response may still have created a job."""
-        args = _tune_args(
-            base_model, train_uri, validation_uri, epochs, learning_rate_multiplier, adapter_size,
-            display_name, labels, description, checkpoint_id, export_last_checkpoint_only,
-            self.settings.service_account,
-        )  # fmt: skip
+        """Submit a supervised-tuning job. Never retried: a lost response may still have created a job.
+
+        With a `humortune.tuner.request.TuningRequest` it sends exactly `render_tuning_body(request)` (the
+        request must name this client's project and region); the keywords remain for direct calls.
+        """
+        if request is not None:
+            if (request.project, request.location) != (self.project, self.location):
+                where = f"{request.project}/{request.location}, this client {self.project}/{self.location}"
+                raise TuningRequestError(f"the request is for {where}", hint="build it with Tuner(client=…).build")
+            args, base_model = _request_args(request), request.base_model
+        else:
+            args = _tune_args(
+                base_model, train_uri, validation_uri, epochs, learning_rate_multiplier, adapter_size,
+                display_name, labels, description, checkpoint_id, export_last_checkpoint_only,
+                self.settings.service_account,
+            )  # fmt: skip
 
         def call() -> TuningJobInfo:
             with warnings.catch_warnings():
@@ -448,34 +432,6 @@ class GeminiClient:
 # -- helpers: credentials, requests, responses ---------------------------------------------------------
 
 
-def static_credentials() -> Credentials:
-    """Fake static credentials for offline use: a fixed token google-auth never refreshes or sends anywhere real."""
-    return google.oauth2.credentials.Credentials(token=OFFLINE_TOKEN)  # type: ignore[no-untyped-call]
-
-
-def _is_loopback(url: str | None) -> bool:
-    host = httpx.URL(url).host if url else ""
-    return host in {"127.0.0.1", "localhost", "::1"}
-
-
-def _load_credentials(settings: Settings) -> tuple[Credentials, str | None]:
-    try:
-        if settings.credentials_file is not None:
-            from google.oauth2 import service_account
-
-            key_file = str(settings.credentials_file)
-            creds = service_account.Credentials.from_service_account_file(key_file, scopes=SCOPES)  # type: ignore[no-untyped-call]
-            return creds, creds.project_id
-        found, project = google.auth.default(scopes=SCOPES)
-        return found, project
-    except (google.auth.exceptions.GoogleAuthError, OSError, ValueError) as exc:
-        where = f"the key file {settings.credentials_file}" if settings.credentials_file else "ADC"
-        raise CredentialsError(
-            f"no usable Google credentials ({where}): {type(exc).__name__}",
-            hint=f"{LOGIN_HINT}, or use --offline to run against the bundled fake",
-        ) from exc
-
-
 def _generate_args(
     prompt: str,
     video_uri: str | None,
@@ -510,6 +466,59 @@ def _thinking_config(budget: int | None, level: str | None) -> types.ThinkingCon
     return types.ThinkingConfig(
         thinking_budget=budget, thinking_level=types.ThinkingLevel(level) if level is not None else None
     )
+
+
+def render_tuning_body(request: TuningRequest) -> dict[str, Any]:
+    """The exact REST body submitting ``request`` POSTs, built by google-genai itself and sent nowhere.
+
+    Needs no client and no credentials: the one dry-run path of ``tune --dry-run``, ``build --request`` and
+    ``prepare``; `GeminiClient.create_tuning_job` sends this body for the same request.
+    """
+    return _captured_body(request.project, request.location, _request_args(request), item=request.base_model)
+
+
+_DRY: dict[tuple[str, str], tuple[genai.Client, list[bytes]]] = {}
+_DRY_LOCK = threading.Lock()
+
+
+def _captured_body(project: str, location: str, args: dict[str, Any], *, item: str) -> dict[str, Any]:
+    with _DRY_LOCK:  # one capturing client per project and region, reused: building a genai.Client costs ~40 ms
+        if (project, location) not in _DRY:
+            captured: list[bytes] = []
+
+            def capture(request: httpx.Request) -> httpx.Response:
+                captured.append(request.content)
+                return httpx.Response(200, json={"name": "projects/p/locations/l/tuningJobs/0"})
+
+            transport = httpx.MockTransport(capture)
+            options = types.HttpOptions(httpx_client=httpx.Client(transport=transport))
+            dry = genai.Client(
+                vertexai=True,
+                project=project,
+                location=location,
+                credentials=static_credentials(),
+                http_options=options,
+            )
+            _DRY[project, location] = (dry, captured)
+        dry, captured = _DRY[project, location]
+        captured.clear()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                dry.tunings.tune(**args)
+        except (pydantic.ValidationError, ValueError) as exc:
+            raise TuningRequestError(f"invalid tuning request: {exc}", item=item) from exc
+        body: dict[str, Any] = json.loads(captured[0])
+    return body
+
+
+def _request_args(request: TuningRequest) -> dict[str, Any]:
+    hp = request.hyperparameters
+    return _tune_args(
+        request.base_model, request.train_uri, request.validation_uri, hp.epochs, hp.learning_rate_multiplier,
+        hp.adapter_size, request.display_name, request.label_dict, request.description, request.checkpoint_id,
+        request.export_last_checkpoint_only, request.service_account,
+    )  # fmt: skip
 
 
 def _tune_args(

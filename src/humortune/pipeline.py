@@ -105,7 +105,7 @@ def _build(
 ) -> None:
     """Step 3: build → validate → estimate, then the request preview (dataset layer; loads only when used)."""
     from humortune.dataset import DatasetBuilder
-    from humortune.dataset.request import tuning_request_preview
+    from humortune.tuner.request import tuning_request_preview
 
     try:
         result.dataset = DatasetBuilder(corpus, storage, settings=settings).run(

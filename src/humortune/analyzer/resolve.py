@@ -11,26 +11,27 @@ A model can be named five ways; `resolve_model` turns each into a `ResolvedModel
 | a base model (``gemini-3.5-flash``) | ``models`` if registered | as given |
 
 Before anything is promoted, ``current`` means the newest tuned model and `ResolvedModel.note` says so
-(`humortune.tuner.registry.match_model` is the one lookup behind every command that names a model).
+(`humortune.workspace.stores.model_match.match_model` is the one lookup behind every command that names a model).
 
 Registered models carry the prompt version and media resolution they were tuned with (directly, or through
-their dataset version), and inference must use exactly those: `prompt_for_version` recovers the prompt text
-from its version hash.
+their dataset version), and inference must use exactly those: `prompt_for_version` reads the prompt text of
+a version from the ``prompts`` table (workspaces built before it are searched once and backfilled).
 """
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from humortune.errors import AnalysisError, ModelNotFoundError
 from humortune.prompts import DEFAULT_PROMPT, Prompt
 from humortune.schema import TunedModel
-from humortune.tuner.registry import match_model
 from humortune.workspace.db import Database
+from humortune.workspace.stores import Stores
+from humortune.workspace.stores.datasets import DatasetRecord
+from humortune.workspace.stores.model_match import match_model
+from humortune.workspace.stores.prompts import StoredPrompt
 
 __all__ = ["ResolvedModel", "endpoint_location", "prompt_for_version", "resolve_model"]
 
@@ -109,8 +110,8 @@ def resolve_model(model: str | TunedModel, *, db: Database | None = None) -> Res
 
 def _from_tuned(model: TunedModel, *, requested: str, alias: str | None, db: Database | None) -> ResolvedModel:
     dataset = _dataset_row(db, model.dataset_id)
-    prompt_version = model.prompt_version or (dataset["prompt_version"] if dataset else None)
-    media_resolution = model.media_resolution or (dataset["media_resolution"] if dataset else None)
+    prompt_version = model.prompt_version or (dataset.prompt_version if dataset else None)
+    media_resolution = model.media_resolution or (dataset.media_resolution if dataset else None)
     is_base = _BASE_MODEL.match(model.id) is not None and model.endpoint is None
     return ResolvedModel(
         requested=requested,
@@ -120,39 +121,39 @@ def _from_tuned(model: TunedModel, *, requested: str, alias: str | None, db: Dat
         base_model=model.base_model,
         prompt_version=prompt_version,
         media_resolution=media_resolution,
-        target_format=dataset["target_format"] if dataset else None,
+        target_format=dataset.target_format if dataset else None,
         alias=alias,
         dataset_id=model.dataset_id,
     )
 
 
-def _dataset_row(db: Database | None, dataset_id: str | None) -> sqlite3.Row | None:
+def _dataset_row(db: Database | None, dataset_id: str | None) -> DatasetRecord | None:
     if db is None or dataset_id is None:
         return None
-    return db.query_one(
-        "SELECT prompt_version, media_resolution, target_format FROM dataset_versions WHERE id = ?",
-        (dataset_id,),
-    )
+    return Stores.of(db).datasets.get(dataset_id)
 
 
 def prompt_for_version(version: str | None, *, db: Database | None = None) -> Prompt:
     """The prompt whose version is ``version`` (the default prompt when ``version`` is ``None``).
 
-    Looks at the default prompt, then at the settings and manifests recorded with dataset versions of that
-    prompt version. Raises `AnalysisError` when the text cannot be found: guessing would break the rule that
-    inference uses exactly the training prompt.
+    Looks at the default prompt, then at the ``prompts`` table the dataset builder fills. A workspace built
+    before that table existed is searched once (the settings and manifests recorded with dataset versions of
+    that prompt version) and the text found is recorded there. Raises `AnalysisError` when the text cannot be
+    found: guessing would break the rule that inference uses exactly the training prompt.
     """
     if version is None or version == DEFAULT_PROMPT.version:
         return DEFAULT_PROMPT
     if db is not None:
-        rows = db.query(
-            "SELECT settings_json, manifest_json FROM dataset_versions WHERE prompt_version = ?", (version,)
-        )
-        for row in rows:
-            for column in ("settings_json", "manifest_json"):
-                found = _find_prompt(_loads(row[column]), version)
-                if found is not None:
-                    return found
+        stores = Stores.of(db)
+        stored = stores.prompts.get(version)
+        if stored is not None:
+            return Prompt(stored.text, stored.system_instruction)
+        found = _legacy_prompt(stores, version)
+        if found is not None:
+            stores.prompts.put(
+                StoredPrompt(version=version, text=found.text, system_instruction=found.system_instruction)
+            )
+            return found
     raise AnalysisError(
         f"the model was tuned with prompt version {version}, whose text is not recorded in this workspace",
         hint="pass the training prompt explicitly: Analyzer(model, prompt=Prompt(text, system_instruction))",
@@ -160,11 +161,14 @@ def prompt_for_version(version: str | None, *, db: Database | None = None) -> Pr
     )
 
 
-def _loads(text: str | None) -> Any:
-    try:
-        return json.loads(text) if text else None
-    except json.JSONDecodeError:
-        return None
+def _legacy_prompt(stores: Stores, version: str) -> Prompt | None:
+    """The prompt text kept only in the blobs of dataset versions built before the ``prompts`` table."""
+    for record in stores.datasets.with_prompt_version(version):
+        for blob in (record.settings, record.manifest):
+            found = _find_prompt(blob, version)
+            if found is not None:
+                return found
+    return None
 
 
 def _find_prompt(value: Any, version: str) -> Prompt | None:

@@ -25,6 +25,7 @@ from humortune.schema import VideoAsset
 from humortune.storage.base import Storage, video_key
 from humortune.urls import parse_source
 from humortune.workspace.corpus import Corpus
+from humortune.workspace.stores.videos import VideoStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.sources.base import Downloader
@@ -101,11 +102,9 @@ def prepare_video(
 
 def _gcs_ref(uri: str, corpus: Corpus | None) -> VideoRef:
     if corpus is not None:
-        row = corpus.db.query_one("SELECT sha256 FROM videos WHERE uri = ?", (uri,))
-        if row is not None:
-            asset = corpus.video(row["sha256"])
-            if asset is not None:
-                return VideoRef(uri, asset.sha256, asset.mime, asset)
+        asset = VideoStore(corpus.db).by_uri(uri)
+        if asset is not None:
+            return VideoRef(uri, asset.sha256, asset.mime, asset)
     stem = Path(uri.split("?", 1)[0]).stem
     return VideoRef(uri, stem if _SHA256.match(stem) else None, mime_for(uri))
 
@@ -147,8 +146,7 @@ def _url_ref(
 
 
 def _video_by_source_id(corpus: Corpus, source_id: str) -> VideoAsset | None:
-    row = corpus.db.query_one("SELECT sha256 FROM videos WHERE source_id = ? LIMIT 1", (source_id,))
-    return corpus.video(row["sha256"]) if row is not None else None
+    return VideoStore(corpus.db).by_source_id(source_id)
 
 
 def store_local(

@@ -363,8 +363,8 @@ def print_request_preview(version: DatasetVersion, settings: Settings, **options
 
 
 def _preview(version: DatasetVersion, settings: Settings, **options: Any) -> dict[str, Any] | None:
-    from humortune.dataset.request import tuning_request_preview
     from humortune.errors import HumortuneError
+    from humortune.tuner.request import tuning_request_preview
 
     try:
         return tuning_request_preview(version, settings, **{k: v for k, v in options.items() if v is not None})

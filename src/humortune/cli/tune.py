@@ -41,16 +41,9 @@ def _settings(offline: bool) -> Settings:
     return state().settings(offline=True) if offline else state().settings()
 
 
-def _client(settings: Settings, *, dry_run: bool = False) -> GeminiClient:
+def _client(settings: Settings) -> GeminiClient:
     from humortune.gemini import GeminiClient
 
-    if dry_run and not settings.offline:
-        import httpx
-
-        def refuse(_request: httpx.Request) -> httpx.Response:  # a dry run never sends anything
-            return httpx.Response(599, json={"error": {"message": "dry run: nothing is sent"}})
-
-        return GeminiClient.from_settings(settings, transport=httpx.MockTransport(refuse))
     return GeminiClient.from_settings(settings)
 
 
@@ -148,8 +141,8 @@ def tune(
             checkpoint_id=checkpoint,
             display_name=display_name,
             labels=_labels(label or []),
-            # Built lazily otherwise, so a local dataset is refused before credentials are looked for.
-            client=_client(settings, dry_run=True) if dry_run else None,
+            # No client here: built lazily by submit, so a local dataset is refused before credentials are looked
+            # for; a dry run never builds one (the body comes from the request value alone).
             corpus=corpus,
             settings=settings,
             allow_retiring=allow_retiring or None,
@@ -160,8 +153,11 @@ def tune(
         if dry_run:
             if base_model is None:
                 err_console.print(f"[dim]base model: {escape(catalog_reason(settings))}[/]", soft_wrap=True)
-            console.print(f"POST …/projects/{tuner.client.project}/locations/{tuner.client.location}/tuningJobs")
-            console.print_json(json.dumps(tuner.request(target), ensure_ascii=False))
+            from humortune.gemini import render_tuning_body
+
+            request = tuner.build(target)
+            console.print(f"POST …/projects/{request.project}/locations/{request.location}/tuningJobs")
+            console.print_json(json.dumps(render_tuning_body(request), ensure_ascii=False))
             _print_estimate(estimate)
             if isinstance(target, str) or not target.in_gcs:
                 err_console.print("[yellow]note:[/] `humortune tune` (without --offline) needs the dataset in gs://")

@@ -16,6 +16,7 @@ from humortune.dataset.builder import BuildResult, DatasetBuilder, Skipped
 from humortune.dataset.estimate import PRICE_SOURCE, TRAINING_PRICE_PER_MTOK, estimate_cost, example_tokens
 from humortune.dataset.issues import RULES, Issue, Rule, ValidationReport, VideoFacts
 from humortune.dataset.limits import LIMITS, Limit
+from humortune.dataset.options import BuildOptions
 from humortune.dataset.registry import (
     DatasetDiff,
     ExampleRef,
@@ -33,6 +34,7 @@ __all__ = [
     "PRICE_SOURCE",
     "RULES",
     "TRAINING_PRICE_PER_MTOK",
+    "BuildOptions",
     "BuildResult",
     "DatasetBuilder",
     "DatasetDiff",

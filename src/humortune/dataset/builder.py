@@ -19,14 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Unpack
 
 from humortune._util import short_hash
 from humortune.dataset.estimate import estimate_cost
 from humortune.dataset.issues import Issue, ValidationReport, VideoFacts
 from humortune.dataset.limits import LIMITS, MEDIA_RESOLUTIONS
+from humortune.dataset.options import BuildOptions, BuildOverrides
 from humortune.dataset.registry import (
     ExampleRef,
     SourceRow,
@@ -40,7 +40,7 @@ from humortune.dataset.registry import (
     verify_files,
 )
 from humortune.dataset.rows import TARGET_FORMATS, example_line, example_row, render_target
-from humortune.dataset.split import DEFAULT_SPLIT, SPLITS, SplitItem, SplitPlan, assign_splits, normalise_fractions
+from humortune.dataset.split import SPLITS, SplitItem, SplitPlan, assign_splits, normalise_fractions
 from humortune.dataset.validator import Validator
 from humortune.errors import DatasetError, DatasetValidationError
 from humortune.prompts import DEFAULT_PROMPT, Prompt
@@ -48,6 +48,8 @@ from humortune.schema import CostEstimate, DatasetVersion, HumorRecord, TargetFo
 from humortune.settings import Settings
 from humortune.storage import VIDEO_PREFIX, LocalStorage, Storage, dataset_key, open_storage
 from humortune.workspace import Corpus
+from humortune.workspace.stores import Stores
+from humortune.workspace.stores.prompts import StoredPrompt
 
 __all__ = ["BuildResult", "DatasetBuilder", "Skipped"]
 
@@ -107,52 +109,22 @@ class DatasetBuilder:
         self.storage = storage if storage is not None else open_storage(settings=self.settings)
         self.prompt = prompt
 
-    def build(
-        self,
-        *,
-        split: Sequence[float] = DEFAULT_SPLIT,
-        seed: str | int = "humortune",
-        target_format: TargetFormat = "narrative",
-        media_resolution: str | None = None,
-        niche: str | None = None,
-        stratify: bool = True,
-        base_model: str | None = None,
-        epochs: int | None = None,
-        drop_invalid: bool = False,
-    ) -> DatasetVersion:
+    def build(self, options: BuildOptions | None = None, **overrides: Unpack[BuildOverrides]) -> DatasetVersion:
         """Build (or find) the dataset version for the corpus as it is now; see `run` for the details."""
-        return self.run(
-            split=split,
-            seed=seed,
-            target_format=target_format,
-            media_resolution=media_resolution,
-            niche=niche,
-            stratify=stratify,
-            base_model=base_model,
-            epochs=epochs,
-            drop_invalid=drop_invalid,
-        ).version
+        return self.run(options, **overrides).version
 
-    def run(
-        self,
-        *,
-        split: Sequence[float] = DEFAULT_SPLIT,
-        seed: str | int = "humortune",
-        target_format: TargetFormat = "narrative",
-        media_resolution: str | None = None,
-        niche: str | None = None,
-        stratify: bool = True,
-        base_model: str | None = None,
-        epochs: int | None = None,
-        drop_invalid: bool = False,
-    ) -> BuildResult:
+    def run(self, options: BuildOptions | None = None, **overrides: Unpack[BuildOverrides]) -> BuildResult:
         """Build a version and report everything: skipped corrections, split, validation, estimate.
 
-        ``split`` is ``(train, validation)`` or ``(train, validation, test)``; clips already assigned keep
-        their split. ``media_resolution`` defaults to the settings'; ``base_model`` (for the token limits
-        and the price) too. Raises `DatasetValidationError` if any row breaks a rule, unless
-        ``drop_invalid``, which leaves those examples out (reported in `BuildResult.skipped`).
+        ``options`` (a `BuildOptions`; keywords of the same names override its fields): ``split`` is
+        ``(train, validation)`` or ``(train, validation, test)``; clips already assigned keep their split.
+        ``media_resolution`` defaults to the settings'; ``base_model`` (for the token limits and the price)
+        too. Raises `DatasetValidationError` if any row breaks a rule, unless ``drop_invalid``, which leaves
+        those examples out (reported in `BuildResult.skipped`).
         """
+        o = BuildOptions.of(options, **overrides)
+        split, target_format, niche, stratify = o.split, o.target_format, o.niche, o.stratify
+        media_resolution, base_model, epochs, drop_invalid = o.media_resolution, o.base_model, o.epochs, o.drop_invalid
         if target_format not in TARGET_FORMATS:
             raise DatasetError(
                 f"unknown target format {target_format!r}", hint=f"use one of {', '.join(TARGET_FORMATS)}"
@@ -163,7 +135,7 @@ class DatasetBuilder:
                 f"unknown media resolution {resolution!r}", hint=f"use one of {', '.join(MEDIA_RESOLUTIONS)}"
             )
         model = base_model or self.settings.base_model
-        seed = str(seed)
+        seed = str(o.seed)
         fractions = normalise_fractions(split)
         build_settings = {
             "split": [round(fractions[s], 6) for s in SPLITS],
@@ -417,7 +389,7 @@ class DatasetBuilder:
         build_settings: dict[str, Any],
         seed: str,
     ) -> DatasetVersion:
-        from humortune import __version__
+        from humortune._version import __version__
 
         storage = self.storage
         created_at = utcnow()
@@ -497,17 +469,22 @@ class DatasetBuilder:
             warnings=[str(i) for i in report.warnings] + notes,
             estimate=estimate,
         )
-        recorded = save_version(
-            self.corpus,
-            version,
-            settings=build_settings,
-            manifest=manifest,
-            validation=report.to_dict(),
-            examples=refs,
-            new_splits=plan.new,
-            moved_splits={k: v[1] for k, v in plan.moved.items()},
-            seed=seed,
+        prompt = StoredPrompt(
+            version=self.prompt.version, text=self.prompt.text, system_instruction=self.prompt.system_instruction
         )
+        with self.corpus.db.transaction():  # the prompt is recorded with the version: inference reads it there
+            recorded = save_version(
+                self.corpus,
+                version,
+                settings=build_settings,
+                manifest=manifest,
+                validation=report.to_dict(),
+                examples=refs,
+                new_splits=plan.new,
+                moved_splits={k: v[1] for k, v in plan.moved.items()},
+                seed=seed,
+            )
+            Stores.of(self.corpus.db).prompts.put(prompt)
         if not recorded:  # another process recorded the same version first: theirs is the record
             return load_version(self.corpus, version_id) or version
         return version

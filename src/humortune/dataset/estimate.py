@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
-from humortune import catalog
+import humortune.catalog as catalog
 from humortune.dataset.limits import (
     AUDIO_TOKENS_PER_SECOND,
     FRAMES_PER_SECOND,

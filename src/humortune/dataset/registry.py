@@ -1,4 +1,4 @@
-"""Dataset versions in the corpus: load, list, show and diff them. All of the dataset layer's SQL lives here.
+"""Dataset versions in the corpus: load, list, show and diff them, through the workspace stores (no SQL here).
 
 Tables (workspace/migrations.py): ``dataset_versions`` (one row per version, with its manifest, validation
 and estimate as JSON), ``dataset_examples`` (which correction went into which split, and the hash of its
@@ -7,21 +7,20 @@ row) and ``split_assignments`` (the recorded split of every clip, never moved on
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from humortune.dataset.issues import Issue, VideoFacts
 from humortune.errors import DatasetError
-from humortune.schema import CostEstimate, DatasetVersion
+from humortune.schema import DatasetVersion
 from humortune.storage import Storage
 from humortune.workspace import Corpus
-from humortune.workspace.db import Database
+from humortune.workspace.stores import Stores
+from humortune.workspace.stores.corrections import CorrectionSource
+from humortune.workspace.stores.datasets import DatasetExample, DatasetRecord
 
 __all__ = [
     "DatasetDiff",
@@ -43,32 +42,15 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True, slots=True)
-class SourceRow:
-    """One correction joined with its stored video (if ingested): what the builder needs, nothing more."""
+SourceRow = CorrectionSource
+"""One correction joined with its stored video (if ingested): what the builder needs, nothing more."""
 
-    correction_id: str
-    video_key: str
-    human_said: str
-    record_json: str | None
-    niche: str | None
-    video_sha256: str | None
-    video_uri: str | None
-    mime: str | None
-    size_bytes: int | None
-    duration_s: float | None
-    has_audio: bool
-    updated_at: str = ""
+ExampleRef = DatasetExample
+"""One example of a version: the correction, its video, its split and the hash of its JSONL row."""
 
 
-@dataclass(frozen=True, slots=True)
-class ExampleRef:
-    """One example of a version: the correction, its video, its split and the hash of its JSONL row."""
-
-    correction_id: str
-    video_sha256: str
-    split: str
-    row_hash: str
+def _stores(corpus: Corpus) -> Stores:
+    return Stores.of(corpus.db)
 
 
 @dataclass(slots=True)
@@ -91,20 +73,9 @@ class DatasetDiff:
         return not (self.added or self.removed or self.changed or self.moved)
 
 
-_SOURCES_SQL = (
-    "SELECT c.id, c.video_key, c.human_said, c.record_json, c.niche, v.sha256, v.uri, v.mime, v.size_bytes,"
-    " v.duration_s, v.has_audio, c.updated_at FROM corrections c LEFT JOIN videos v ON v.sha256 = c.video_sha256"
-)
-
-
 def load_sources(corpus: Corpus, *, niche: str | None = None) -> list[SourceRow]:
     """Every correction (optionally of one niche) with its stored video, ordered by correction id."""
-    sql: str = _SOURCES_SQL
-    params: tuple[str, ...] = ()
-    if niche is not None:
-        sql, params = sql + " WHERE c.niche = ?", (niche,)
-    rows = corpus.db.query(sql + " ORDER BY c.id", params)
-    return [SourceRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], bool(r[10]), r[11]) for r in rows]
+    return _stores(corpus).corrections.sources(niche=niche)
 
 
 def latest_per_clip(sources: list[SourceRow]) -> tuple[list[SourceRow], dict[str, str]]:
@@ -130,18 +101,12 @@ def latest_per_clip(sources: list[SourceRow]) -> tuple[list[SourceRow], dict[str
 
 def recorded_splits(corpus: Corpus) -> dict[str, str]:
     """The recorded split of every clip: canonical video key → train | validation | test."""
-    return {r[0]: r[1] for r in corpus.db.query("SELECT video_key, split FROM split_assignments")}
+    return _stores(corpus).datasets.splits()
 
 
 def tuned_video_keys(corpus: Corpus) -> set[str]:
     """Canonical keys of clips in the train or validation split of a dataset a tuning job or model used."""
-    rows = corpus.db.query(
-        "SELECT DISTINCT c.video_key FROM dataset_examples e JOIN corrections c ON c.id = e.correction_id"
-        " WHERE e.split IN ('train', 'validation') AND e.dataset_id IN"
-        " (SELECT dataset_id FROM tuning_jobs WHERE dataset_id IS NOT NULL"
-        "  UNION SELECT dataset_id FROM models WHERE dataset_id IS NOT NULL)"
-    )
-    return {r[0] for r in rows}
+    return _stores(corpus).datasets.tuned_video_keys()
 
 
 def save_version(
@@ -160,75 +125,44 @@ def save_version(
 
     Returns ``False`` (and records nothing) if another process recorded the same version first.
     """
-    now = version.created_at.isoformat(timespec="microseconds")
-    db: Database = corpus.db
-    with db.transaction() as conn:
-        if conn.execute("SELECT 1 FROM dataset_versions WHERE id = ?", (version.id,)).fetchone():
-            return False
-        conn.executemany(
-            "INSERT INTO split_assignments (video_key, split, seed, assigned_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT(video_key) DO NOTHING",
-            [(k, s, seed, now) for k, s in new_splits.items()],
-        )
-        conn.executemany(
-            "UPDATE split_assignments SET split = ?, assigned_at = ? WHERE video_key = ?",
-            [(s, now, k) for k, s in moved_splits.items()],
-        )
-        conn.execute(
-            "INSERT INTO dataset_versions (id, created_at, prompt_version, target_format, media_resolution, niche,"
-            " settings_json, manifest_json, estimate_json, validation_json, valid, storage_prefix, train_uri,"
-            " validation_uri, test_uri) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                version.id,
-                now,
-                version.prompt_version,
-                version.target_format,
-                version.media_resolution,
-                version.niche,
-                _dumps(settings),
-                _dumps(manifest),
-                version.estimate.model_dump_json() if version.estimate else None,
-                _dumps(validation),
-                int(version.valid),
-                version.storage_prefix,
-                version.train_uri,
-                version.validation_uri,
-                version.test_uri,
-            ),
-        )
-        conn.executemany(
-            "INSERT INTO dataset_examples (dataset_id, correction_id, video_sha256, split, row_hash)"
-            " VALUES (?, ?, ?, ?, ?)",
-            [(version.id, e.correction_id, e.video_sha256, e.split, e.row_hash) for e in examples],
-        )
-    return True
+    record = DatasetRecord(
+        id=version.id,
+        created_at=version.created_at,
+        prompt_version=version.prompt_version,
+        target_format=version.target_format,
+        media_resolution=version.media_resolution,
+        niche=version.niche,
+        settings=dict(settings),
+        manifest=dict(manifest),
+        estimate=version.estimate,
+        validation=dict(validation),
+        valid=version.valid,
+        storage_prefix=version.storage_prefix,
+        train_uri=version.train_uri,
+        validation_uri=version.validation_uri,
+        test_uri=version.test_uri,
+    )
+    return _stores(corpus).datasets.save(record, examples, new_splits=new_splits, moved_splits=moved_splits, seed=seed)
 
 
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-
-
-def _to_version(row: sqlite3.Row) -> DatasetVersion:
-    manifest = json.loads(row["manifest_json"])
-    validation = json.loads(row["validation_json"] or "{}")
-    issues = validation.get("issues", [])
-    estimate = CostEstimate.model_validate_json(row["estimate_json"]) if row["estimate_json"] else None
+def _to_version(record: DatasetRecord) -> DatasetVersion:
+    manifest, issues = record.manifest, record.validation.get("issues", [])
     return DatasetVersion(
-        id=row["id"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        prompt_version=row["prompt_version"],
-        target_format=row["target_format"],
-        media_resolution=row["media_resolution"],
-        niche=row["niche"],
-        storage_prefix=row["storage_prefix"],
-        train_uri=row["train_uri"],
-        validation_uri=row["validation_uri"],
-        test_uri=row["test_uri"],
+        id=record.id,
+        created_at=record.created_at,
+        prompt_version=record.prompt_version,
+        target_format=record.target_format,
+        media_resolution=record.media_resolution,
+        niche=record.niche,
+        storage_prefix=record.storage_prefix,
+        train_uri=record.train_uri,
+        validation_uri=record.validation_uri,
+        test_uri=record.test_uri,
         counts=manifest.get("counts", {}),
-        valid=bool(row["valid"]),
+        valid=record.valid,
         errors=[_issue_text(i) for i in issues if i.get("severity") == "error"],
         warnings=[_issue_text(i) for i in issues if i.get("severity") == "warning"] + manifest.get("notes", []),
-        estimate=estimate,
+        estimate=record.estimate,
     )
 
 
@@ -247,58 +181,44 @@ def _issue_text(issue: Mapping[str, Any]) -> str:
 
 def load_version(corpus: Corpus, version_id: str) -> DatasetVersion | None:
     """One version by exact id, or ``None``."""
-    row = corpus.db.query_one("SELECT * FROM dataset_versions WHERE id = ?", (version_id,))
-    return _to_version(row) if row else None
+    record = _stores(corpus).datasets.get(version_id)
+    return _to_version(record) if record else None
 
 
 def resolve_version(corpus: Corpus, ref: str | None = None) -> DatasetVersion:
     """A version by id, unique id prefix, or ``None``/``"latest"`` for the newest. Raises `DatasetError`."""
+    datasets = _stores(corpus).datasets
     if ref in (None, "", "latest"):
-        row = corpus.db.query_one("SELECT * FROM dataset_versions ORDER BY created_at DESC, id LIMIT 1")
-        if row is None:
+        latest = datasets.latest()
+        if latest is None:
             raise DatasetError("no dataset version yet", hint="run `humortune build` (or `humortune prepare`)")
-        return _to_version(row)
+        return _to_version(latest)
     assert ref is not None
-    rows = corpus.db.query(
-        "SELECT * FROM dataset_versions WHERE id = ? OR id LIKE ? ESCAPE '\\' ORDER BY id",
-        (ref, ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"),
-    )
-    exact = [r for r in rows if r["id"] == ref]
-    if exact or len(rows) == 1:
-        return _to_version((exact or rows)[0])
-    if not rows:
+    records = datasets.matching(ref)
+    exact = [r for r in records if r.id == ref]
+    if exact or len(records) == 1:
+        return _to_version((exact or records)[0])
+    if not records:
         raise DatasetError(f"no dataset version {ref!r}", hint="see `humortune datasets list`", item=ref)
-    raise DatasetError(f"{ref!r} matches {len(rows)} versions", hint="give more characters of the id", item=ref)
+    raise DatasetError(f"{ref!r} matches {len(records)} versions", hint="give more characters of the id", item=ref)
 
 
 def list_versions(corpus: Corpus) -> list[DatasetVersion]:
     """Every version, newest first."""
-    rows = corpus.db.query("SELECT * FROM dataset_versions ORDER BY created_at DESC, id")
-    return [_to_version(r) for r in rows]
+    return [_to_version(r) for r in _stores(corpus).datasets.all()]
 
 
 def load_examples(corpus: Corpus, version_id: str) -> list[ExampleRef]:
     """The examples of one version, by correction id."""
-    rows = corpus.db.query(
-        "SELECT correction_id, video_sha256, split, row_hash FROM dataset_examples WHERE dataset_id = ?"
-        " ORDER BY correction_id",
-        (version_id,),
-    )
-    return [ExampleRef(r[0], r[1], r[2], r[3]) for r in rows]
+    return _stores(corpus).datasets.examples(version_id)
 
 
 def version_manifest(corpus: Corpus, version_id: str) -> dict[str, Any]:
     """The manifest and build settings recorded with a version."""
-    row = corpus.db.query_one(
-        "SELECT manifest_json, settings_json, validation_json FROM dataset_versions WHERE id = ?", (version_id,)
-    )
-    if row is None:
+    record = _stores(corpus).datasets.get(version_id)
+    if record is None:
         raise DatasetError(f"no dataset version {version_id!r}", item=version_id)
-    return {
-        "manifest": json.loads(row[0]),
-        "settings": json.loads(row[1]),
-        "validation": json.loads(row[2] or "{}"),
-    }
+    return {"manifest": record.manifest, "settings": record.settings, "validation": record.validation}
 
 
 def diff_versions(corpus: Corpus, old: str, new: str) -> DatasetDiff:
@@ -356,7 +276,7 @@ def video_facts(corpus: Corpus, storage: Storage) -> Callable[[str], VideoFacts]
     Probe facts (size, duration, audio) come from the corpus' videos table; existence from ``storage`` for
     URIs under its root, from the file system for other ``file://`` URIs; anything else is unknown.
     """
-    known = {r[0]: r for r in corpus.db.query("SELECT uri, size_bytes, duration_s, has_audio FROM videos")}
+    known = _stores(corpus).videos.facts()
     cache: dict[str, VideoFacts] = {}
 
     def facts(uri: str) -> VideoFacts:
@@ -364,7 +284,7 @@ def video_facts(corpus: Corpus, storage: Storage) -> Callable[[str], VideoFacts]
             return cache[uri]
         row = known.get(uri)
         exists: bool | None = None
-        size = int(row[1]) if row else None
+        size = int(row.size_bytes) if row else None
         key = storage_key(storage, uri)
         if key is not None:
             exists = storage.exists(key)
@@ -375,8 +295,8 @@ def video_facts(corpus: Corpus, storage: Storage) -> Callable[[str], VideoFacts]
         result = VideoFacts(
             exists=exists,
             size_bytes=size,
-            duration_s=float(row[2]) if row else None,
-            has_audio=bool(row[3]) if row else True,
+            duration_s=float(row.duration_s) if row else None,
+            has_audio=bool(row.has_audio) if row else True,
         )
         cache[uri] = result
         return result

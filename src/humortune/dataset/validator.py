@@ -22,7 +22,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from humortune import catalog
+import humortune.catalog as catalog
 from humortune.dataset.estimate import example_tokens
 from humortune.dataset.issues import RULES, Issue, ValidationReport, VideoFacts
 from humortune.dataset.limits import (

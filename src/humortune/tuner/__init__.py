@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from humortune.tuner.catalog import Hyperparameters as Hyperparameters
     from humortune.tuner.jobs import TuningJob as TuningJob
     from humortune.tuner.registry import ModelRegistry as ModelRegistry
+    from humortune.tuner.request import TuningRequest as TuningRequest
     from humortune.tuner.sweep import Sweep as Sweep
     from humortune.tuner.sweep import SweepReport as SweepReport
     from humortune.tuner.tuner import Tuner as Tuner
@@ -25,6 +26,7 @@ _LAZY = {
     "BaseModelSpec": "humortune.tuner.catalog",
     "Hyperparameters": "humortune.tuner.catalog",
     "TuningJob": "humortune.tuner.jobs",
+    "TuningRequest": "humortune.tuner.request",
     "ModelRegistry": "humortune.tuner.registry",
     "Sweep": "humortune.tuner.sweep",
     "SweepReport": "humortune.tuner.sweep",
@@ -40,6 +42,7 @@ __all__ = [
     "SweepReport",
     "Tuner",
     "TuningJob",
+    "TuningRequest",
 ]
 
 

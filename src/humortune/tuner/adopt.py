@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from humortune import catalog
+import humortune.catalog as catalog
 from humortune.errors import TuningError, TuningJobNotFoundError
 from humortune.schema import TunedModel
 from humortune.tuner.registry import ModelRegistry

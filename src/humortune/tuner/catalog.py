@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from humortune import catalog
+import humortune.catalog as catalog
 from humortune.errors import HyperparameterError
 
 __all__ = [
@@ -33,15 +33,8 @@ LR_MULTIPLIER_RANGE = (0.5, 2.0)
 SEED_ADAPTER_SIZES = (4, 8, 16)
 """Adapter sizes the project allows (the seed's 4–16), intersected with each model's own list."""
 
-ADAPTER_ENUM = {
-    1: "ADAPTER_SIZE_ONE",
-    2: "ADAPTER_SIZE_TWO",
-    4: "ADAPTER_SIZE_FOUR",
-    8: "ADAPTER_SIZE_EIGHT",
-    16: "ADAPTER_SIZE_SIXTEEN",
-    32: "ADAPTER_SIZE_THIRTY_TWO",
-}
-"""Adapter size → the REST enum value."""
+ADAPTER_ENUM = catalog.ADAPTER_ENUM
+"""Adapter size → the REST enum value (from `humortune.catalog`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,32 +7,20 @@ split) → and, for continued tuning, the parent model's own lineage.
 
 from __future__ import annotations
 
-import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from humortune._gemini_results import TuningJobInfo
-from humortune.errors import ModelNotFoundError, TuningError
-from humortune.schema import TunedModel, utcnow
+from humortune.errors import TuningError
+from humortune.schema import TunedModel
 from humortune.workspace import Corpus
-from humortune.workspace.db import Database
+from humortune.workspace.stores import Stores
+from humortune.workspace.stores._base import time_text
+from humortune.workspace.stores.jobs import JobRecord, SweepRecord
+from humortune.workspace.stores.model_match import CURRENT, ModelMatch, match_model, short_id
 
-__all__ = ["JobRow", "ModelMatch", "ModelRegistry", "match_model", "short_id"]
-
-CURRENT = "current"
-"""The alias that names the model in use; before any promotion it falls back to the newest tuned model."""
-
-_DEAD_STATES = ("JOB_STATE_FAILED", "JOB_STATE_CANCELLED", "JOB_STATE_EXPIRED")
-
-
-def _now() -> str:
-    return utcnow().isoformat(timespec="microseconds")
-
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+__all__ = ["CURRENT", "JobRow", "ModelMatch", "ModelRegistry", "match_model", "short_id"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,105 +42,22 @@ class JobRow:
     updated_at: datetime
 
 
-def _job_row(row: sqlite3.Row) -> JobRow:
+def _job_row(record: JobRecord) -> JobRow:
+    assert record.created_at is not None and record.updated_at is not None  # always set by the store
     return JobRow(
-        name=row["name"],
-        dataset_id=row["dataset_id"],
-        base_model=row["base_model"],
-        request_hash=row["request_hash"],
-        hyperparams=json.loads(row["hyperparams_json"]),
-        display_name=row["display_name"],
-        state=row["state"],
-        sweep_id=row["sweep_id"],
-        estimate_usd=row["estimate_usd"],
-        info=TuningJobInfo.from_dict(json.loads(row["job_json"])) if row["job_json"] else None,
-        created_at=datetime.fromisoformat(row["created_at"]),
-        updated_at=datetime.fromisoformat(row["updated_at"]),
+        name=record.name,
+        dataset_id=record.dataset_id,
+        base_model=record.base_model,
+        request_hash=record.request_hash,
+        hyperparams=dict(record.hyperparams),
+        display_name=record.display_name,
+        state=record.state,
+        sweep_id=record.sweep_id,
+        estimate_usd=record.estimate_usd,
+        info=TuningJobInfo.from_dict(record.job) if record.job else None,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
     )
-
-
-def model_from_row(row: sqlite3.Row) -> TunedModel:
-    """A ``models`` table row as a `TunedModel` (the one reader of that table's columns)."""
-    return TunedModel(
-        id=row["id"],
-        endpoint=row["endpoint"],
-        job_name=row["job_name"],
-        base_model=row["base_model"],
-        dataset_id=row["dataset_id"],
-        prompt_version=row["prompt_version"],
-        media_resolution=row["media_resolution"],
-        niche=row["niche"],
-        checkpoints=json.loads(row["checkpoints_json"] or "[]"),
-        stats=json.loads(row["stats_json"] or "{}"),
-        created_at=datetime.fromisoformat(row["created_at"]),
-    )
-
-
-def short_id(model_id: str) -> str:
-    """The last part of a model's resource name (``1629…@1``): what the CLI shows and accepts."""
-    return model_id.rsplit("/", 1)[-1]
-
-
-@dataclass(frozen=True, slots=True)
-class ModelMatch:
-    """A registered model found by `match_model`, and how it was reached."""
-
-    model: TunedModel
-    alias: str | None = None
-    """The alias it was named by, if any."""
-    note: str | None = None
-    """Set when ``current`` fell back to the newest tuned model: callers say it out loud."""
-
-
-def match_model(db: Database, ref: str) -> ModelMatch | None:
-    """The one lookup of a model name: alias, id, endpoint, job name, short id, or a unique id fragment.
-
-    ``current`` before anything was promoted means the newest tuned model (with a `ModelMatch.note`).
-    ``None`` when nothing matches; an ambiguous fragment raises `ModelNotFoundError`.
-    """
-    alias = db.query_one("SELECT model_id FROM aliases WHERE name = ?", (ref,))
-    if alias is not None:
-        row = db.query_one("SELECT * FROM models WHERE id = ?", (alias["model_id"],))
-        return ModelMatch(model_from_row(row), alias=ref) if row is not None else None
-    row = db.query_one("SELECT * FROM models WHERE id = ? OR endpoint = ? OR job_name = ?", (ref, ref, ref))
-    if row is not None:
-        return ModelMatch(model_from_row(row))
-    if ref == CURRENT:
-        return _newest_tuned(db)
-    found = _by_fragment(db, ref)
-    return ModelMatch(found) if found is not None else None
-
-
-def _newest_tuned(db: Database) -> ModelMatch | None:
-    row = db.query_one("SELECT * FROM models WHERE job_name IS NOT NULL ORDER BY created_at DESC, id LIMIT 1")
-    if row is None:
-        return None
-    model = model_from_row(row)
-    note = f"nothing is promoted as 'current' yet; using the newest tuned model {short_id(model.id)}"
-    return ModelMatch(model, note=note)
-
-
-def _by_fragment(db: Database, ref: str) -> TunedModel | None:
-    """A short id (exact, prefix, or ``prefix…suffix`` as the CLI abbreviates it), else a unique substring."""
-    if not ref or ref.startswith(("projects/", "publishers/")):
-        return None
-    models = [model_from_row(r) for r in db.query("SELECT * FROM models ORDER BY created_at DESC, id")]
-    head, ellipsis, tail = ref.partition("…")
-    for matches in (
-        [m for m in models if short_id(m.id) == ref],
-        [m for m in models if ellipsis and short_id(m.id).startswith(head) and short_id(m.id).endswith(tail)],
-        [m for m in models if not ellipsis and short_id(m.id).startswith(ref)],
-        [m for m in models if not ellipsis and ref in m.id],
-    ):
-        if len(matches) > 1:
-            raise ModelNotFoundError(
-                f"{ref!r} matches {len(matches)} models",
-                hint="give more of the id (see humortune models list)",
-                item=ref,
-            )
-        if matches:
-            return matches[0]
-    return None
 
 
 class ModelRegistry:
@@ -161,14 +66,13 @@ class ModelRegistry:
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
         self.db = corpus.db
+        self.stores = Stores.of(corpus.db)
 
     # -- datasets (read-only: the dataset layer owns the table) --------------------------------------
 
     def dataset_exists(self, dataset_id: str | None) -> bool:
         """Whether ``dataset_versions`` has this id (foreign keys need it)."""
-        if not dataset_id:
-            return False
-        return self.db.query_one("SELECT 1 FROM dataset_versions WHERE id = ?", (dataset_id,)) is not None
+        return self.stores.datasets.exists(dataset_id)
 
     # -- jobs ------------------------------------------------------------------------------------------
 
@@ -185,30 +89,20 @@ class ModelRegistry:
         estimate_usd: float | None = None,
     ) -> None:
         """Insert a job (or adopt one found remotely); an existing row keeps its context and gets the new state."""
-        now = _now()
-        known = self.dataset_id_if_known(dataset_id)
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO tuning_jobs (name, dataset_id, base_model, request_hash, hyperparams_json, display_name,"
-                " state, sweep_id, estimate_usd, job_json, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(name) DO UPDATE SET state = excluded.state, job_json = excluded.job_json,"
-                " sweep_id = COALESCE(tuning_jobs.sweep_id, excluded.sweep_id), updated_at = excluded.updated_at",
-                (
-                    info.name,
-                    known,
-                    base_model,
-                    request_hash,
-                    _dumps(hyperparams),
-                    display_name,
-                    info.state,
-                    sweep_id,
-                    estimate_usd,
-                    _dumps(info.to_dict()),
-                    now,
-                    now,
-                ),
+        with self.db.transaction():
+            record = JobRecord(
+                name=info.name,
+                dataset_id=self.dataset_id_if_known(dataset_id),
+                base_model=base_model,
+                request_hash=request_hash,
+                hyperparams=hyperparams,
+                display_name=display_name,
+                state=info.state,
+                sweep_id=sweep_id,
+                estimate_usd=estimate_usd,
+                job=info.to_dict(),
             )
+            self.stores.jobs.record(record)
 
     def dataset_id_if_known(self, dataset_id: str | None) -> str | None:
         """``dataset_id`` when the corpus has that version, else ``None`` (kept in the JSON instead)."""
@@ -216,44 +110,30 @@ class ModelRegistry:
 
     def update_job(self, info: TuningJobInfo) -> None:
         """Store the latest snapshot of a job we already know."""
-        self.db.execute(
-            "UPDATE tuning_jobs SET state = ?, job_json = ?, updated_at = ? WHERE name = ?",
-            (info.state, _dumps(info.to_dict()), _now(), info.name),
-        )
+        self.stores.jobs.update_state(info.name, info.state, info.to_dict())
 
     def set_sweep(self, name: str, sweep_id: str) -> None:
         """Attach a job to a sweep (a job submitted before keeps its first sweep)."""
-        self.db.execute(
-            "UPDATE tuning_jobs SET sweep_id = COALESCE(sweep_id, ?) WHERE name = ?",
-            (sweep_id, name),
-        )
+        self.stores.jobs.attach_to_sweep(name, sweep_id)
 
     def job(self, name: str) -> JobRow | None:
         """The row of a job, by full resource name or unique id suffix."""
-        row = self.db.query_one("SELECT * FROM tuning_jobs WHERE name = ?", (name,))
-        if row is None and "/" not in name:
-            rows = self.db.query("SELECT * FROM tuning_jobs WHERE name LIKE ?", (f"%/tuningJobs/{name}%",))
-            if len(rows) > 1:
-                raise TuningError(f"{name!r} matches {len(rows)} jobs", hint="give the full job name", item=name)
-            row = rows[0] if rows else None
-        return _job_row(row) if row else None
+        record = self.stores.jobs.get(name)
+        if record is None and "/" not in name:
+            records = self.stores.jobs.with_id(name)
+            if len(records) > 1:
+                raise TuningError(f"{name!r} matches {len(records)} jobs", hint="give the full job name", item=name)
+            record = records[0] if records else None
+        return _job_row(record) if record else None
 
     def live_job_for(self, request_hash: str) -> JobRow | None:
         """The newest job with this request hash that did not fail or get cancelled (duplicate detection)."""
-        row = self.db.query_one(
-            f"SELECT * FROM tuning_jobs WHERE request_hash = ? AND state NOT IN {_DEAD_STATES}"
-            " ORDER BY created_at DESC LIMIT 1",
-            (request_hash,),
-        )
-        return _job_row(row) if row else None
+        record = self.stores.jobs.live_for(request_hash)
+        return _job_row(record) if record else None
 
     def jobs(self, *, sweep_id: str | None = None) -> list[JobRow]:
         """Known jobs, newest first (optionally one sweep's)."""
-        if sweep_id:
-            rows = self.db.query("SELECT * FROM tuning_jobs WHERE sweep_id = ? ORDER BY created_at, name", (sweep_id,))
-        else:
-            rows = self.db.query("SELECT * FROM tuning_jobs ORDER BY created_at DESC, name")
-        return [_job_row(r) for r in rows]
+        return [_job_row(r) for r in self.stores.jobs.all(sweep_id=sweep_id or None)]
 
     # -- sweeps ----------------------------------------------------------------------------------------
 
@@ -261,59 +141,27 @@ class ModelRegistry:
         self, sweep_id: str, *, dataset_id: str | None, grid: dict[str, Any], max_cost: float | None
     ) -> bool:
         """Record a sweep once; ``False`` if it was already recorded (a rerun resumes it)."""
-        with self.db.transaction() as conn:
-            if conn.execute("SELECT 1 FROM sweeps WHERE id = ?", (sweep_id,)).fetchone():
-                return False
-            conn.execute(
-                "INSERT INTO sweeps (id, dataset_id, grid_json, max_cost, created_at) VALUES (?, ?, ?, ?, ?)",
-                (sweep_id, self.dataset_id_if_known(dataset_id), _dumps(grid), max_cost, _now()),
-            )
-        return True
+        sweep = SweepRecord(id=sweep_id, dataset_id=self.dataset_id_if_known(dataset_id), grid=grid, max_cost=max_cost)
+        return self.stores.jobs.add_sweep(sweep)
 
     def sweep(self, sweep_id: str) -> dict[str, Any] | None:
         """A sweep's grid and cap, or ``None``."""
-        row = self.db.query_one("SELECT * FROM sweeps WHERE id = ?", (sweep_id,))
-        if row is None:
-            return None
-        return {
-            "id": row["id"],
-            "dataset_id": row["dataset_id"],
-            "grid": json.loads(row["grid_json"]),
-            "max_cost": row["max_cost"],
-            "created_at": row["created_at"],
-        }
+        sweep = self.stores.jobs.sweep(sweep_id)
+        return _sweep_dict(sweep) if sweep is not None else None
 
     def sweeps(self) -> list[dict[str, Any]]:
         """Every sweep, newest first."""
-        rows = self.db.query("SELECT id FROM sweeps ORDER BY created_at DESC")
-        return [s for s in (self.sweep(r["id"]) for r in rows) if s]
+        return [_sweep_dict(s) for s in self.stores.jobs.sweeps()]
 
     # -- models ----------------------------------------------------------------------------------------
 
     def register(self, model: TunedModel) -> TunedModel:
         """Insert or refresh a tuned model (idempotent: the first registration time is kept)."""
-        with self.db.transaction() as conn:
-            conn.execute(
-                "INSERT INTO models (id, endpoint, job_name, base_model, dataset_id, prompt_version,"
-                " media_resolution, niche, checkpoints_json, stats_json, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-                " ON CONFLICT(id) DO UPDATE SET endpoint = excluded.endpoint, checkpoints_json ="
-                " excluded.checkpoints_json, stats_json = excluded.stats_json",
-                (
-                    model.id,
-                    model.endpoint,
-                    model.job_name,
-                    model.base_model,
-                    self.dataset_id_if_known(model.dataset_id),
-                    model.prompt_version,
-                    model.media_resolution,
-                    model.niche,
-                    _dumps(model.checkpoints),
-                    _dumps(model.stats),
-                    model.created_at.isoformat(timespec="microseconds"),
-                ),
+        with self.db.transaction():
+            self.stores.models.register(
+                model.model_copy(update={"dataset_id": self.dataset_id_if_known(model.dataset_id)})
             )
-        found = self.model(model.id)
+        found = self.stores.models.get(model.id)
         assert found is not None
         return found
 
@@ -324,7 +172,7 @@ class ModelRegistry:
 
     def models(self) -> list[TunedModel]:
         """Every registered model, newest first."""
-        return [model_from_row(r) for r in self.db.query("SELECT * FROM models ORDER BY created_at DESC, id")]
+        return self.stores.models.all()
 
     def lineage(self, ref: str) -> dict[str, Any]:
         """Everything that produced a model: job, hyperparameters, dataset, prompt, examples, parent model."""
@@ -333,43 +181,55 @@ class ModelRegistry:
             raise TuningError(f"no registered model {ref!r}", hint="see `humortune models list`", item=ref)
         job = self.job(model.job_name) if model.job_name else None
         dataset_id = model.dataset_id or (job.hyperparams.get("dataset_id") if job else None)
-        dataset = (
-            self.db.query_one(
-                "SELECT id, prompt_version, target_format, media_resolution, niche, train_uri, validation_uri,"
-                " created_at FROM dataset_versions WHERE id = ?",
-                (dataset_id,),
-            )
-            if dataset_id
-            else None
-        )
-        examples = (
-            self.db.query(
-                "SELECT correction_id, video_sha256, split, row_hash FROM dataset_examples WHERE dataset_id = ?"
-                " ORDER BY split, correction_id",
-                (dataset_id,),
-            )
-            if dataset_id
-            else []
+        dataset = self.stores.datasets.get(dataset_id) if dataset_id else None
+        examples = sorted(
+            self.stores.datasets.examples(dataset_id) if dataset_id else [], key=lambda e: (e.split, e.correction_id)
         )
         parent_id = job.hyperparams.get("parent_model") if job else None
         parent = self.model(parent_id) if parent_id else None
         return {
             "model": model.model_dump(mode="json"),
-            "job": {
-                "name": job.name,
-                "state": job.state,
-                "request_hash": job.request_hash,
-                "hyperparameters": job.hyperparams,
-                "display_name": job.display_name,
-                "sweep_id": job.sweep_id,
-                "estimate_usd": job.estimate_usd,
-                "created_at": job.created_at.isoformat(),
-            }
-            if job
-            else None,
-            "dataset": dict(dataset) if dataset else ({"id": dataset_id} if dataset_id else None),
+            "job": _job_dict(job) if job else None,
+            "dataset": _dataset_dict(dataset) if dataset else ({"id": dataset_id} if dataset_id else None),
             "prompt_version": model.prompt_version,
-            "examples": [dict(e) for e in examples],
-            "videos": sorted({e["video_sha256"] for e in examples if e["split"] != "test"}),
+            "examples": [
+                {
+                    "correction_id": e.correction_id,
+                    "video_sha256": e.video_sha256,
+                    "split": e.split,
+                    "row_hash": e.row_hash,
+                }
+                for e in examples
+            ],
+            "videos": sorted({e.video_sha256 for e in examples if e.split != "test"}),
             "parent": parent.id if parent else parent_id,
         }
+
+
+def _sweep_dict(sweep: SweepRecord) -> dict[str, Any]:
+    created = time_text(sweep.created_at) if sweep.created_at else None
+    return {
+        "id": sweep.id,
+        "dataset_id": sweep.dataset_id,
+        "grid": sweep.grid,
+        "max_cost": sweep.max_cost,
+        "created_at": created,
+    }
+
+
+def _job_dict(job: JobRow) -> dict[str, Any]:
+    return {
+        "name": job.name,
+        "state": job.state,
+        "request_hash": job.request_hash,
+        "hyperparameters": job.hyperparams,
+        "display_name": job.display_name,
+        "sweep_id": job.sweep_id,
+        "estimate_usd": job.estimate_usd,
+        "created_at": job.created_at.isoformat(),
+    }
+
+
+def _dataset_dict(record: Any) -> dict[str, Any]:
+    keys = ("id", "prompt_version", "target_format", "media_resolution", "niche", "train_uri", "validation_uri")
+    return {**{k: getattr(record, k) for k in keys}, "created_at": time_text(record.created_at)}

@@ -19,16 +19,17 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from humortune import catalog
-from humortune._util import content_hash
+import humortune.catalog as catalog
 from humortune.errors import CostLimitError, DatasetError, HumortuneError, TuningError
 from humortune.schema import DatasetVersion
 from humortune.settings import Settings
 from humortune.tuner.catalog import Hyperparameters, is_tuned_model, validate_hyperparameters, validate_labels
 from humortune.tuner.jobs import TuningJob
 from humortune.tuner.registry import ModelRegistry
+from humortune.tuner.request import TuningRequest
 
 if TYPE_CHECKING:  # pragma: no cover
+    from humortune._gemini_results import TuningJobInfo
     from humortune.gemini import GeminiClient
     from humortune.tuner.sweep import Sweep
     from humortune.workspace import Corpus
@@ -206,67 +207,65 @@ class Tuner:
         )
         return catalog.lifecycle(self.family, today=self.today)
 
-    def _context(self, dataset: DatasetVersion | str, *, check_storage: bool = True) -> dict[str, Any]:
+    def build(self, dataset: DatasetVersion | str) -> TuningRequest:
+        """The `TuningRequest` submitting ``dataset`` would send; no I/O, nothing is sent.
+
+        Render it with `humortune.gemini.render_tuning_body` (the ``--dry-run`` body). Unlike `submit`, a
+        dataset outside Cloud Storage is not refused here, so a local build can be previewed. Project and
+        region are the client's when one exists, else the settings' (``offline-project`` without one).
+        """
         life = self.check_lifecycle()
-        train, validation, version = self._resolve(dataset, check_storage=check_storage)
-        client = self.client
-        key = {
-            "dataset": version.id if version else train,
-            "train_uri": train,
-            "validation_uri": validation,
-            "base_model": self.base_model,
-            "checkpoint_id": self.checkpoint_id,
-            "hyperparameters": self.hyperparameters.as_dict(),
-            "project": client.project,
-            "location": client.location,
-        }
-        request_hash = content_hash(key)
-        labels = {REQUEST_LABEL: request_hash[:32], **self.labels}
+        train, validation, version = self._resolve(dataset, check_storage=False)
+        client = self._client
+        project = client.project if client is not None else (self.settings.project or "offline-project")
+        location = client.location if client is not None else self.settings.location
+        hp = self.hyperparameters
+        key = TuningRequest.key_of(
+            dataset=version.id if version else train,
+            train_uri=train,
+            validation_uri=validation,
+            base_model=self.base_model,
+            checkpoint_id=self.checkpoint_id,
+            hyperparameters=hp,
+            project=project,
+            location=location,
+        )
+        labels = {REQUEST_LABEL: key[:32], **self.labels}
         retiring = life is not None and life.state == "retiring"
         if retiring:  # the owner chose to tune on a base that is about to go: keep that on the job
             labels["humortune-allow-retiring"] = str(life.retirement if life else "")
         if version:
             labels.setdefault("humortune-dataset", _label_value(version.id))
             labels.setdefault("humortune-prompt", _label_value(version.prompt_version))
-        return {
-            **key,
-            "request_hash": request_hash,
-            "labels": labels,
-            "display_name": self.display_name
-            or f"humortune-{_label_value(version.id) if version else 'uri'}-{request_hash[:8]}",
-            "dataset_id": version.id if version else None,
-            "prompt_version": version.prompt_version if version else None,
-            "media_resolution": version.media_resolution if version else None,
-            "niche": version.niche if version else None,
-            "family": self.family,
-            "parent_model": self.parent_model,
-            "allow_retiring": retiring,
-            "estimate": self.estimate(version) if version else None,
-            "offline": client.offline,
-        }
-
-    def _request_args(self, ctx: dict[str, Any]) -> dict[str, Any]:
-        hp = self.hyperparameters
-        return {
-            "base_model": self.base_model,
-            "train_uri": ctx["train_uri"],
-            "validation_uri": ctx["validation_uri"],
-            "epochs": hp.epochs,
-            "learning_rate_multiplier": hp.learning_rate_multiplier,
-            "adapter_size": hp.adapter_size,
-            "display_name": ctx["display_name"],
-            "labels": ctx["labels"],
-            "description": self.description,
-            "checkpoint_id": self.checkpoint_id,
-            "export_last_checkpoint_only": self.export_last_checkpoint_only,
-        }
+        return TuningRequest(
+            base_model=self.base_model,
+            train_uri=train,
+            validation_uri=validation,
+            hyperparameters=hp,
+            display_name=self.display_name or f"humortune-{_label_value(version.id) if version else 'uri'}-{key[:8]}",
+            labels=tuple(labels.items()),
+            project=project,
+            location=location,
+            description=self.description,
+            checkpoint_id=self.checkpoint_id,
+            export_last_checkpoint_only=self.export_last_checkpoint_only,
+            service_account=(client.settings if client is not None else self.settings).service_account,
+            dataset_id=version.id if version else None,
+            prompt_version=version.prompt_version if version else None,
+            media_resolution=version.media_resolution if version else None,
+            niche=version.niche if version else None,
+            family=self.family,
+            parent_model=self.parent_model,
+            allow_retiring=retiring,
+            estimate=self.estimate(version) if version else None,
+            offline=client.offline if client is not None else self.settings.offline,
+        )
 
     def request(self, dataset: DatasetVersion | str) -> dict[str, Any]:
-        """The exact REST body `submit` would POST (for ``--dry-run``); nothing is sent.
+        """The exact REST body `submit` would POST (for ``--dry-run``): `render_tuning_body` of `build`."""
+        from humortune.gemini import render_tuning_body
 
-        Unlike `submit`, a dataset outside Cloud Storage is not refused here, so a local build can be previewed.
-        """
-        return self.client.tuning_request(**self._request_args(self._context(dataset, check_storage=False)))
+        return render_tuning_body(self.build(dataset))
 
     # -- submit ---------------------------------------------------------------------------------------
 
@@ -285,30 +284,43 @@ class Tuner:
         ``settings.confirm_cost_above_usd`` (or when the cost is unknown) ``confirm(message)`` must say yes,
         or ``yes=True``; otherwise `CostLimitError`.
         """
-        ctx = self._context(dataset)
+        self.check_lifecycle()
+        self._resolve(dataset)  # refuses a local dataset before any client (and credentials) exists
+        self.client  # noqa: B018 -- project and region come from the client submit uses
+        request = self.build(dataset)
         if not force:
-            existing = self._existing(ctx)
+            existing = self._existing(request)
             if existing is not None:
                 if sweep_id:
                     self.registry.set_sweep(existing.name, sweep_id)
                 return existing
-        self._check_cost(ctx, confirm=confirm, yes=yes)
-        info = self.client.create_tuning_job(**self._request_args(ctx))
+        self._check_cost(request, confirm=confirm, yes=yes)
+        info = self.client.create_tuning_job(request)
+        self._record(info, request, sweep_id=sweep_id, estimate_usd=(request.estimate or {}).get("usd_high"))
+        log.info("submitted %s (%s)", info.name, self.hyperparameters.describe())
+        return TuningJob(info.name, client=self.client, corpus=self.corpus, info=info, context=request.as_record())
+
+    def _record(
+        self,
+        info: TuningJobInfo,
+        request: TuningRequest,
+        *,
+        sweep_id: str | None = None,
+        estimate_usd: float | None = None,
+    ) -> None:
         self.registry.record_job(
             info,
-            dataset_id=ctx["dataset_id"],
+            dataset_id=request.dataset_id,
             base_model=self.base_model,
-            request_hash=ctx["request_hash"],
-            hyperparams={**ctx, **self.hyperparameters.as_dict()},
-            display_name=ctx["display_name"],
+            request_hash=request.key,
+            hyperparams=request.as_record(),
+            display_name=request.display_name,
             sweep_id=sweep_id,
-            estimate_usd=(ctx["estimate"] or {}).get("usd_high"),
+            estimate_usd=estimate_usd,
         )
-        log.info("submitted %s (%s)", info.name, self.hyperparameters.describe())
-        return TuningJob(info.name, client=self.client, corpus=self.corpus, info=info, context=ctx)
 
-    def _existing(self, ctx: dict[str, Any]) -> TuningJob | None:
-        row = self.registry.live_job_for(ctx["request_hash"])
+    def _existing(self, request: TuningRequest) -> TuningJob | None:
+        row = self.registry.live_job_for(request.key)
         if row is not None:
             job = TuningJob(row.name, client=self.client, corpus=self.corpus, info=row.info, context=row.hyperparams)
             job.reused = True
@@ -328,22 +340,22 @@ class Tuner:
             log.warning("could not list remote jobs for duplicate detection: %s", exc)
             return None
         for info in remote:
-            if info.labels.get(REQUEST_LABEL) == ctx["request_hash"][:32] and info.state not in _DEAD:
-                self.registry.record_job(
-                    info,
-                    dataset_id=ctx["dataset_id"],
-                    base_model=self.base_model,
-                    request_hash=ctx["request_hash"],
-                    hyperparams={**ctx, **self.hyperparameters.as_dict()},
-                    display_name=ctx["display_name"],
+            if info.labels.get(REQUEST_LABEL) == request.key[:32] and info.state not in _DEAD:
+                self._record(info, request)
+                return TuningJob(
+                    info.name,
+                    client=self.client,
+                    corpus=self.corpus,
+                    info=info,
+                    context=request.as_record(),
+                    reused=True,
                 )
-                return TuningJob(info.name, client=self.client, corpus=self.corpus, info=info, context=ctx, reused=True)
         return None
 
-    def _check_cost(self, ctx: dict[str, Any], *, confirm: Confirm | None, yes: bool) -> None:
-        estimate = ctx["estimate"]
+    def _check_cost(self, request: TuningRequest, *, confirm: Confirm | None, yes: bool) -> None:
+        estimate = request.estimate
         threshold = self.settings.confirm_cost_above_usd
-        offline = " (offline: FakeGemini bills nothing)" if ctx["offline"] else ""
+        offline = " (offline: FakeGemini bills nothing)" if request.offline else ""
         if estimate is None:
             message = f"The cost of this job is unknown (no dataset estimate){offline}. Submit anyway?"
         elif estimate["usd_high"] > threshold:

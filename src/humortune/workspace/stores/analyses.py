@@ -1,7 +1,7 @@
 """The ``analyses`` table: what a model said about a clip, keyed by (video, model, prompt version, mode).
 
-The key → id rule (``humortune.analyzer.cache.analysis_id``) stays with the analyzer; this store upserts
-by id and reads back `humortune.schema.Analysis` values.
+The key → id rule (`analysis_id`, re-exported by ``humortune.analyzer.cache``) lives here with the table
+it keys; this store upserts by id and reads back `humortune.schema.Analysis` values.
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from humortune._util import short_hash
 from humortune.schema import Analysis, HumorRecord, TokenUsage
 from humortune.workspace.stores._base import Store, loads, parse_time, time_text
 
-__all__ = ["AnalysisPair", "AnalysisStore"]
+__all__ = ["AnalysisPair", "AnalysisStore", "analysis_id"]
 
 _COLUMNS = (
     "id",
@@ -31,6 +32,12 @@ _COLUMNS = (
     "warnings_json",
     "created_at",
 )
+
+
+def analysis_id(*, video_sha256: str | None, video_uri: str, model: str, prompt_version: str, mode: str) -> str:
+    """The stable id of the analysis of one video by one model with one prompt version in one mode."""
+    video = f"sha256:{video_sha256}" if video_sha256 else f"uri:{video_uri}"
+    return "an-" + short_hash([video, model, prompt_version, mode], 16)
 
 
 class AnalysisPair(BaseModel):
