@@ -50,7 +50,9 @@ def _client(settings: Settings, *, dry_run: bool = False) -> GeminiClient:
             return httpx.Response(599, json={"error": {"message": "dry run: nothing is sent"}})
 
         return GeminiClient.from_settings(settings, transport=httpx.MockTransport(refuse))
-    return GeminiClient.from_settings(settings)
+    from humortune.app import default_client
+
+    return default_client(settings)
 
 
 def _preflight(settings: Settings, target: DatasetVersion | str) -> None:

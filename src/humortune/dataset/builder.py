@@ -21,7 +21,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from humortune._util import short_hash
 from humortune.dataset.estimate import estimate_cost
@@ -48,6 +48,9 @@ from humortune.schema import CostEstimate, DatasetVersion, HumorRecord, TargetFo
 from humortune.settings import Settings
 from humortune.storage import VIDEO_PREFIX, LocalStorage, Storage, dataset_key, open_storage
 from humortune.workspace import Corpus
+
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.app import App
 
 __all__ = ["BuildResult", "DatasetBuilder", "Skipped"]
 
@@ -106,6 +109,11 @@ class DatasetBuilder:
         self.settings = settings or Settings()
         self.storage = storage if storage is not None else open_storage(settings=self.settings)
         self.prompt = prompt
+
+    @classmethod
+    def from_app(cls, app: App, **options: Any) -> DatasetBuilder:
+        """A builder on the App's corpus, storage and settings (``options``: ``prompt``)."""
+        return cls(app.corpus, app.storage, settings=app.settings, **options)
 
     def build(
         self,

@@ -43,8 +43,12 @@ def tuning_request_preview(
         return httpx.Response(599, json={"error": {"message": "preview: nothing is sent"}})
 
     # Offline settings use the bundled fake (as `tune --offline` does); otherwise a transport that sends nothing.
-    transport = None if settings.offline else httpx.MockTransport(refuse)
-    client = GeminiClient.from_settings(settings, transport=transport)
+    if settings.offline:
+        from humortune.app import default_client
+
+        client = default_client(settings)
+    else:
+        client = GeminiClient.from_settings(settings, transport=httpx.MockTransport(refuse))
     tuner = Tuner(
         base_model,
         epochs=epochs,
