@@ -173,3 +173,28 @@ def test_the_service_builds_and_closes_an_app_from_settings(settings: Settings) 
         app.corpus.db.query_one("SELECT 1")
     with pytest.raises(ConfigError, match="closed"):
         app.gemini  # noqa: B018
+
+
+def test_a_cli_command_builds_one_app_and_closes_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import humortune.app
+    from humortune.cli import main
+
+    from .conftest import SAMPLE_BATTERY
+
+    built: list[App] = []
+
+    class Recorded(App):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            built.append(self)
+
+    monkeypatch.setattr(humortune.app, "App", Recorded)
+    clip = str(SAMPLE_BATTERY.parent / "sample_videos" / "clip03.mp4")
+    assert main(["-w", str(tmp_path / "ws"), "analyze", clip, "--offline", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[0])["analysis"]["narrative"]
+    assert len(built) == 1 and built[0].offline
+    assert "gemini" in built[0].built and built[0]._closed
+    with pytest.raises(ConfigError, match="closed"):
+        built[0].downloader  # noqa: B018
