@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from humortune.app import default_client
 from humortune.gemini import GeminiClient, RetryPolicy
 from humortune.schema import CostEstimate, DatasetVersion
 from humortune.settings import Settings
@@ -121,7 +122,7 @@ def main() -> None:
     offline = Settings(workspace=tmp / "off", project="demo-proj", offline=True)
     jobs = 20
     with Corpus.open(settings=offline) as corpus:
-        oc = GeminiClient.from_settings(offline, retry=no_wait)
+        oc = default_client(offline, retry=no_wait)
         start = time.perf_counter()
         for i in range(jobs):
             Tuner(client=oc, corpus=corpus, settings=offline).submit(dataset(tmp, i)).wait(

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 
 from humortune import Corpus, Settings, catalog
+from humortune.app import default_client
 from humortune.errors import HumortuneError
 from humortune.gemini import GeminiClient
 from humortune.tuner.adopt import adopt
@@ -36,7 +37,7 @@ def main() -> int:
 
     settings = Settings(workspace=args.workspace, offline=not args.online)
     print("default base model:", catalog.default_reason(settings.location))
-    client = GeminiClient.from_settings(settings)
+    client = default_client(settings)
     try:
         with Corpus.open(settings=settings) as corpus:
             model = adopt(args.online or outside_model(client), client=client, corpus=corpus)

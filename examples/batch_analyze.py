@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from humortune import AnalysisResult, Analyzer, Corpus, Settings
+from humortune import AnalysisResult, Analyzer, App, Settings
 
 SAMPLES = Path(__file__).resolve().parent.parent / "datasets" / "sample_videos"
 VIDEO_SUFFIXES = {".mp4", ".mov", ".webm", ".m4v"}
@@ -69,8 +69,8 @@ def main() -> int:
 
     started = time.perf_counter()
     with (
-        Corpus.open(settings=settings) as corpus,
-        Analyzer(args.model, settings=settings, corpus=corpus, mode=args.mode) as analyzer,
+        App(settings) as app,  # the corpus, storage and Gemini client, each opened on first use, closed at the end
+        Analyzer.from_app(app, args.model, mode=args.mode) as analyzer,
     ):
         for note in analyzer.notes:
             print(f"note: {note}", file=sys.stderr)

@@ -20,9 +20,9 @@ import tempfile
 from pathlib import Path
 
 from humortune import Corpus, Settings
+from humortune.app import default_client
 from humortune.dataset import DatasetBuilder, list_versions
 from humortune.errors import HumortuneError
-from humortune.gemini import GeminiClient
 from humortune.prompts import DEFAULT_PROMPT
 from humortune.tuner import ModelRegistry, Tuner
 
@@ -87,7 +87,7 @@ def main() -> int:
         # Ask the tuned endpoint and the base model about one training clip, with the training prompt.
         video = next(e["video_sha256"] for e in lineage["examples"] if e["split"] == "train")
         uri = corpus.video(video).uri  # type: ignore[union-attr]
-        client = GeminiClient.from_settings(settings)
+        client = default_client(settings)
         for name in (str(model.endpoint), settings.base_model):
             answer = client.generate(
                 model=name, prompt=DEFAULT_PROMPT.text, video_uri=uri, media_resolution=dataset.media_resolution

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from humortune.app import default_client
 from humortune.cli import main
 from humortune.cli.models import retirement_warning
-from humortune.gemini import GeminiClient
 from humortune.settings import Settings
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
@@ -79,7 +79,7 @@ def test_retirement_warning_window_is_60_days_and_names_the_command() -> None:
 def _outside_model(ws: Path) -> str:
     """A model tuned straight through the offline client (the workspace's FakeGemini), not by humortune."""
     settings = Settings(workspace=ws, offline=True)
-    client = GeminiClient.from_settings(settings)
+    client = default_client(settings)
     job = client.create_tuning_job(
         base_model="gemini-2.5-flash", train_uri="gs://owner/train.jsonl", display_name="humor-analysis-1"
     )

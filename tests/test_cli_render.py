@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from humortune.app import default_client
 from humortune.cli._render import JobSpinner, sweep_table
 from humortune.gemini import GeminiClient
 from humortune.settings import Settings
@@ -24,7 +25,7 @@ SRC = Path(__file__).resolve().parent.parent / "src" / "humortune"
 @pytest.fixture
 def client(tmp_path: Path) -> GeminiClient:
     offline = Settings(workspace=tmp_path / "ws", project="demo-proj", offline=True, confirm_cost_above_usd=5.0)
-    return GeminiClient.from_settings(offline, retry=Sleeps().policy())
+    return default_client(offline, retry=Sleeps().policy())
 
 
 def test_wait_reports_typed_progress_events_ending_with_the_final_one(client: GeminiClient, tmp_path: Path) -> None:

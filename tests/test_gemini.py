@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from humortune.app import default_client
 from humortune.errors import (
     AnalysisPermissionError,
     AnalysisServiceError,
@@ -285,12 +286,12 @@ def test_missing_credentials_say_how_to_log_in(tmp_path: Path, monkeypatch: pyte
 
 
 def test_offline_settings_use_the_fake_without_credentials(tmp_path: Path) -> None:
-    client = GeminiClient.from_settings(Settings(workspace=tmp_path / "ws", offline=True))
+    client = default_client(Settings(workspace=tmp_path / "ws", offline=True))
     assert client.offline and isinstance(client.fake, FakeGemini)
     assert client.generate(model="gemini-2.5-flash", prompt="x", video_uri=VIDEO).text.startswith("Det roliga")
     # Jobs persist in the workspace, so another process (a new client) sees them.
     job = client.create_tuning_job(base_model="gemini-2.5-flash", train_uri="gs://b/t.jsonl")
-    again = GeminiClient.from_settings(Settings(workspace=tmp_path / "ws", offline=True))
+    again = default_client(Settings(workspace=tmp_path / "ws", offline=True))
     assert again.get_tuning_job(job.name).name == job.name
 
 

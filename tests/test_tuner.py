@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from humortune.app import default_client
 from humortune.errors import (
     CostLimitError,
     DatasetError,
@@ -35,7 +36,7 @@ def db(offline: Settings) -> Iterator[Corpus]:
 
 @pytest.fixture
 def client(offline: Settings) -> GeminiClient:
-    return GeminiClient.from_settings(offline, retry=Sleeps().policy())
+    return default_client(offline, retry=Sleeps().policy())
 
 
 def fake_of(client: GeminiClient) -> FakeGemini:
@@ -259,7 +260,7 @@ def test_polling_survives_transient_503s_and_resets(client: GeminiClient, db: Co
 
 def test_resume_watching_by_name_from_another_process(offline: Settings, tmp_path: Path) -> None:
     with Corpus.open(settings=offline) as first_db:
-        first = GeminiClient.from_settings(offline)
+        first = default_client(offline)
         job = Tuner(client=first, corpus=first_db, settings=offline).submit(local_dataset(tmp_path), yes=True)
         short_id = job.name.rsplit("/", 1)[-1]
     # A new process: new corpus connection, new client, new FakeGemini instance reading the persisted state.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from humortune.app import default_client
 from humortune.errors import ModelLifecycleError, TuningJobNotFoundError
 from humortune.gemini import GeminiClient
 from humortune.settings import Settings
@@ -32,7 +33,7 @@ def db(offline: Settings) -> Iterator[Corpus]:
 
 @pytest.fixture
 def client(offline: Settings) -> GeminiClient:
-    return GeminiClient.from_settings(offline, retry=Sleeps().policy())
+    return default_client(offline, retry=Sleeps().policy())
 
 
 def test_a_retired_base_is_refused_before_anything_is_sent(client: GeminiClient, db: Corpus, tmp_path: Path) -> None:
@@ -61,7 +62,7 @@ def test_a_retiring_base_needs_allow_retiring_which_is_recorded(
 
 def test_allow_retiring_comes_from_settings_too(offline: Settings, db: Corpus, tmp_path: Path) -> None:
     settings = offline.model_copy(update={"allow_retiring": True})
-    client = GeminiClient.from_settings(settings, retry=Sleeps().policy())
+    client = default_client(settings, retry=Sleeps().policy())
     tuner = Tuner("gemini-3.5-flash", client=client, corpus=db, settings=settings, today=RETIRING_DAY)
     assert "humortune-allow-retiring" in tuner.request(local_dataset(tmp_path))["labels"]
     current = Tuner("gemini-3.5-flash", client=client, corpus=db, settings=settings)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from humortune.app import default_client
 from humortune.dataset import DatasetBuilder
 from humortune.errors import CostLimitError, HyperparameterError
 from humortune.gemini import GeminiClient
@@ -33,7 +34,7 @@ def db(offline: Settings) -> Iterator[Corpus]:
 
 @pytest.fixture
 def client(offline: Settings) -> GeminiClient:
-    return GeminiClient.from_settings(offline, retry=Sleeps().policy())
+    return default_client(offline, retry=Sleeps().policy())
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ from humortune.workspace import Corpus, Entry, ImportReport
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import AnalysisResult as AnalysisResult
     from humortune.analyzer.analyzer import Analyzer as Analyzer
+    from humortune.app import App as App
     from humortune.dataset import BuildOptions as BuildOptions
     from humortune.dataset import DatasetBuilder as DatasetBuilder
     from humortune.dataset import validate_jsonl as validate_jsonl
@@ -87,6 +88,7 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
 
 # name → module that defines it; loaded on first attribute access (PEP 562).
 _LAZY: dict[str, str] = {
+    "App": "humortune.app",
     "Analyzer": "humortune.analyzer.analyzer",
     "AnalysisResult": "humortune.analyzer.analyzer",
     "BuildOptions": "humortune.dataset",

@@ -127,19 +127,13 @@ class GeminiClient:
 
         Credentials: ``credentials`` if given; static fake ones when a test ``transport`` or a loopback
         ``base_url`` is given; else ``settings.credentials_file``; else Application Default Credentials.
-        ``settings.offline`` routes everything to the bundled `FakeGemini` (no credentials, no network).
+        Offline clients (over the bundled `FakeGemini`) come from `humortune.app.default_client`.
         """
-        fake = None
-        if settings.offline and transport is None and base_url is None:
-            from humortune.testing.fake_gemini import FakeGemini
-
-            fake = FakeGemini.for_settings(settings)
-            transport, async_transport = fake.transport(), fake.async_transport()
         if async_transport is None and isinstance(transport, httpx.AsyncBaseTransport):
             async_transport = transport  # MockTransport serves both
         test_double = transport is not None or async_transport is not None or is_loopback(base_url)
         project = settings.project
-        if credentials is None and (fake is not None or test_double):
+        if credentials is None and test_double:
             credentials = static_credentials()
             project = project or "offline-project"
         elif credentials is None:
@@ -161,9 +155,7 @@ class GeminiClient:
                 vertexai=True, project=project, location=location, credentials=credentials, http_options=options
             )
 
-        client = cls(build(settings.location), settings=settings, retry=retry, offline=fake is not None, sibling=build)
-        client.fake = fake
-        return client
+        return cls(build(settings.location), settings=settings, retry=retry, sibling=build)
 
     @property
     def project(self) -> str:

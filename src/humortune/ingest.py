@@ -41,11 +41,12 @@ from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
 from humortune._util import atomic_write, file_sha256
+from humortune.app import App
 from humortune.errors import HumortuneError, PermanentSourceError, SourceError, StorageError
 from humortune.schema import VideoAsset, utcnow
 from humortune.settings import Settings
@@ -215,9 +216,8 @@ class Ingestor:
     """Download, probe, store and link every correction's video. See the module docs for the guarantees.
 
     ``downloader`` defaults to `YtDlpDownloader`; inject any `Downloader` (tests and offline examples use
-    `humortune.testing.sources.FakeDownloader`). ``concurrency`` defaults to
-    ``settings.download_concurrency``; ``attempts`` and ``backoff_s`` to ``settings.download_attempts``
-    and ``settings.download_backoff_s``.
+    `humortune.testing.sources.FakeDownloader`). ``concurrency``, ``attempts`` and ``backoff_s`` default to the
+    settings' ``download_concurrency``, ``download_attempts`` and ``download_backoff_s``.
     """
 
     def __init__(
@@ -244,6 +244,11 @@ class Ingestor:
         workspace = self.settings.workspace if settings is not None else corpus.path.parent
         self.tmp_root = Path(workspace) / "tmp" / "ingest"
         """Where downloads land before they are stored (swept at the start of every run)."""
+
+    @classmethod
+    def from_app(cls, app: App, **options: Any) -> Ingestor:
+        """An ingestor on the App's corpus, storage and settings (its downloader stays its own: `stop` aborts it)."""
+        return cls(app.corpus, app.storage, settings=app.settings, **options)
 
     @property
     def downloader(self) -> Downloader:

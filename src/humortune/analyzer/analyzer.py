@@ -28,6 +28,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from humortune import catalog
+from humortune._client_slot import ClientSlot
 from humortune.analyzer.cache import AnalysisCache
 from humortune.analyzer.cost import estimate_cost
 from humortune.analyzer.output import (
@@ -55,6 +56,7 @@ from humortune.workspace.corpus import Corpus
 
 if TYPE_CHECKING:  # pragma: no cover - google.genai loads only when a client is built
     from humortune.analyzer.batch import BatchRun
+    from humortune.app import App
     from humortune.gemini import GeminiClient, Generation
     from humortune.sources.base import Downloader
 
@@ -136,8 +138,7 @@ class Analyzer:
         if mode not in _MODES:
             raise AnalysisError(f"unknown mode {mode!r}", hint=f"use one of {', '.join(_MODES)}")
         self.settings = settings or (client.settings if client is not None else Settings())
-        self._client = client
-        self._owns_client = client is None
+        self._client = ClientSlot.for_settings(client, self.settings)
         self._storage = storage
         self._lock = threading.Lock()
         self._owns_corpus = corpus is None
@@ -167,6 +168,13 @@ class Analyzer:
             self.notes.append(
                 "joint mode on a model tuned with narrative-only targets: records will come from two-stage extraction"
             )
+
+    @classmethod
+    def from_app(cls, app: App, model: str | TunedModel | None = None, **options: Any) -> Analyzer:
+        """An analyzer on the App's settings, corpus and storage; its client is the App's, built on first use."""
+        analyzer = cls(model, settings=app.settings, corpus=app.corpus, storage=app.storage, **options)
+        analyzer._client = ClientSlot.borrowed(lambda: app.gemini)
+        return analyzer
 
     # -- set-up ---------------------------------------------------------------------------------------
 
@@ -199,12 +207,7 @@ class Analyzer:
     @property
     def client(self) -> GeminiClient:
         """The Gemini client (built from the settings on first use; offline settings give FakeGemini)."""
-        with self._lock:
-            if self._client is None:
-                from humortune.gemini import GeminiClient
-
-                self._client = GeminiClient.from_settings(self.settings)
-            return self._client
+        return self._client.get()
 
     @property
     def downloader(self) -> Downloader:
@@ -228,9 +231,7 @@ class Analyzer:
 
     def close(self) -> None:
         """Release what the analyzer opened itself (the corpus, the client)."""
-        if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
+        self._client.close()
         if self._owns_corpus:
             self.corpus.close()
 

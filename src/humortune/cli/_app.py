@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import copy
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -15,6 +16,9 @@ from rich.markup import escape
 from humortune.errors import HumortuneError
 from humortune.settings import Settings
 from humortune.workspace import Corpus
+
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.app import App
 
 __all__ = ["State", "app", "command", "console", "err_console", "print_json", "run", "state"]
 
@@ -37,6 +41,7 @@ class State:
     workspace: Path | None = None
     debug: bool = False
     offline: bool | None = None
+    _app: App | None = field(default=None, repr=False)
 
     def settings(self, **overrides: Any) -> Settings:
         """Effective settings: command-line options win over env, toml and defaults."""
@@ -49,6 +54,24 @@ class State:
     def corpus(self, settings: Settings | None = None) -> Corpus:
         """Open the workspace's corpus."""
         return Corpus.open(settings=settings or self.settings())
+
+    def app(self, **overrides: Any) -> App:
+        """The command's `App` over the effective settings: one per invocation (the first call's ``overrides``
+        decide), built lazily and closed when the command ends."""
+        if self._app is None:
+            from humortune.app import App
+
+            self._app = App(self.settings(**overrides))
+            ctx = click.get_current_context(silent=True)
+            if ctx is not None:
+                ctx.find_root().call_on_close(self.close)
+        return self._app
+
+    def close(self) -> None:
+        """Close the command's App, if one was built (idempotent)."""
+        built, self._app = self._app, None
+        if built is not None:
+            built.close()
 
 
 _STATE = State()
@@ -159,6 +182,7 @@ def command() -> Any:
 
 def run(argv: list[str]) -> int:
     """Run the CLI; a `HumortuneError` prints as one line (traceback only with ``--debug``)."""
+    _STATE.close()
     _STATE.__init__()  # type: ignore[misc]  # fresh state per invocation (tests call main() repeatedly)
     debug = "--debug" in argv
     try:
@@ -185,4 +209,6 @@ def run(argv: list[str]) -> int:
         if callable(show):
             show()
         return int(getattr(exc, "exit_code", 2))
+    finally:
+        _STATE.close()  # the command's App (click closes it too; closing is idempotent)
     return result if isinstance(result, int) else 0

@@ -20,8 +20,8 @@ from humortune.settings import Settings
 if TYPE_CHECKING:
     from humortune.analyzer.analyzer import AnalysisResult, Analyzer
     from humortune.analyzer.batch import BatchRun
+    from humortune.app import App
     from humortune.service import Service
-    from humortune.workspace import Corpus
 
 batch_app = typer.Typer(help="Vertex AI batch prediction jobs started with `humortune analyze --batch`.")
 app.add_typer(batch_app, name="batch")
@@ -52,10 +52,10 @@ def _mode(value: str) -> OutputMode:
     return value  # type: ignore[return-value]
 
 
-def _analyzer(settings: Settings, corpus: Corpus, model: str | None, mode: str, **kw: Any) -> Analyzer:
+def _analyzer(backends: App, model: str | None, mode: str, **kw: Any) -> Analyzer:
     from humortune.analyzer.analyzer import Analyzer
 
-    analyzer = Analyzer(model, settings=settings, corpus=corpus, mode=_mode(mode), **kw)
+    analyzer = Analyzer.from_app(backends, model, mode=_mode(mode), **kw)
     for note in analyzer.notes:
         err_console.print(f"[yellow]note:[/] {escape(note)}", soft_wrap=True)
     if analyzer.model.kind != "base":
@@ -86,19 +86,18 @@ def analyze(
 
     Results are cached in the workspace, so running it again on the same clips costs nothing.
     """
-    settings = _settings(offline)
-    with state().corpus(settings) as corpus:
-        analyzer = _analyzer(settings, corpus, model, mode, max_rps=max_rps)
-        try:
-            if batch:
-                run = analyzer.batch(videos)
-                _print_run(run)
-                if wait:
-                    _wait_and_collect(run, as_json=as_json)
-                return
-            failed = _analyze_all(analyzer, videos, refresh=refresh, concurrency=concurrency, as_json=as_json)
-        finally:
-            analyzer.close()
+    _settings(offline)
+    analyzer = _analyzer(state().app(), model, mode, max_rps=max_rps)  # the App closes when the command ends
+    try:
+        if batch:
+            run = analyzer.batch(videos)
+            _print_run(run)
+            if wait:
+                _wait_and_collect(run, as_json=as_json)
+            return
+        failed = _analyze_all(analyzer, videos, refresh=refresh, concurrency=concurrency, as_json=as_json)
+    finally:
+        analyzer.close()
     if failed:
         raise typer.Exit(1)
 
@@ -232,29 +231,26 @@ def batch_collect(
     from humortune.analyzer.batch import load_batch
 
     settings = _settings(offline)
-    with state().corpus(settings) as corpus:
-        run = load_batch(_peek_analyzer(settings, corpus, run_id), run_id)
-        if not wait:
-            run.refresh()
-            if not run.has_ended:
-                _print_run(run)
-                return
-        # The offline fake advances per poll, so waiting 30 s between polls would only waste time.
-        _wait_and_collect(
-            run, as_json=as_json, poll_s=poll if poll is not None else (0.2 if settings.offline else 30.0)
-        )
+    run = load_batch(_peek_analyzer(state().app(), run_id), run_id)
+    if not wait:
+        run.refresh()
+        if not run.has_ended:
+            _print_run(run)
+            return
+    # The offline fake advances per poll, so waiting 30 s between polls would only waste time.
+    _wait_and_collect(run, as_json=as_json, poll_s=poll if poll is not None else (0.2 if settings.offline else 30.0))
 
 
-def _peek_analyzer(settings: Settings, corpus: Corpus, run_id: str) -> Analyzer:
+def _peek_analyzer(backends: App, run_id: str) -> Analyzer:
     from humortune.analyzer.analyzer import Analyzer
 
-    path = settings.workspace / "batches" / f"{run_id}.json"
+    path = backends.settings.workspace / "batches" / f"{run_id}.json"
     if not path.is_file():
         from humortune.errors import AnalysisError
 
         raise AnalysisError("no such batch run in this workspace", hint="see `humortune batch list`", item=run_id)
     data = json.loads(path.read_text("utf-8"))
-    return Analyzer(data["model"], settings=settings, corpus=corpus, mode=data["mode"])
+    return Analyzer.from_app(backends, data["model"], mode=data["mode"])
 
 
 # -- serve --------------------------------------------------------------------------------------------

@@ -36,9 +36,10 @@ def ingest(
     """Download, probe and store every correction's video (idempotent; safe to interrupt and rerun)."""
     from humortune.ingest import Ingestor
 
-    settings = state().settings()
-    with state().corpus(settings) as corpus, IngestProgressBar() as bar:
-        result = Ingestor(corpus, settings=settings, concurrency=concurrency, progress=bar).run(only_failed=only_failed)
+    backends = state().app()
+    settings = backends.settings
+    with IngestProgressBar() as bar:
+        result = Ingestor.from_app(backends, concurrency=concurrency, progress=bar).run(only_failed=only_failed)
     path = result.save_json(report or default_report_path(settings))
     print_ingest_report(result, show_all=show_all)
     console.print(f"report saved to {path}")

@@ -42,9 +42,10 @@ def _settings(offline: bool) -> Settings:
 
 
 def _client(settings: Settings) -> GeminiClient:
-    from humortune.gemini import GeminiClient
 
-    return GeminiClient.from_settings(settings)
+    from humortune.app import default_client
+
+    return default_client(settings)
 
 
 def _preflight(settings: Settings, target: DatasetVersion | str) -> None:

@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from humortune._util import short_hash
 from humortune.dataset.estimate import estimate_cost
@@ -50,6 +50,9 @@ from humortune.storage import VIDEO_PREFIX, LocalStorage, Storage, dataset_key, 
 from humortune.workspace import Corpus
 from humortune.workspace.stores import Stores
 from humortune.workspace.stores.prompts import StoredPrompt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.app import App
 
 __all__ = ["BuildResult", "DatasetBuilder", "Skipped"]
 
@@ -108,6 +111,11 @@ class DatasetBuilder:
         self.settings = settings or Settings()
         self.storage = storage if storage is not None else open_storage(settings=self.settings)
         self.prompt = prompt
+
+    @classmethod
+    def from_app(cls, app: App, **options: Any) -> DatasetBuilder:
+        """A builder on the App's corpus, storage and settings (``options``: ``prompt``)."""
+        return cls(app.corpus, app.storage, settings=app.settings, **options)
 
     def build(self, options: BuildOptions | None = None, **overrides: Unpack[BuildOverrides]) -> DatasetVersion:
         """Build (or find) the dataset version for the corpus as it is now; see `run` for the details."""

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import ValidationError
 
+from humortune._client_slot import ClientSlot
 from humortune._util import short_hash
 from humortune.analyzer.cost import estimate_cost
 from humortune.errors import EvaluationError, PromotionRefusedError
@@ -49,6 +50,7 @@ from humortune.settings import Settings
 from humortune.workspace import Corpus, Entry
 
 if TYPE_CHECKING:  # pragma: no cover
+    from humortune.app import App
     from humortune.gemini import GeminiClient
 
 __all__ = ["AnalyzerFactory", "AnalyzerLike", "Evaluator"]
@@ -103,8 +105,7 @@ class Evaluator:
         self.settings = settings or Settings()
         self.registry = AliasRegistry(corpus)
         """The aliases (``current``, ``niche:…``) and their history."""
-        self._client = client
-        self._owns_client = client is None
+        self._client = ClientSlot.for_settings(client, self.settings)
         self._analyzer_factory = analyzer
         self.use_judges = judges
         self.use_pairwise = pairwise and judges
@@ -123,22 +124,23 @@ class Evaluator:
         )
         self.report_dir = Path(report_dir) if report_dir else self.settings.workspace / "reports"
 
+    @classmethod
+    def from_app(cls, app: App, **options: Any) -> Evaluator:
+        """An evaluator on the App's settings and corpus; its client is the App's, built on first use."""
+        evaluator = cls(app.corpus, settings=app.settings, **options)
+        evaluator._client = ClientSlot.borrowed(lambda: app.gemini)
+        return evaluator
+
     # -- plumbing ---------------------------------------------------------------------------------
 
     @property
     def client(self) -> GeminiClient:
         """The Gemini client for analyses and judges."""
-        if self._client is None:
-            from humortune.gemini import GeminiClient
-
-            self._client = GeminiClient.from_settings(self.settings)
-        return self._client
+        return self._client.get()
 
     def close(self) -> None:
         """Close the client if the evaluator built it."""
-        if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
+        self._client.close()
 
     @property
     def mechanism_judge(self) -> MechanismJudge:

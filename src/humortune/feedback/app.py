@@ -64,10 +64,12 @@ def create_review_app(
     The review token also opens the ``/v1`` API, so one secret covers the whole app. ``standalone=True``
     builds a bare FastAPI app holding only the review UI. ``GET /`` redirects to the queue.
     """
-    settings = settings or Settings()
-    owns_corpus = corpus is None
-    corpus = corpus or Corpus.open(settings=settings)
-    ctx = review_context(settings, corpus=corpus, storage=storage, security=security)
+    from humortune.app import App
+
+    backends = App(settings or Settings(), storage=storage)  # closed with the app; closes only what it opened
+    settings = backends.settings
+    corpus = corpus or backends.corpus
+    ctx = review_context(settings, corpus=corpus, storage=storage or backends.storage, security=security)
     router = create_review_router(ctx)
     app: FastAPI | None = None
     if not standalone:
@@ -77,22 +79,19 @@ def create_review_app(
             app = None
         else:
             app = create_app(
-                settings,
+                backends,
                 corpus=corpus,
                 storage=ctx.storage,
                 token=ctx.security.token,
                 routers=[router],
                 max_body_bytes=ctx.security.max_body_bytes,
             )
-            if owns_corpus:
-                app.state.service.owns_corpus = True
     if app is None:
 
         @asynccontextmanager
         async def lifespan(_: FastAPI) -> AsyncIterator[None]:
             yield
-            if owns_corpus:
-                corpus.close()
+            backends.close()
 
         app = FastAPI(title="humortune review", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
         app.include_router(router)

@@ -31,12 +31,14 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from humortune._client_slot import ClientSlot
 from humortune.errors import CostLimitError, DatasetError, EvaluationError, FeedbackError
 from humortune.schema import DatasetVersion, TargetFormat
 from humortune.settings import Settings
 from humortune.workspace import Corpus
 
 if TYPE_CHECKING:  # pragma: no cover
+    from humortune.app import App
     from humortune.evaluator import Evaluator
     from humortune.gemini import GeminiClient
     from humortune.storage import Storage
@@ -177,24 +179,24 @@ class Retrainer:
         self.settings = settings or Settings()
         self.policy = policy or RetrainPolicy.from_settings(self.settings)
         self._storage = storage
-        self._client = client
-        self._owns_client = client is None
+        self._client = ClientSlot.for_settings(client, self.settings)
         self._evaluator = evaluator
+
+    @classmethod
+    def from_app(cls, app: App, policy: RetrainPolicy | None = None, **options: Any) -> Retrainer:
+        """A retrainer on the App's settings, corpus and storage; its client is the App's, built on first use."""
+        retrainer = cls(app.corpus, policy, settings=app.settings, storage=app.storage, **options)
+        retrainer._client = ClientSlot.borrowed(lambda: app.gemini)
+        return retrainer
 
     @property
     def client(self) -> GeminiClient:
         """The Gemini client the tuner and the evaluator share (built on first use)."""
-        if self._client is None:
-            from humortune.gemini import GeminiClient
-
-            self._client = GeminiClient.from_settings(self.settings)
-        return self._client
+        return self._client.get()
 
     def close(self) -> None:
         """Close the client if this retrainer built it."""
-        if self._owns_client and self._client is not None:
-            self._client.close()
-            self._client = None
+        self._client.close()
 
     # -- state ------------------------------------------------------------------------------------
 

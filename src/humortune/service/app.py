@@ -51,6 +51,7 @@ from humortune.workspace.corpus import Corpus
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.analyzer.analyzer import Analyzer
     from humortune.analyzer.resolve import ResolvedModel
+    from humortune.app import App
     from humortune.gemini import GeminiClient
     from humortune.storage.base import Storage
 
@@ -121,11 +122,12 @@ def _check_gs_uri(uri: str) -> str:
 
 @dataclass
 class Service:
-    """What the routes share: settings, the corpus, one Gemini client, the default model and mode."""
+    """What the routes share: the App (settings, corpus, one Gemini client, storage), the default model and mode."""
 
     settings: Settings
     corpus: Corpus
     token: str
+    app: App
     model: str | None = None
     mode: OutputMode = "two-stage"
     client: GeminiClient | None = None
@@ -134,6 +136,9 @@ class Service:
     fetch_urls: bool = True
     """Download TikTok URLs that were never ingested (other sites must be ingested first)."""
     owns_corpus: bool = False
+    """Close ``corpus`` on shutdown although it was given (the App closes only what it opened itself)."""
+    owns_client: bool = False
+    """Close ``client`` on shutdown although it was given (as `create_app(client=…)` always did)."""
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def analyzer(self, model: str | None, mode: OutputMode | None, *, fetch_urls: bool = False) -> Analyzer:
@@ -146,13 +151,9 @@ class Service:
 
         with self._lock:  # one client and one storage for the whole service (connection pools, GCS client)
             if self.client is None:
-                from humortune.gemini import GeminiClient
-
-                self.client = GeminiClient.from_settings(self.settings)
+                self.client = self.app.gemini
             if self.storage is None:
-                from humortune.storage import open_storage
-
-                self.storage = open_storage(self.settings.storage_uri)
+                self.storage = self.app.storage
         return Analyzer(
             chosen_model,
             client=self.client,
@@ -176,8 +177,9 @@ class Service:
             return resolve_model(self.settings.base_model, db=self.corpus.db)
 
     def close(self) -> None:
-        """Close the client and, if the service opened it, the corpus."""
-        if self.client is not None:
+        """Close the App (what it built) and what the service was handed to own."""
+        self.app.close()
+        if self.owns_client and self.client is not None:
             self.client.close()
         if self.owns_corpus:
             self.corpus.close()
@@ -279,7 +281,7 @@ def _own_object(service: Service, uri: str) -> bool:
 
 
 def create_app(
-    settings: Settings | None = None,
+    settings: Settings | App | None = None,
     *,
     corpus: Corpus | None = None,
     client: GeminiClient | None = None,
@@ -298,20 +300,26 @@ def create_app(
     ``model``/``mode`` are the defaults for requests that do not name them. ``routers`` are mounted as given
     (the review UI). ``analyzer_factory(model, mode)`` replaces how analyzers are built (tests, custom set-ups).
     ``fetch_urls`` lets requests name TikTok URLs that were never ingested (they are downloaded and stored).
+    ``settings`` may be an `humortune.App` whose corpus, client and storage the service uses; either way the
+    service's App is closed on shutdown (``app.state.service.app``).
     """
-    settings = settings or Settings()
+    from humortune.app import App
+
+    root = settings if isinstance(settings, App) else App(settings)
+    settings = root.settings
     secret = token or (settings.api_token.get_secret_value() if settings.api_token else None)
     service = Service(
         settings=settings,
-        corpus=corpus or Corpus.open(settings=settings),
+        corpus=corpus or root.corpus,
         token=secret or secrets.token_urlsafe(32),
+        app=root,
         model=model,
         mode=mode,
         client=client,
         storage=storage,
         analyzer_factory=analyzer_factory,
         fetch_urls=fetch_urls,
-        owns_corpus=corpus is None,
+        owns_client=client is not None,
     )
 
     @asynccontextmanager

@@ -142,9 +142,9 @@ class TuningJob:
         """Resume watching a job, e.g. from another process (full name, or the id if the corpus knows it)."""
         settings = settings or (client.settings if client else Settings())
         if client is None:
-            from humortune.gemini import GeminiClient
+            from humortune.app import default_client
 
-            client = GeminiClient.from_settings(settings)
+            client = default_client(settings)
         context: dict[str, Any] = {}
         info = None
         if corpus is not None:

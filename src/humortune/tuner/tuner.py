@@ -30,6 +30,7 @@ from humortune.tuner.request import TuningRequest
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune._gemini_results import TuningJobInfo
+    from humortune.app import App
     from humortune.gemini import GeminiClient
     from humortune.tuner.sweep import Sweep
     from humortune.workspace import Corpus
@@ -114,15 +115,20 @@ class Tuner:
         validate_hyperparameters(self.base_model, self.hyperparameters, location=self.settings.location, family=family)
         validate_labels(self.labels, display_name)
 
+    @classmethod
+    def from_app(cls, app: App, base_model: str | None = None, **options: Any) -> Tuner:
+        """A tuner on the App's settings, corpus and Gemini client (``options`` as the constructor's)."""
+        return cls(base_model, client=app.gemini, corpus=app.corpus, settings=app.settings, **options)
+
     # -- collaborators ---------------------------------------------------------------------------------
 
     @property
     def client(self) -> GeminiClient:
         """The Gemini client (built on first use)."""
         if self._client is None:
-            from humortune.gemini import GeminiClient
+            from humortune.app import default_client
 
-            self._client = GeminiClient.from_settings(self.settings)
+            self._client = default_client(self.settings)
         return self._client
 
     @property
