@@ -11,6 +11,7 @@ import pytest
 
 from humortune.settings import Settings
 from humortune.workspace import Corpus
+from tests._postgres import PostgresServer, running_server
 
 if TYPE_CHECKING:
     from humortune.gemini import GeminiClient
@@ -38,10 +39,47 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
 
 
+# -- the two workspace engines ------------------------------------------------------------------------------
+
+_BOTH_ENGINES = ("test_workspace", "test_battery")
+"""Test modules whose workspace runs on SQLite and on PostgreSQL (the store and concurrency tests)."""
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "engine" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1].startswith(_BOTH_ENGINES):
+        metafunc.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the whole session (Debian's binaries, run as ``postgres``)."""
+    with running_server() as server:
+        yield server
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Settings for a fresh workspace in a temp dir."""
-    return Settings(workspace=tmp_path / "ws")
+def engine(request: pytest.FixtureRequest) -> str:
+    """The workspace engine of this test: ``sqlite`` unless the module runs on both."""
+    return str(getattr(request, "param", "sqlite"))
+
+
+@pytest.fixture
+def database_url(engine: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """``None`` (the SQLite file in the workspace) or a fresh PostgreSQL schema's URL."""
+    if engine == "sqlite":
+        yield None
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    with server.schema() as url:
+        yield url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str | None) -> Settings:
+    """Settings for a fresh workspace in a temp dir (on PostgreSQL when the test runs on both engines)."""
+    if database_url is None:
+        return Settings(workspace=tmp_path / "ws")
+    return Settings(workspace=tmp_path / "ws", database_url=database_url)
 
 
 @pytest.fixture
