@@ -44,10 +44,21 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
 _BOTH_ENGINES = ("test_workspace", "test_battery")
 """Test modules whose workspace runs on SQLite and on PostgreSQL (the store and concurrency tests)."""
 
+_SQLITE_ONLY = {
+    # parity checks against callers whose SQL is still SQLite-only until W2-C moves it into the stores
+    "test_niche_counts_match_the_niche_router",
+    "test_add_once_ignores_key_order_and_dedupes_with_the_calibration_import",
+    "test_store_history_matches_the_alias_registry",
+    # PostgreSQL text cannot hold NUL characters, which this property test generates (issue 16, open)
+    "test_any_json_value_is_one_line_or_clean",
+}
+
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "engine" in metafunc.fixturenames and metafunc.module.__name__.rsplit(".", 1)[-1].startswith(_BOTH_ENGINES):
-        metafunc.parametrize("engine", ["sqlite", "postgresql"], indirect=True)
+    module = metafunc.module.__name__.rsplit(".", 1)[-1]
+    if "engine" in metafunc.fixturenames and module.startswith(_BOTH_ENGINES):
+        both = metafunc.function.__name__ not in _SQLITE_ONLY
+        metafunc.parametrize("engine", ["sqlite", "postgresql"] if both else ["sqlite"], indirect=True)
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from humortune.errors import CorpusError, SchemaVersionError
 from humortune.workspace.dialect import SQLITE, Dialect
@@ -158,7 +158,11 @@ class Database:
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         """Run one statement in its own transaction (or the enclosing one)."""
         with self.transaction() as conn:
-            return conn.execute(sql, params)
+            cursor = conn.execute(sql, params)
+            if cursor.description is None:
+                return cursor
+            # RETURNING: step the statement to its end before COMMIT (SQLite refuses a commit mid-statement)
+            return cast(sqlite3.Cursor, _Returned(cursor.fetchall(), cursor.rowcount))
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         """Read rows (the last committed state, or this thread's open transaction)."""
@@ -211,6 +215,21 @@ class Database:
                     reader.close()
                 self._readers.clear()
             self._conn.close()
+
+
+class _Returned:
+    """The rows of an ``INSERT … RETURNING``, read before the commit."""
+
+    lastrowid = None
+
+    def __init__(self, rows: list[sqlite3.Row], rowcount: int) -> None:
+        self._rows, self.rowcount = rows, rowcount
+
+    def fetchone(self) -> sqlite3.Row | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[sqlite3.Row]:
+        return self._rows
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> CorpusError:

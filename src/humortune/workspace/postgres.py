@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
@@ -63,10 +63,10 @@ class _Cursor:
 
     lastrowid = None  # PostgreSQL has none: the stores use RETURNING
 
-    def __init__(self, result: CursorResult[Any]) -> None:
-        self.rowcount = result.rowcount
+    def __init__(self, result: CursorResult[Any] | None) -> None:
+        self.rowcount = result.rowcount if result is not None else 0
         self._rows: list[Row] = []
-        if result.returns_rows:
+        if result is not None and result.returns_rows:
             index = {name: i for i, name in enumerate(result.keys())}
             self._rows = [Row(values, index) for values in result.fetchall()]
 
@@ -90,16 +90,23 @@ class _Connection:
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> _Cursor:
         return self._db._run(self._conn, sql, params)
 
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]]) -> _Cursor:
+        bound = [_bind(r) for r in rows]
+        if not bound:
+            return _Cursor(None)
+        return _Cursor(self._conn.exec_driver_sql(to_pyformat(sql), bound))
+
 
 class PostgresDatabase(Database):
     """A migrated PostgreSQL workspace (a database, or the schema named by the URL's ``search_path``)."""
 
     dialect: Dialect = POSTGRESQL
 
-    def __init__(self, target: str | Path) -> None:  # noqa: D107 - the parent documents the interface
+    def __init__(self, target: str | Path) -> None:
         url = str(target)
         self.url = url
-        self.path = Path(redact(url))
+        self.label = redact(url)
+        self.path = Path(self.label)
         self._lock = threading.RLock()
         self._depth = 0
         self._writer: int | None = None
@@ -126,7 +133,7 @@ class PostgresDatabase(Database):
         from humortune.workspace.schema import upgrade
 
         with self.transaction():
-            upgrade(self._conn, legacy_version=0, item=str(self.path))
+            upgrade(self._conn, legacy_version=0, item=self.label)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -185,11 +192,7 @@ class PostgresDatabase(Database):
     def _run(self, conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> _Cursor:
         if not params:  # psycopg leaves % alone without parameters
             return _Cursor(conn.exec_driver_sql(sql))
-        if isinstance(params, Mapping):
-            bound: Any = {k: _param(v) for k, v in params.items()}
-        else:
-            bound = tuple(_param(v) for v in params)
-        return _Cursor(conn.exec_driver_sql(to_pyformat(sql), bound))
+        return _Cursor(conn.exec_driver_sql(to_pyformat(sql), _bind(params)))
 
     def _error(self, exc: SQLAlchemyError) -> CorpusError:
         orig = getattr(exc, "orig", None) or exc
@@ -203,7 +206,13 @@ class PostgresDatabase(Database):
             hint = "check the user and password in HUMORTUNE_DATABASE_URL"
         else:
             hint = "check the database server's log"
-        return CorpusError(f"database error: {redact(text)}", hint=hint, item=str(self.path))
+        return CorpusError(f"database error: {redact(text)}", hint=hint, item=self.label)
+
+
+def _bind(params: Sequence[Any] | Mapping[str, Any]) -> Any:
+    if isinstance(params, Mapping):
+        return {k: _param(v) for k, v in params.items()}
+    return tuple(_param(v) for v in params)
 
 
 def _param(value: Any) -> Any:
