@@ -84,17 +84,17 @@ class _Connection:
     """The part of `sqlite3.Connection` that callers use inside ``transaction()``."""
 
     def __init__(self, conn: Connection, db: PostgresDatabase) -> None:
-        self._conn = conn
+        self._session = conn
         self._db = db
 
     def execute(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> _Cursor:
-        return self._db._run(self._conn, sql, params)
+        return self._db._run(self._session, sql, params)
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]]) -> _Cursor:
         bound = [_bind(r) for r in rows]
         if not bound:
             return _Cursor(None)
-        return _Cursor(self._conn.exec_driver_sql(to_pyformat(sql), bound))
+        return _Cursor(self._session.exec_driver_sql(to_pyformat(sql), bound))
 
 
 class PostgresDatabase(Database):
@@ -114,7 +114,7 @@ class PostgresDatabase(Database):
         driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
         try:
             self._engine = create_engine(driver_url, pool_pre_ping=True)
-            self._conn = self._engine.connect()
+            self._session = self._engine.connect()
         except SQLAlchemyError as exc:
             raise self._error(exc) from exc
         self._migrate()
@@ -125,15 +125,15 @@ class PostgresDatabase(Database):
         from humortune.workspace.schema import current_revision
 
         with self._lock:
-            revision = current_revision(self._conn)
-            self._conn.commit()
+            revision = current_revision(self._session)
+            self._session.commit()
         return REVISIONS.index(revision) + 1 if revision in REVISIONS else 0
 
     def _migrate(self) -> None:
         from humortune.workspace.schema import upgrade
 
         with self.transaction():
-            upgrade(self._conn, legacy_version=0, item=self.label)
+            upgrade(self._session, legacy_version=0, item=self.label)
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -142,23 +142,23 @@ class PostgresDatabase(Database):
             outer = self._depth == 0
             try:
                 if outer:
-                    if self._conn.in_transaction():
-                        self._conn.commit()
-                    self._conn.begin()
-                    self._conn.exec_driver_sql(_WRITE_LOCK)
+                    if self._session.in_transaction():
+                        self._session.commit()
+                    self._session.begin()
+                    self._session.exec_driver_sql(_WRITE_LOCK)
                 self._depth += 1
                 self._writer = threading.get_ident()
                 try:
-                    yield cast(sqlite3.Connection, _Connection(self._conn, self))
+                    yield cast(sqlite3.Connection, _Connection(self._session, self))
                 finally:
                     self._depth -= 1
                     if self._depth == 0:
                         self._writer = None
                 if outer:
-                    self._conn.commit()
+                    self._session.commit()
             except BaseException as exc:
-                if outer and self._conn.in_transaction():
-                    self._conn.rollback()
+                if outer and self._session.in_transaction():
+                    self._session.rollback()
                 if isinstance(exc, SQLAlchemyError):
                     raise self._error(exc) from exc
                 raise
@@ -182,11 +182,29 @@ class PostgresDatabase(Database):
         with self.transaction() as conn:
             return cast(list[sqlite3.Row], conn.execute(sql, params).fetchall())
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Hold the workspace-wide lock ``name`` (a session advisory lock on its own connection, so every
+        machine sharing the database sees it); yields ``False`` at once when someone else holds it."""
+        key = "hashtext('humortune:' || current_schema() || ':' || %(name)s)"
+        try:
+            holder = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except SQLAlchemyError as exc:
+            raise self._error(exc) from exc
+        with holder:
+            if not holder.exec_driver_sql(f"SELECT pg_try_advisory_lock({key})", {"name": name}).scalar():
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                holder.exec_driver_sql(f"SELECT pg_advisory_unlock({key})", {"name": name})
+
     def close(self) -> None:
         """Close the connections."""
         with self._lock:
             self._closed = True
-            self._conn.close()
+            self._session.close()
             self._engine.dispose()
 
     def _run(self, conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> _Cursor:
