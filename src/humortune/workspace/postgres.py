@@ -113,8 +113,11 @@ class PostgresDatabase(Database):
         self._closed = False
         driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
         try:
-            self._engine = create_engine(driver_url, pool_pre_ping=True)
+            self._engine = create_engine(driver_url, pool_size=1, max_overflow=0)
             self._session = self._engine.connect()
+            # reads: autocommit for the engine's whole life (no isolation reset per checkout), connections
+            # recycled so a server-side idle timeout (Cloud SQL) never hands out a dead one
+            self._reads = create_engine(driver_url, isolation_level="AUTOCOMMIT", pool_size=8, pool_recycle=300)
         except SQLAlchemyError as exc:
             raise self._error(exc) from exc
         self._migrate()
@@ -172,7 +175,7 @@ class PostgresDatabase(Database):
         """Read rows (the last committed state, or this thread's open transaction)."""
         if self._writer != threading.get_ident() and not self._closed:
             try:
-                with self._engine.connect().execution_options(isolation_level="AUTOCOMMIT") as reader:
+                with self._reads.connect() as reader:
                     return cast(list[sqlite3.Row], self._run(reader, sql, params).fetchall())
             except DBAPIError as exc:
                 if getattr(exc.orig, "sqlstate", None) != "42P01":  # else: a TEMP table of the write connection
@@ -188,7 +191,7 @@ class PostgresDatabase(Database):
         machine sharing the database sees it); yields ``False`` at once when someone else holds it."""
         key = "hashtext('humortune:' || current_schema() || ':' || %(name)s)"
         try:
-            holder = self._engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+            holder = self._reads.connect()
         except SQLAlchemyError as exc:
             raise self._error(exc) from exc
         with holder:
@@ -206,6 +209,7 @@ class PostgresDatabase(Database):
             self._closed = True
             self._session.close()
             self._engine.dispose()
+            self._reads.dispose()
 
     def _run(self, conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> _Cursor:
         if not params:  # psycopg leaves % alone without parameters
