@@ -71,8 +71,9 @@ def register(
 ) -> None:
     """Registry rows as the dataset and tuner layers write them."""
     corpus.db.execute(
-        "INSERT OR IGNORE INTO dataset_versions (id, created_at, prompt_version, target_format, media_resolution,"
-        " settings_json, manifest_json, valid, storage_prefix) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)",
+        "INSERT INTO dataset_versions (id, created_at, prompt_version, target_format, media_resolution,"
+        " settings_json, manifest_json, valid, storage_prefix) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?)"
+        " ON CONFLICT (id) DO NOTHING",  # portable: SQLite and PostgreSQL
         (
             dataset_id,
             NOW,

@@ -201,3 +201,11 @@ def test_any_json_value_is_one_line_or_clean(seeded: Corpus, tmp_path: Path, val
         assert "\n" not in result
     else:
         assert all("\n" not in p for p in result.problems)
+
+
+def test_an_id_with_a_line_break_stays_on_one_problem_line(corpus: Corpus, tmp_path: Path) -> None:
+    path = tmp_path / "nl.json"
+    path.write_text(json.dumps([{"id": "x\ny"}, {"\n": "\x00"}]), encoding="utf-8")
+    problems = corpus.import_battery(path).problems
+    assert len(problems) >= 2 and all("\n" not in p for p in problems)
+    assert any("id=x\\ny" in p for p in problems) and any("item 1: \\n: contains a NUL" in p for p in problems)

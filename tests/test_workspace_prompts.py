@@ -6,6 +6,7 @@ import pytest
 
 from humortune.errors import CorpusError
 from humortune.prompts import DEFAULT_PROMPT, Prompt
+from humortune.settings import Settings
 from humortune.workspace import Corpus
 from humortune.workspace.stores import PromptStore, StoredPrompt
 
@@ -44,9 +45,8 @@ def test_all_lists_in_recording_order(corpus: Corpus) -> None:
     assert [p.version for p in store.all()] == [first.version, second.version]
 
 
-def test_prompts_survive_reopening_the_workspace(corpus: Corpus) -> None:
+def test_prompts_survive_reopening_the_workspace(corpus: Corpus, settings: Settings) -> None:
     PromptStore(corpus.db).put(_stored(Prompt("Kvar.")))
-    path = corpus.path
     corpus.close()
-    with Corpus.open(path) as again:
+    with Corpus.open(settings=settings) as again:
         assert PromptStore(again.db).get(Prompt("Kvar.").version) is not None

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     )
     service_account: str | None = Field(None, description="Service account the tuning job runs as.")
     api_token: SecretStr | None = Field(None, description="Bearer token for `humortune serve`.")
+    database_url: SecretStr | None = Field(
+        None,
+        description="The workspace database: sqlite:///path or postgresql://user:password@host/db "
+        "(shared by several machines). Default: the SQLite file inside the workspace.",
+    )
     cookies_file: Path | None = Field(None, description="Netscape cookies file for yt-dlp (never logged).")
     proxy: SecretStr | None = Field(None, description="Proxy URL for downloads (may hold credentials).")
     download_concurrency: int = Field(8, ge=1, le=64, description="Parallel downloads during ingest.")
@@ -204,6 +209,11 @@ class Settings(BaseSettings):
     def database_path(self) -> Path:
         """The SQLite corpus inside the workspace."""
         return self.workspace / "humortune.db"
+
+    @property
+    def database_target(self) -> str | Path:
+        """What `humortune.workspace.Database` opens: ``database_url`` when set, else ``database_path``."""
+        return self.database_url.get_secret_value() if self.database_url else self.database_path
 
     @property
     def storage_uri(self) -> str:

@@ -18,14 +18,13 @@
    the generalist ``current``) on the held-out clips and record the gate's verdict as a ``propose`` (the
    owner confirms it in the review UI's Promotions page) or a ``refuse``. The alias never moves here.
 
-A lock file in the workspace keeps two runs from overlapping (the second reports ``busy``).
+A workspace lock (a file lock on SQLite, an advisory lock on PostgreSQL) keeps two runs from overlapping
+(the second reports ``busy``).
 """
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -286,21 +285,9 @@ class Retrainer:
 
     @contextmanager
     def _lock(self) -> Iterator[bool]:
-        path = self.settings.workspace / ".retrain.lock"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            try:
-                yield True
-            finally:
-                fcntl.flock(fd, fcntl.LOCK_UN)
-        finally:
-            os.close(fd)
+        # a file lock on SQLite, an advisory lock when the workspace is shared in PostgreSQL
+        with self.corpus.db.exclusive("retrain") as locked:
+            yield locked
 
     def run(
         self,

@@ -213,13 +213,18 @@ def _clashing_ids(candidates: list[BatteryItem], problems: list[str]) -> set[str
         cid = c.correction.id
         if cid in first:
             problems.append(
-                f"item {c.index} (id={cid}): id: already used by item {first[cid]} for another video; "
+                f"item {c.index} (id={_one_line(cid)}): id: already used by item {first[cid]} for another video; "
                 "give each correction its own id"
             )
             clashing.add(cid)
         else:
             first[cid] = c.index
     return clashing
+
+
+def _one_line(text: str) -> str:
+    # an id or field name echoed in a problem must not break the one-problem-per-line report
+    return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _check_item(index: int, raw: Any, base: Path, problems: list[str], source: str) -> BatteryItem | None:
@@ -231,7 +236,7 @@ def _check_item(index: int, raw: Any, base: Path, problems: list[str], source: s
         folded = str(key).strip().lower()
         name = folded if folded in _KNOWN else _ALIASES.get(folded.replace("-", "_"), str(key))
         data.setdefault(name, value)
-    label = f"item {index}" + (f" (id={data['id']})" if isinstance(data.get("id"), str | int) else "")
+    label = f"item {index}" + (f" (id={_one_line(str(data['id']))})" if isinstance(data.get("id"), str | int) else "")
     if not _plain_fields(label, data, problems, source):
         return None
     for required in ("video_url", "human_said"):
@@ -290,7 +295,7 @@ def _plain_fields(label: str, data: dict[str, Any], problems: list[str], source:
         problems.append(f"{label}: id: expected text or a number, got {type(cid).__name__}")
     for name, value in data.items():
         if isinstance(value, str) and "\x00" in value:
-            problems.append(f"{label}: {name}: contains a NUL character; remove it")
+            problems.append(f"{label}: {_one_line(name)}: contains a NUL character; remove it")
     claimed = data.get("source")
     if claimed == "review" and source != "review":
         problems.append(f"{label}: source: 'review' is reserved for corrections made in the review UI")

@@ -100,7 +100,7 @@ class Corpus:
     def open(cls, path: str | Path | None = None, *, settings: Settings | None = None) -> Corpus:
         """Open (creating and migrating if needed) the corpus at ``path``, or the workspace's default."""
         if path is None:
-            path = (settings or Settings()).database_path
+            path = (settings or Settings()).database_target
         return cls(Database(path))
 
     @property

@@ -5,29 +5,60 @@ behind a re-entrant lock; other processes coordinate through SQLite's own lockin
 a busy timeout), so a second process writing at the same time waits instead of corrupting anything.
 Reads outside a transaction use a per-thread connection of their own: WAL lets them see the last commit
 while a write is in progress, so a page never waits behind a slow writer.
+
+``Database(target)`` takes a path, a ``sqlite:///path`` URL or a ``postgresql://`` URL (``HUMORTUNE_DATABASE_URL``);
+the last opens `humortune.workspace.postgres.PostgresDatabase`, which keeps this interface (``?``/``:name``
+placeholders, rows by index and by name) on SQLAlchemy Core and psycopg. The schema is Alembic's
+(`humortune.workspace.schema`).
 """
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from humortune.errors import CorpusError, SchemaVersionError
-from humortune.workspace.migrations import MIGRATIONS, SCHEMA_VERSION
+from humortune.workspace.dialect import SQLITE, Dialect
+from humortune.workspace.migrations import REVISIONS, SCHEMA_VERSION
 
-__all__ = ["Database"]
+__all__ = ["Database", "is_postgres_url", "sqlite_path"]
 
 _BUSY_TIMEOUT_MS = 30_000
+
+
+def is_postgres_url(target: str | Path) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgresql+psycopg://", "postgres://"))
+
+
+def sqlite_path(target: str | Path) -> str | Path:
+    """The file of a ``sqlite:///…`` URL (``target`` itself when it is a path)."""
+    if isinstance(target, str) and target.startswith("sqlite:///"):
+        return target.removeprefix("sqlite:///") or ":memory:"
+    return target
 
 
 class Database:
     """A migrated SQLite database. Use `transaction` for writes and `query`/`query_one` for reads."""
 
-    def __init__(self, path: str | Path) -> None:
+    dialect: Dialect = SQLITE
+    """The SQL spellings of this engine (`humortune.workspace.dialect`)."""
+
+    def __new__(cls, target: str | Path) -> Database:
+        if cls is Database and is_postgres_url(target):
+            from humortune.workspace.postgres import PostgresDatabase
+
+            return super().__new__(PostgresDatabase)
+        return super().__new__(cls)
+
+    def __init__(self, target: str | Path) -> None:
+        path = sqlite_path(target)
         self.path = Path(path)
         self._lock = threading.RLock()
         self._depth = 0
@@ -69,10 +100,37 @@ class Database:
                     hint="upgrade humortune (pip install -U humortune) to open it",
                     item=str(self.path),
                 )
-            for version in range(current, SCHEMA_VERSION):
-                for statement in _split_statements(MIGRATIONS[version]):
-                    self._conn.execute(statement)
-                self._conn.execute(f"PRAGMA user_version = {version + 1}")
+            if current == SCHEMA_VERSION and self._stamped():
+                return  # the common case: no SQLAlchemy or Alembic import on the way to a query
+        self._upgrade()
+
+    def _stamped(self) -> bool:
+        if not self._conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone():
+            return False
+        row = self._conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        return row is not None and row[0] == REVISIONS[-1]
+
+    def _upgrade(self) -> None:
+        """Alembic on this very connection, inside ``BEGIN IMMEDIATE`` (SQLAlchemy's recipe for pysqlite)."""
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import StaticPool
+
+        from humortune.workspace.schema import upgrade
+
+        engine = create_engine("sqlite://", creator=lambda: self._conn, poolclass=StaticPool)
+        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        with self._lock:
+            try:
+                with engine.begin() as conn:
+                    upgrade(conn, legacy_version=self.schema_version, item=str(self.path))
+                    conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+            except Exception as exc:
+                cause = getattr(exc, "orig", None)
+                if isinstance(cause, sqlite3.Error):
+                    raise _translate(cause, self.path) from exc
+                raise
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -99,10 +157,34 @@ class Database:
                     raise _translate(exc, self.path) from exc
                 raise
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """Hold the workspace-wide lock ``name`` while the block runs; yields ``False`` (at once) when another
+        process holds it. SQLite: ``flock`` on ``.<name>.lock`` beside the database file."""
+        lock = self.path.parent / f".{name}.lock"
+        lock.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+        finally:
+            os.close(fd)
+
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         """Run one statement in its own transaction (or the enclosing one)."""
         with self.transaction() as conn:
-            return conn.execute(sql, params)
+            cursor = conn.execute(sql, params)
+            if cursor.description is None:
+                return cursor
+            # RETURNING: step the statement to its end before COMMIT (SQLite refuses a commit mid-statement)
+            return cast(sqlite3.Cursor, _Returned(cursor.fetchall(), cursor.rowcount))
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         """Read rows (the last committed state, or this thread's open transaction)."""
@@ -157,15 +239,19 @@ class Database:
             self._conn.close()
 
 
-def _split_statements(script: str) -> list[str]:
-    # executescript() would commit our transaction; run the statements one by one instead.
-    statements, buffer = [], ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statements.append(buffer.strip())
-            buffer = ""
-    return [s for s in statements if s]
+class _Returned:
+    """The rows of an ``INSERT … RETURNING``, read before the commit."""
+
+    lastrowid = None
+
+    def __init__(self, rows: list[sqlite3.Row], rowcount: int) -> None:
+        self._rows, self.rowcount = rows, rowcount
+
+    def fetchone(self) -> sqlite3.Row | None:
+        return self._rows.pop(0) if self._rows else None
+
+    def fetchall(self) -> list[sqlite3.Row]:
+        return self._rows
 
 
 def _translate(exc: sqlite3.Error, path: Path) -> CorpusError:

@@ -83,11 +83,11 @@ class AliasStore(Store):
         created = now_text()
         cursor = self.db.execute(
             "INSERT INTO alias_history (name, model_id, previous_id, action, evidence_json, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
             (name, model_id, previous_id, action, dumps(evidence or {}), created),
         )
         return AliasChange(
-            id=int(cursor.lastrowid or 0),
+            id=int(cursor.fetchone()[0]),
             name=name,
             action=action,
             model_id=model_id,

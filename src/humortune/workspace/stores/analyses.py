@@ -106,7 +106,8 @@ class AnalysisStore(Store):
         row = self.db.query_one(
             "SELECT a.model, b.model FROM analyses a JOIN analyses b"
             " ON b.video_sha256 = a.video_sha256 AND b.model > a.model"
-            " WHERE a.video_sha256 IS NOT NULL ORDER BY MAX(a.created_at, b.created_at) DESC LIMIT 1"
+            f" WHERE a.video_sha256 IS NOT NULL ORDER BY {self.db.dialect.greatest('a.created_at', 'b.created_at')}"
+            " DESC LIMIT 1"
         )
         return (str(row[0]), str(row[1])) if row is not None else None
 
@@ -114,11 +115,12 @@ class AnalysisStore(Store):
         self, first: str, second: str, *, pair_key: str, exclude: str | None = None, limit: int = 50
     ) -> list[AnalysisPair]:
         """Clips both models analysed with no pairwise owner label for ``pair_key`` yet, newest first."""
+        pair_key_of = self.db.dialect.json_text("l.payload_json", "pair_key")
         rows = self.db.query(
             "SELECT a.video_sha256, a.id, b.id FROM analyses a JOIN analyses b"
             " ON b.video_sha256 = a.video_sha256 WHERE a.model = ? AND b.model = ? AND a.video_sha256 IS NOT NULL"
-            " AND a.video_sha256 IS NOT ? AND NOT EXISTS (SELECT 1 FROM owner_labels l WHERE l.kind = 'pairwise'"
-            " AND l.video_sha256 = a.video_sha256 AND json_extract(l.payload_json, '$.pair_key') = ?)"
+            " AND a.video_sha256 IS DISTINCT FROM ? AND NOT EXISTS (SELECT 1 FROM owner_labels l"
+            f" WHERE l.kind = 'pairwise' AND l.video_sha256 = a.video_sha256 AND {pair_key_of} = ?)"
             " ORDER BY a.created_at DESC, a.id LIMIT ?",
             (first, second, exclude, pair_key, int(limit)),
         )

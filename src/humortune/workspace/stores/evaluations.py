@@ -109,9 +109,10 @@ class EvaluationStore(Store):
         return [_record(r) for r in rows]
 
     def items(self, evaluation_id: str) -> list[EvaluationItem]:
-        """An evaluation's items in the order they were stored (rowid: issue 16 adds a position column)."""
+        """An evaluation's items in the order they were stored."""
+        order = self.db.dialect.insertion_order
         rows = self.db.query(
-            "SELECT correction_id, scores_json FROM evaluation_items WHERE evaluation_id = ? ORDER BY rowid",
+            f"SELECT correction_id, scores_json FROM evaluation_items WHERE evaluation_id = ? ORDER BY {order}",
             (evaluation_id,),
         )
         return [EvaluationItem(correction_id=r[0], scores=loads_dict(r[1])) for r in rows]

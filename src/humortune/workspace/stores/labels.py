@@ -43,16 +43,17 @@ class LabelStore(Store):
         """Store one label; returns its id."""
         cursor = self.db.execute(
             "INSERT INTO owner_labels (kind, correction_id, video_sha256, payload_json, created_at)"
-            " VALUES (?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?) RETURNING id",
             (kind, correction_id, video_sha256, canonical_json(dict(payload)), now_text()),
         )
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     def add_once(self, kind: LabelKind, payload: Mapping[str, Any], *, correction_id: str | None = None) -> bool:
         """Store a label unless an identical one (kind, correction, payload) is there; whether it was added."""
         with self.db.transaction():
             found = self.db.query_one(
-                "SELECT 1 FROM owner_labels WHERE kind = ? AND correction_id IS ? AND payload_json = ?",
+                "SELECT 1 FROM owner_labels WHERE kind = ? AND correction_id IS NOT DISTINCT FROM ?"
+                " AND payload_json = ?",
                 (kind, correction_id, canonical_json(dict(payload))),
             )
             if found is not None:
@@ -67,7 +68,8 @@ class LabelStore(Store):
 
     def pairwise(self, pair_key: str, *, video_sha256: str | None = None) -> list[StoredLabel]:
         """Pairwise labels for one model pair (``payload.pair_key``), optionally of one clip, oldest first."""
-        sql = "SELECT * FROM owner_labels WHERE kind = 'pairwise' AND json_extract(payload_json, '$.pair_key') = ?"
+        pair_key_of = self.db.dialect.json_text("payload_json", "pair_key")
+        sql = f"SELECT * FROM owner_labels WHERE kind = 'pairwise' AND {pair_key_of} = ?"
         params: tuple[Any, ...] = (pair_key,)
         if video_sha256 is not None:
             sql, params = sql + " AND video_sha256 = ?", (pair_key, video_sha256)

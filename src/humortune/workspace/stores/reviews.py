@@ -42,7 +42,7 @@ class ReviewLog(Store):
         """Record ``event`` (its id and time are assigned here); returns the new id."""
         cursor = self.db.execute(
             "INSERT INTO reviews (correction_id, analysis_id, model, dataset_id, action, diff_json, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 event.correction_id,
                 event.analysis_id,
@@ -53,7 +53,7 @@ class ReviewLog(Store):
                 now_text(),
             ),
         )
-        return int(cursor.lastrowid or 0)
+        return int(cursor.fetchone()[0])
 
     def get(self, review_id: int) -> ReviewEvent | None:
         """One review by id."""
@@ -69,10 +69,10 @@ class ReviewLog(Store):
 
     def last_undoable(self) -> ReviewEvent | None:
         """The newest review not yet undone, or ``None``."""
+        undoes = self.db.dialect.json_text("diff_json", "undoes")
         row = self.db.query_one(
             "SELECT * FROM reviews WHERE action IN ('edit', 'accept', 'skip', 'niche') AND id NOT IN"
-            " (SELECT CAST(json_extract(diff_json, '$.undoes') AS INTEGER) FROM reviews"
-            " WHERE action = 'undo' AND json_extract(diff_json, '$.undoes') IS NOT NULL)"
+            f" (SELECT CAST({undoes} AS INTEGER) FROM reviews WHERE action = 'undo' AND {undoes} IS NOT NULL)"
             " ORDER BY id DESC LIMIT 1"
         )
         return _event(row) if row is not None else None

@@ -1,0 +1,123 @@
+"""The workspace on PostgreSQL against SQLite, in the same run (issue 16).
+
+    python benchmarks/bench_engines.py [--requests 300] [--clips 500]
+
+Starts Debian's PostgreSQL in a temp dir (tests/_postgres.py, as the postgres user when run as root), then on
+each engine, with the same data:
+
+* ``cached /v1/analyze``: the service (in-process, offline FakeGemini) answering the same clip from the
+  analysis cache, requests per second;
+* ``analyses.recent`` (100 rows), ``corrections.sources`` (every clip), ``analyses.put`` (one upsert): store
+  calls per second.
+
+Each figure is printed with its ratio to SQLite. The review queue page is not measured on PostgreSQL yet: its
+ranking SQL (feedback/queue.py, moving into a store in W2-C) is SQLite's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ rigs, when run from anywhere
+
+from fastapi.testclient import TestClient
+from tests._analyzer_support import Sleeps, fake_client, register, tuned_endpoint
+from tests._postgres import running_server
+from tests._workspace_support import add_clip, sha
+
+from humortune.schema import Analysis
+from humortune.service.app import create_app
+from humortune.settings import Settings
+from humortune.storage import LocalStorage
+from humortune.testing import FakeGemini
+from humortune.workspace import Corpus, Stores
+
+TOKEN = "bench-token-0123456789"
+VIDEO = "gs://bkt/training/videos/7301234567890123456.mp4"
+
+
+def per_second(fn: Callable[[], object], calls: int) -> float:
+    """Calls per second, median of 5 batches."""
+    fn()
+    rates = []
+    for _ in range(5):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        rates.append(calls / (time.perf_counter() - start))
+    return statistics.median(rates)
+
+
+def measure(settings: Settings, clips: int, requests: int) -> dict[str, float]:
+    corpus = Corpus.open(settings=settings)
+    stores = Stores.of(corpus.db)
+    for n in range(clips):
+        add_clip(corpus, n)
+    for n in range(clips):
+        stores.analyses.put(
+            Analysis(
+                id=f"a{n}",
+                video_sha256=sha(n),
+                video_uri=f"file:///{n}.mp4",
+                model="m",
+                prompt_version="p1",
+                mode="narrative",
+                narrative="En läsning.",
+            )
+        )
+    client = fake_client(settings, FakeGemini(strict=True), sleeps=Sleeps())
+    model_id, endpoint = tuned_endpoint(client)
+    register(corpus, model_id, endpoint)
+    served = settings.model_copy(update={"storage": "gs://bkt"})
+    app = create_app(served, corpus=corpus, client=client, storage=LocalStorage(settings.workspace / "st"), token=TOKEN)
+    figures: dict[str, float] = {}
+    with TestClient(app) as api:
+        auth = {"Authorization": f"Bearer {TOKEN}"}
+
+        def analyze() -> None:
+            response = api.post("/v1/analyze", json={"video": VIDEO, "mode": "narrative"}, headers=auth)
+            assert response.status_code == 200, response.text
+
+        figures["cached /v1/analyze (req/s)"] = per_second(analyze, requests // 5)
+    figures["analyses.recent 100 rows (calls/s)"] = per_second(lambda: stores.analyses.recent(limit=100), 20)
+    figures[f"corrections.sources {clips} rows (calls/s)"] = per_second(stores.corrections.sources, 5)
+    upsert = Analysis(
+        id="a0",
+        video_sha256=sha(0),
+        video_uri="file:///0.mp4",
+        model="m",
+        prompt_version="p1",
+        mode="narrative",
+        narrative="Ändrad.",
+    )
+    figures["analyses.put upsert (calls/s)"] = per_second(lambda: stores.analyses.put(upsert), 50)
+    client.close()
+    corpus.close()
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--clips", type=int, default=500)
+    args = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="bench-engines-"))
+    with running_server() as server, server.schema() as url:
+        results = {
+            "sqlite": measure(Settings(workspace=root / "sqlite"), args.clips, args.requests),
+            "postgresql": measure(Settings(workspace=root / "pg", database_url=url), args.clips, args.requests),
+        }
+    print(f"{args.clips} clips; median of 5 batches; PostgreSQL {server.port} on loopback, fsync off")
+    for name, base in results["sqlite"].items():
+        pg = results["postgresql"][name]
+        print(f"{name:<42} sqlite {base:10.1f}   postgresql {pg:10.1f}   ratio {pg / base:5.2f}")
+
+
+if __name__ == "__main__":
+    main()
