@@ -6,15 +6,17 @@ import copy
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from humortune.errors import HumortuneError
-from humortune.settings import Settings
-from humortune.workspace import Corpus
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not by `humortune --help` (start-up time)
+    from humortune.settings import Settings
+    from humortune.workspace import Corpus
 
 __all__ = ["State", "app", "command", "console", "err_console", "print_json", "run", "state"]
 
@@ -40,6 +42,8 @@ class State:
 
     def settings(self, **overrides: Any) -> Settings:
         """Effective settings: command-line options win over env, toml and defaults."""
+        from humortune.settings import Settings
+
         if self.workspace is not None:
             overrides.setdefault("workspace", self.workspace)
         if self.offline is not None:
@@ -48,6 +52,8 @@ class State:
 
     def corpus(self, settings: Settings | None = None) -> Corpus:
         """Open the workspace's corpus."""
+        from humortune.workspace import Corpus
+
         return Corpus.open(settings=settings or self.settings())
 
 
