@@ -73,7 +73,7 @@ def test_serve_wires_the_app(
     monkeypatch.setenv("HUMORTUNE_STORAGE", "gs://b")  # the server analyses objects of its own storage only
     code, _, err = run(capsys, "-w", str(tmp_path / "ws"), "serve", "--offline", "--token-file", str(token_file))
     assert code == 0
-    assert (started["host"], started["port"]) == ("127.0.0.1", 8000)
+    assert (started["host"], started["port"], started["access_log"]) == ("127.0.0.1", 8000, False)
     token = token_file.read_text().strip()
     assert oct(token_file.stat().st_mode & 0o777) == "0o600"
     assert f"bearer token (random, this run only): {token}" in err
@@ -81,6 +81,8 @@ def test_serve_wires_the_app(
         assert api.post("/v1/analyze", json={"video": "gs://b/v.mp4"}).status_code == 401
         ok = api.post("/v1/analyze", json={"video": "gs://b/v.mp4"}, headers={"Authorization": f"Bearer {token}"})
         assert ok.status_code == 200 and ok.json()["narrative"].startswith("Det roliga")
+    run(capsys, "-w", str(tmp_path / "ws"), "serve", "--offline", "--access-log")
+    assert started["access_log"] is True
 
 
 def test_serve_warns_off_loopback(

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from humortune.errors import EvaluationError, PromotionRefusedError
-from humortune.evaluator import Evaluator, GateDecision
+from humortune.evaluator import Evaluator, GateDecision, scoring
 from humortune.evaluator.judge import LexicalJudge
 from humortune.schema import Analysis, VideoAsset
 from humortune.settings import Settings
@@ -287,3 +287,32 @@ def test_simulated_owner_labels_follow_the_mechanism(corpus: Corpus, settings: S
         assert correction is not None and correction.record is not None
         if label.kind == "pass_fail":
             assert (label.owner == "PASS") == (correction.record.mechanism in label.candidate)
+
+
+def test_a_warm_compare_reads_text_scores_instead_of_recomputing(
+    corpus: Corpus, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build(corpus)
+    cold = evaluator(corpus, settings).compare(TUNED, BASE, write=False)
+    calls: list[str] = []
+    real = scoring.chrf
+
+    def counting_chrf(hypothesis: str, reference: str) -> float:
+        calls.append(hypothesis)
+        return real(hypothesis, reference)
+
+    monkeypatch.setattr(scoring, "chrf", counting_chrf)
+    warm = evaluator(corpus, settings).compare(TUNED, BASE, write=False)
+    assert calls == []
+    assert [c.as_dict() for c in warm.clips] == [c.as_dict() for c in cold.clips]
+    assert warm.id == cold.id and warm.comparison == cold.comparison
+
+
+def test_changed_texts_are_scored_again(corpus: Corpus, settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    build(corpus)
+    evaluator(corpus, settings).compare(TUNED, BASE, write=False)
+    monkeypatch.setattr(scoring, "TEXT_METRICS_VERSION", "next")  # as after a change to chrF or ROUGE-L
+    calls: list[str] = []
+    monkeypatch.setattr(scoring, "chrf", lambda h, r: calls.append(h) or 50.0)
+    report = evaluator(corpus, settings).compare(TUNED, BASE, write=False)
+    assert calls and all(a.chrf == 50.0 for c in report.clips for a in c.answers.values() if a.text.strip())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,7 @@ import pytest
 import yaml  # type: ignore[import-untyped]
 
 from humortune.errors import HumortuneError, JudgeError
+from humortune.evaluator import Evaluator
 from humortune.evaluator.judge import (
     JUDGE_PROMPT_VERSION,
     LexicalJudge,
@@ -21,6 +24,8 @@ from humortune.gemini import GeminiClient, RetryPolicy
 from humortune.settings import Settings
 from humortune.testing.fake_gemini import FakeGemini
 from humortune.testing.vertex_schema import validate
+from humortune.workspace import Corpus
+from tests.rigs.evaluation import populate_evaluation
 
 CASSETTES = Path(__file__).parent / "cassettes" / "test_evaluator_judge"
 
@@ -230,3 +235,67 @@ def test_judge_cassettes_are_strict_v1beta1_bodies(path: Path) -> None:
         _strict("GenerateContentRequest", json.loads(request["body"]))
         _strict("GenerateContentResponse", json.loads(response["body"]["string"]))
         assert "fake-token" not in path.read_text("utf-8") and "Bearer" not in path.read_text("utf-8")
+
+
+def test_concurrent_identical_questions_reach_the_backend_once() -> None:
+    # The race behind varying call counts: two threads asking the same question both missed the cache.
+    entered, arrivals = threading.Event(), threading.Barrier(2, timeout=1.0)
+
+    def answer(prompt: str) -> dict[str, str]:
+        entered.set()
+        with contextlib.suppress(threading.BrokenBarrierError):
+            arrivals.wait()  # a second caller arriving here is the bug; alone, this gives up after 1 s
+        return {"verdict": "PASS", "reason": "samma"}
+
+    backend = Scripted(answer)
+    judge = MechanismJudge(backend, model="judge")
+    results: list[bool] = []
+
+    def ask() -> None:
+        results.append(judge.judge(candidate="kandidat", reference="ägaren").passed)
+
+    first = threading.Thread(target=ask)
+    first.start()
+    assert entered.wait(5)
+    second = threading.Thread(target=ask)
+    second.start()
+    first.join(10)
+    second.join(10)
+    assert results == [True, True]
+    assert len(backend.prompts) == 1
+    assert (judge.usage.calls, judge.usage.cached) == (1, 1)
+
+
+def test_a_failed_first_asker_lets_the_waiting_one_retry() -> None:
+    calls: list[str] = []
+
+    def answer(prompt: str) -> str:
+        calls.append(prompt)
+        return "" if len(calls) == 1 else json.dumps({"verdict": "FAIL", "reason": "nej"})
+
+    judge = MechanismJudge(Scripted(answer), model="judge")
+    with pytest.raises(JudgeError):
+        judge.judge(candidate="kandidat", reference="ägaren")
+    assert judge.judge(candidate="kandidat", reference="ägaren").verdict == "FAIL"
+    assert len(calls) == 2
+
+
+def test_identical_compare_runs_make_equal_judge_calls(tmp_path: Path) -> None:
+    tuned = "projects/p/locations/us-central1/models/m1@1"
+
+    def run(name: str) -> int:
+        settings = Settings(workspace=tmp_path / name)
+        corpus = Corpus.open(settings=settings)
+        populate_evaluation(corpus, 150, models={tuned: 0.75, "gemini-2.5-flash": 0.45}, seed=11)
+        judge = LexicalJudge(position_bias=0.1)
+        Evaluator(corpus, settings=settings, judge=judge, analyzer=_no_analyzer, concurrency=8).compare(
+            tuned, "gemini-2.5-flash"
+        )
+        corpus.close()
+        return judge.calls
+
+    assert run("one") == run("two") == run("three")
+
+
+def _no_analyzer(*_: Any, **__: Any) -> Any:
+    raise AssertionError("every analysis is cached")

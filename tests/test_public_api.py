@@ -39,3 +39,15 @@ def test_import_does_not_load_heavy_dependencies() -> None:
     loaded = json.loads(out)["new"]
     heavy = [m for m in loaded if m.startswith(HEAVY)]
     assert heavy == [], heavy
+
+
+def test_import_builds_no_pydantic_model_until_first_use() -> None:
+    # Start-up (issue 13): the pydantic models, pydantic-settings and asyncio load when a name is first used.
+    code = (
+        "import sys, json; before = set(sys.modules); import humortune; after = set(sys.modules); "
+        "humortune.Correction; print(json.dumps([sorted(after - before), 'humortune.schema' in sys.modules]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded, schema_after_use = json.loads(out)
+    early = [m for m in loaded if m.startswith(("pydantic", "pydantic_settings", "asyncio", "humortune.schema"))]
+    assert early == [] and schema_after_use

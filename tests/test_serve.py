@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from fastapi import APIRouter, Depends
@@ -13,6 +14,7 @@ from yt_dlp.utils import DownloadError
 from humortune.analyzer import Analyzer
 from humortune.gemini import GeminiClient
 from humortune.service import create_app, require_token
+from humortune.service.openapi import AnalysisResponse
 from humortune.settings import Settings
 from humortune.sources import classify_error
 from humortune.storage import LocalStorage
@@ -216,3 +218,28 @@ def test_token_from_settings_or_random(settings: Settings, corpus: Corpus) -> No
     first = create_app(settings, corpus=corpus).state.service.token
     second = create_app(settings, corpus=corpus).state.service.token
     assert len(first) >= 32 and first != second
+
+
+def test_a_request_costs_one_thread_pool_hop(api: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Sync dependencies and re-validating the returned model through response_model each cost one more hop.
+    import fastapi.dependencies.utils
+    import fastapi.routing
+
+    body = api.post("/v1/analyze", json={"video": VIDEO}, headers=AUTH).json()
+    hops: list[str] = []
+    for module in (fastapi.routing, fastapi.dependencies.utils):
+        real = module.run_in_threadpool
+
+        def counting(func: Any, *args: Any, real: Any = real, **kwargs: Any) -> Any:
+            hops.append(getattr(func, "__name__", repr(func)))
+            return real(func, *args, **kwargs)
+
+        monkeypatch.setattr(module, "run_in_threadpool", counting)
+    cached = api.post("/v1/analyze", json={"video": VIDEO}, headers=AUTH)
+    fetched = api.get(f"/v1/analyses/{body['id']}", headers=AUTH)
+    assert len(hops) == 2, hops  # the sync endpoints themselves, nothing else
+    expected = AnalysisResponse.model_validate({**body, "cached": True}).model_dump(mode="json")
+    assert cached.json() == expected and cached.headers["content-type"] == "application/json"
+    assert fetched.json() == AnalysisResponse.model_validate(body).model_dump(mode="json") | {
+        "cached": fetched.json()["cached"]
+    }

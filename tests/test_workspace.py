@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import subprocess
 import sys
@@ -233,3 +234,29 @@ def test_concurrent_writer_in_another_process(tmp_path: Path) -> None:
     with Corpus.open(path) as corpus:
         assert corpus.status()["corrections"] == 300
         assert corpus.db.query_one("PRAGMA integrity_check")[0] == "ok"  # type: ignore[index]
+
+
+def test_import_folds_each_local_path_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Issue 13: the parser and add_correction each resolved every local path on disk (re-import ≈ import).
+    import humortune.urls
+
+    clips = [tmp_path / f"clip-{i}.mp4" for i in range(5)]
+    for clip in clips:
+        clip.write_bytes(b"x")
+    battery = tmp_path / "battery.json"
+    battery.write_text(json.dumps([{"video_url": str(c), "human_said": f"roligt {i}"} for i, c in enumerate(clips)]))
+    resolved: list[Path] = []
+    real = humortune.urls.Path.resolve
+
+    def counting(self: Path, strict: bool = False) -> Path:
+        resolved.append(self)
+        return real(self, strict)
+
+    monkeypatch.setattr(humortune.urls.Path, "resolve", counting)
+    with Corpus.open(tmp_path / "c.db") as corpus:
+        assert corpus.import_battery(battery).added == 5
+        assert len(resolved) == 5
+        assert corpus.import_battery(battery).unchanged == 5
+        assert len(resolved) == 10
+        keys = [r[0] for r in corpus.db.query("SELECT video_key FROM corrections ORDER BY id")]
+    assert sorted(keys) == sorted(f"file:{c.resolve()}" for c in clips)

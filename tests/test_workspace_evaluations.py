@@ -81,3 +81,13 @@ def test_add_once_ignores_key_order_and_dedupes_with_the_calibration_import(corp
     labels = tmp_path / "labels.json"
     labels.write_text('[{"kind": "pass_fail", "correction_id": "c1", "text": "x", "verdict": "PASS"}]')
     assert import_labels(corpus, labels) == 0  # the evaluator sees the store's label as the same label
+
+
+def test_text_scores_round_trip_and_first_write_wins(corpus: Corpus) -> None:
+    store = EvaluationStore(corpus.db)
+    assert store.text_scores(["k1"]) == {}
+    store.save_text_scores({"k1": (41.5, 0.25), "k2": (0.0, 0.0)})
+    store.save_text_scores({"k1": (99.0, 0.99)})  # same key = same texts: the stored scores stay
+    store.save_text_scores({})
+    keys = [f"missing-{i}" for i in range(1200)] + ["k1", "k2"]  # more keys than one IN (...) query takes
+    assert store.text_scores(keys) == {"k1": (41.5, 0.25), "k2": (0.0, 0.0)}

@@ -1,7 +1,8 @@
 """humortune: teach Gemini to read short-form video the way its owner does.
 
-The light core (errors, settings, schema, prompts, corpus) is imported eagerly; everything that pulls in
-google-genai, google-cloud-storage, yt-dlp or PyAV loads on first use, so ``import humortune`` stays fast.
+Only the errors and the model catalog are imported eagerly; every other public name (the pydantic models,
+settings, corpus, and everything that pulls in google-genai, google-cloud-storage, yt-dlp or PyAV) loads on
+first use, so ``import humortune`` stays fast.
 """
 
 from __future__ import annotations
@@ -37,22 +38,6 @@ from humortune.errors import (
     UnknownModelError,
     UnsupportedSourceError,
 )
-from humortune.prompts import DEFAULT_PROMPT, Prompt
-from humortune.schema import (
-    Analysis,
-    Category,
-    Correction,
-    CostEstimate,
-    DatasetVersion,
-    HumorRecord,
-    Quality,
-    TokenUsage,
-    TunedModel,
-    VideoAsset,
-)
-from humortune.settings import Settings
-from humortune.storage import LocalStorage, Storage, open_storage
-from humortune.workspace import Corpus, Entry, ImportReport
 
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import AnalysisResult as AnalysisResult
@@ -78,17 +63,47 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.gemini import Generation as Generation
     from humortune.ingest import Ingestor as Ingestor
     from humortune.ingest import IngestReport as IngestReport
+    from humortune.prompts import DEFAULT_PROMPT as DEFAULT_PROMPT
+    from humortune.prompts import Prompt as Prompt
+    from humortune.schema import Analysis as Analysis
+    from humortune.schema import Category as Category
+    from humortune.schema import Correction as Correction
+    from humortune.schema import CostEstimate as CostEstimate
+    from humortune.schema import DatasetVersion as DatasetVersion
+    from humortune.schema import HumorRecord as HumorRecord
+    from humortune.schema import Quality as Quality
+    from humortune.schema import TokenUsage as TokenUsage
+    from humortune.schema import TunedModel as TunedModel
+    from humortune.schema import VideoAsset as VideoAsset
+    from humortune.settings import Settings as Settings
+    from humortune.storage import LocalStorage as LocalStorage
+    from humortune.storage import Storage as Storage
+    from humortune.storage import open_storage as open_storage
     from humortune.storage.gcs import GCSStorage as GCSStorage
     from humortune.testing.fake_gemini import FakeGemini as FakeGemini
     from humortune.tuner import ModelRegistry as ModelRegistry
     from humortune.tuner import Tuner as Tuner
     from humortune.tuner import TuningJob as TuningJob
     from humortune.tuner import TuningRequest as TuningRequest
+    from humortune.workspace import Corpus as Corpus
+    from humortune.workspace import Entry as Entry
+    from humortune.workspace import ImportReport as ImportReport
 
 
-# name → module that defines it; loaded on first attribute access (PEP 562).
+# name → module that defines it; loaded on first attribute access (PEP 562). The pydantic models and settings
+# are lazy too: building them is most of a bare `import humortune` (and of every CLI start-up), issue 13.
 _LAZY: dict[str, str] = {
     "App": "humortune.app",
+    "DEFAULT_PROMPT": "humortune.prompts",
+    "Prompt": "humortune.prompts",
+    **dict.fromkeys(
+        ["Analysis", "Category", "Correction", "CostEstimate", "DatasetVersion", "HumorRecord", "Quality"],
+        "humortune.schema",
+    ),
+    **dict.fromkeys(["TokenUsage", "TunedModel", "VideoAsset"], "humortune.schema"),
+    "Settings": "humortune.settings",
+    **dict.fromkeys(["LocalStorage", "Storage", "open_storage"], "humortune.storage"),
+    **dict.fromkeys(["Corpus", "Entry", "ImportReport"], "humortune.workspace"),
     "Analyzer": "humortune.analyzer.analyzer",
     "AnalysisResult": "humortune.analyzer.analyzer",
     "BuildOptions": "humortune.dataset",
@@ -120,51 +135,32 @@ _LAZY: dict[str, str] = {
 }
 
 __all__ = [
-    "DEFAULT_PROMPT",
-    "Analysis",
     "AnalysisError",
     "BatteryError",
     "CatalogModel",
-    "Category",
     "ConfigError",
-    "Corpus",
     "CorpusError",
-    "Correction",
-    "CostEstimate",
     "DatasetError",
     "DatasetValidationError",
-    "DatasetVersion",
-    "Entry",
     "EvaluationError",
     "FeedbackError",
-    "HumorRecord",
     "HumortuneError",
-    "ImportReport",
-    "LocalStorage",
     "ModelLifecycleError",
     "PermanentSourceError",
     "PreflightError",
     "ProbeError",
-    "Prompt",
-    "Quality",
     "RecordParseError",
     "SchemaVersionError",
-    "Settings",
     "SourceError",
     "StaleReviewError",
-    "Storage",
     "StorageError",
-    "TokenUsage",
-    "TunedModel",
     "TransientSourceError",
     "TransientStorageError",
     "TuningError",
     "UnknownModelError",
     "UnsupportedSourceError",
-    "VideoAsset",
     "__version__",
     "catalog",
-    "open_storage",
     *_LAZY,
 ]
 

@@ -7,6 +7,7 @@ changed prompt is a different version everywhere it is recorded (dataset version
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from humortune._util import short_hash
@@ -42,7 +43,12 @@ class Prompt:
     @property
     def version(self) -> str:
         """``p-`` plus 12 hex digits of the sha256 of the prompt's text and system instruction."""
-        return "p-" + short_hash({"text": self.text, "system": self.system_instruction})
+        return _version(self.text, self.system_instruction)
+
+
+@functools.lru_cache(maxsize=256)  # asked on every analysis and cache lookup; hashing each time showed in profiles
+def _version(text: str, system_instruction: str | None) -> str:
+    return "p-" + short_hash({"text": text, "system": system_instruction})
 
 
 DEFAULT_PROMPT = Prompt(SEED_PROMPT_TEXT)

@@ -14,8 +14,10 @@ from rich.console import Console
 from rich.markup import escape
 
 from humortune.errors import HumortuneError
-from humortune.settings import Settings
-from humortune.workspace import Corpus
+
+if TYPE_CHECKING:  # loaded by the commands that use them, not by `humortune --help` (start-up time)
+    from humortune.settings import Settings
+    from humortune.workspace import Corpus
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.app import App
@@ -45,6 +47,8 @@ class State:
 
     def settings(self, **overrides: Any) -> Settings:
         """Effective settings: command-line options win over env, toml and defaults."""
+        from humortune.settings import Settings
+
         if self.workspace is not None:
             overrides.setdefault("workspace", self.workspace)
         if self.offline is not None:
@@ -53,6 +57,8 @@ class State:
 
     def corpus(self, settings: Settings | None = None) -> Corpus:
         """Open the workspace's corpus."""
+        from humortune.workspace import Corpus
+
         return Corpus.open(settings=settings or self.settings())
 
     def app(self, **overrides: Any) -> App:

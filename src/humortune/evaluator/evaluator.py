@@ -48,6 +48,7 @@ from humortune.prompts import DEFAULT_PROMPT
 from humortune.schema import Analysis, HumorRecord, OutputMode, TokenUsage, VideoAsset, utcnow
 from humortune.settings import Settings
 from humortune.workspace import Corpus, Entry
+from humortune.workspace.stores import EvaluationStore
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.app import App
@@ -334,7 +335,9 @@ class Evaluator:
                 clip.answers[role] = answers[clip.correction_id]
         before = {id(j): j.usage.copy() for j in self._make_judges()} if self.use_judges else {}
         self._report_progress("scoring", 0, len(clips))
-        score_clips(clips, self.mechanism_judge if self.use_judges else None, concurrency=self.concurrency)
+        mechanism_judge = self.mechanism_judge if self.use_judges else None
+        scores = EvaluationStore(self.corpus.db)  # chrF/ROUGE-L of text pairs scored before
+        score_clips(clips, mechanism_judge, concurrency=self.concurrency, cache=scores)
         self._report_progress("scoring", len(clips), len(clips))
         judged_pairs = kind == "compare" and self.use_pairwise
         report = EvaluationReport(

@@ -212,6 +212,7 @@ class _Judge:
         self._cache: dict[str, dict[str, Any]] = {}
         self._cache_path = Path(cache_path) if cache_path else None
         self._lock = threading.Lock()
+        self._pending: dict[str, threading.Event] = {}
         if self._cache_path and self._cache_path.is_file():
             for line in self._cache_path.read_text("utf-8").splitlines():
                 try:  # a crash mid-append leaves at most one torn last line: skip it
@@ -227,18 +228,30 @@ class _Judge:
 
     def _ask(self, schema: type[BaseModel], system: str, prompt: str) -> dict[str, Any]:
         key = short_hash([self.model, JUDGE_PROMPT_VERSION, schema.__name__, system, prompt], 24)
+        # One call per question even under concurrency: a second asker waits for the first instead of
+        # also missing the cache (that race made identical runs spend different numbers of calls).
         with self._lock:
             if key in self._cache:
                 self.usage.cached += 1
                 return self._cache[key]
-        answer = self._call(schema, system, prompt)
-        value = answer.model_dump()
-        with self._lock:
-            self._cache[key] = value
-            if self._cache_path is not None:
-                self._cache_path.parent.mkdir(parents=True, exist_ok=True)
-                with self._cache_path.open("a", encoding="utf-8") as fh:
-                    fh.write(json.dumps({"key": key, "value": value}, ensure_ascii=False) + "\n")
+            pending = self._pending.get(key)
+            if pending is None:
+                self._pending[key] = done = threading.Event()
+        if pending is not None:
+            pending.wait()
+            return self._ask(schema, system, prompt)  # cached now, or the first asker failed: ask again
+        try:
+            value = self._call(schema, system, prompt).model_dump()
+            with self._lock:
+                self._cache[key] = value
+                if self._cache_path is not None:
+                    self._cache_path.parent.mkdir(parents=True, exist_ok=True)
+                    with self._cache_path.open("a", encoding="utf-8") as fh:
+                        fh.write(json.dumps({"key": key, "value": value}, ensure_ascii=False) + "\n")
+        finally:
+            with self._lock:
+                del self._pending[key]
+            done.set()
         return value
 
     def _call(self, schema: type[BaseModel], system: str, prompt: str) -> BaseModel:

@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,8 +130,13 @@ class RecordScore:
         }
 
 
-def score_record(model: HumorRecord | None, owner: HumorRecord) -> RecordScore:
-    """Score a model's record against the owner's. A missing model record scores 0 on every field."""
+def score_record(
+    model: HumorRecord | None, owner: HumorRecord, *, similarity: Callable[[str, str], float] = chrf
+) -> RecordScore:
+    """Score a model's record against the owner's. A missing model record scores 0 on every field.
+
+    ``similarity`` is chrF (0–100) of a model's text field against the owner's, or a cached lookup of it.
+    """
     labels = {f: (_label(getattr(owner, f)), _label(getattr(model, f) if model else None)) for f in ENUM_FIELDS}
     if model is None:
         return RecordScore(
@@ -141,8 +146,8 @@ def score_record(model: HumorRecord | None, owner: HumorRecord) -> RecordScore:
             missing=True,
         )
     exact = {f: float(getattr(model, f) == getattr(owner, f)) for f in ENUM_FIELDS}
-    similarity = {f: chrf(getattr(model, f), getattr(owner, f)) / 100 for f in TEXT_FIELDS}
-    return RecordScore(exact=exact, similarity=similarity, labels=labels)
+    texts = {f: similarity(getattr(model, f), getattr(owner, f)) / 100 for f in TEXT_FIELDS}
+    return RecordScore(exact=exact, similarity=texts, labels=labels)
 
 
 @dataclass(slots=True)

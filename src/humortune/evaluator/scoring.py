@@ -8,12 +8,13 @@ there). Both systems of a pair always have the same parts for the same clip.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
+from humortune._util import short_hash
 from humortune.evaluator.judge import MechanismJudge, MechanismJudgement, PairwiseJudge
-from humortune.evaluator.metrics import FieldAccuracy, chrf, rouge_l, score_record
+from humortune.evaluator.metrics import TEXT_FIELDS, FieldAccuracy, chrf, rouge_l, score_record
 from humortune.evaluator.results import Answer, ClipResult, SystemSummary
 from humortune.evaluator.stats import Outcome, PairedStats, outcome_from_scores, paired_stats, slice_stats
 from humortune.schema import HumorRecord
@@ -21,6 +22,8 @@ from humortune.workspace import Entry
 
 __all__ = [
     "SLICE_KEYS",
+    "TEXT_METRICS_VERSION",
+    "TextScoreCache",
     "build_clips",
     "pair_clips",
     "paired_figures",
@@ -37,6 +40,18 @@ SLICE_KEYS: dict[str, Callable[[ClipResult], str]] = {
     "category": lambda c: c.category or "(no record)",
 }
 """Slice dimensions: the clip's niche, and the owner's category."""
+
+
+TEXT_METRICS_VERSION = "chrf2-rougeL-1"
+"""Part of every cached text score's key: bump it when `chrf` or `rouge_l` changes, so old scores are not reused."""
+
+
+class TextScoreCache(Protocol):
+    """Where reference-metric scores are remembered by key (`humortune.workspace.stores.EvaluationStore` fits)."""
+
+    def text_scores(self, keys: Iterable[str]) -> dict[str, tuple[float, float]]: ...
+
+    def save_text_scores(self, scores: Mapping[str, tuple[float, float]]) -> None: ...
 
 
 def _map(fn: Callable[[T], R], items: Iterable[T], concurrency: int) -> list[R]:
@@ -69,15 +84,59 @@ def build_clips(entries: Iterable[Entry]) -> list[ClipResult]:
     return clips
 
 
-def score_clips(clips: list[ClipResult], judge: MechanismJudge | None, *, concurrency: int = 4) -> None:
-    """Fill every answer's metrics, mechanism verdict (when ``judge``) and composite score, in place."""
+def text_score_key(answer: str, owner: str) -> str:
+    """The cache key of ``answer``'s chrF and ROUGE-L against ``owner``: the metric version and both texts."""
+    return short_hash([TEXT_METRICS_VERSION, answer, owner], 32)
+
+
+def _text_pairs(clips: list[ClipResult]) -> set[tuple[str, str]]:
+    pairs = set()
     for clip in clips:
         for role, answer in clip.answers.items():
             if answer.text.strip():
-                answer.chrf = chrf(answer.text, clip.owner)
-                answer.rouge_l = rouge_l(answer.text, clip.owner)
+                pairs.add((answer.text, clip.owner))
+            if clip.owner_record is not None and role != "old" and answer.record is not None:
+                pairs.update((getattr(answer.record, f), getattr(clip.owner_record, f)) for f in TEXT_FIELDS)
+    return pairs
+
+
+def _text_metrics(clips: list[ClipResult], cache: TextScoreCache | None) -> dict[tuple[str, str], tuple[float, float]]:
+    # chrF is most of an evaluation's CPU time; the same two texts always score the same, so a warm run reads them.
+    keys = {pair: text_score_key(*pair) for pair in _text_pairs(clips)}
+    known = cache.text_scores(keys.values()) if cache is not None else {}
+    table, new = {}, {}
+    for (text, owner), key in keys.items():
+        scores = known.get(key)
+        if scores is None:
+            scores = new[key] = (chrf(text, owner), rouge_l(text, owner))
+        table[text, owner] = scores
+    if cache is not None and new:
+        cache.save_text_scores(new)
+    return table
+
+
+def score_clips(
+    clips: list[ClipResult],
+    judge: MechanismJudge | None,
+    *,
+    concurrency: int = 4,
+    cache: TextScoreCache | None = None,
+) -> None:
+    """Fill every answer's metrics, mechanism verdict (when ``judge``) and composite score, in place.
+
+    With ``cache``, chrF and ROUGE-L of a text pair scored before are read from it, and new ones stored there.
+    """
+    table = _text_metrics(clips, cache)
+
+    def similarity(text: str, owner: str) -> float:
+        return table[text, owner][0]
+
+    for clip in clips:
+        for role, answer in clip.answers.items():
+            if answer.text.strip():
+                answer.chrf, answer.rouge_l = table[answer.text, clip.owner]
             if clip.owner_record is not None and role != "old":
-                answer.record_score = score_record(answer.record, clip.owner_record)
+                answer.record_score = score_record(answer.record, clip.owner_record, similarity=similarity)
     if judge is not None:
         owner_text = {c.correction_id: with_mechanism(c.owner, c.owner_record) for c in clips}
         jobs = [(c, a) for c in clips for a in c.answers.values()]

@@ -135,14 +135,14 @@ def create_review_router(ctx: ReviewContext) -> APIRouter:
             return HTMLResponse(html, status_code=exc.status_code, headers=headers)
         return JSONResponse({"error": str(exc.detail)}, status_code=exc.status_code, headers=headers)
 
-    def auth(request: Request) -> Session:
+    async def auth(request: Request) -> Session:  # async: CPU-light, so no thread-pool hop per request
         session = ctx.security.authenticate(request)
         request.state.review_session = session
         return session
 
     def write_guard(request: Request, csrf_token: Annotated[str | None, Form(max_length=200)] = None) -> None:
         # Annotations here may only use module-level names (they are resolved from the module's globals).
-        session = getattr(request.state, "review_session", None) or auth(request)
+        session = getattr(request.state, "review_session", None) or ctx.security.authenticate(request)
         ctx.security.check_csrf(request, session, csrf_token)
 
     router = APIRouter(

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -185,7 +185,8 @@ class Service:
             self.corpus.close()
 
 
-def require_token(
+# The dependencies are `async def`: they are CPU-light, and a sync one costs a thread-pool hop per request.
+async def require_token(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """Dependency: reject the request with 401 unless it carries the service's bearer token."""
@@ -199,7 +200,7 @@ def require_token(
         )
 
 
-def _service(request: Request) -> Service:
+async def _service(request: Request) -> Service:
     service: Service = request.app.state.service
     return service
 
@@ -218,7 +219,7 @@ def _router() -> APIRouter:
             }
         ),
     )
-    def analyze(body: AnalyzeRequest, service: Annotated[Service, Depends(_service)]) -> Analysis | JSONResponse:
+    def analyze(body: AnalyzeRequest, service: Annotated[Service, Depends(_service)]) -> Response:
         """Analyse one clip: the narrative, the structured record, usage, cost and warnings.
 
         Cached: the same clip, model, prompt version and mode is answered from the corpus for free unless
@@ -246,7 +247,7 @@ def _router() -> APIRouter:
         fetch = service.fetch_urls and body.video.startswith("http") and parse_source(body.video).kind != "http"
         analyzer = service.analyzer(body.model, body.mode, fetch_urls=fetch)
         try:
-            return analyzer.analyze(video, refresh=body.refresh)
+            return _analysis_json(analyzer.analyze(video, refresh=body.refresh))
         finally:
             analyzer.close()
 
@@ -258,16 +259,27 @@ def _router() -> APIRouter:
     def get_analysis(
         analysis_id: Annotated[str, Path(pattern=_ANALYSIS_ID, description="an-<16 hex digits>")],
         service: Annotated[Service, Depends(_service)],
-    ) -> Analysis | JSONResponse:
+    ) -> Response:
         """A stored analysis by id (the ``id`` returned by ``POST /v1/analyze``)."""
         from humortune.analyzer.cache import AnalysisCache
 
         found = AnalysisCache(service.corpus.db).by_id(analysis_id)
         if found is None:
             return _error(404, "NotFound", "no analysis has this id", item=analysis_id)
-        return found
+        return _analysis_json(found)
 
     return router
+
+
+def _analysis_json(analysis: Analysis) -> Response:
+    """The analysis as `AnalysisResponse` JSON, serialised once in the endpoint's own worker thread.
+
+    Returning the model would validate it again through ``response_model`` in a second thread hop (issue 13);
+    the route keeps ``response_model`` for the OpenAPI schema. A stored analysis always has its id.
+    """
+    if analysis.id is None:
+        raise RuntimeError("an analysis without an id cannot be served")  # → 500, as response validation did
+    return Response(analysis.model_dump_json(), media_type="application/json")
 
 
 def _own_object(service: Service, uri: str) -> bool:

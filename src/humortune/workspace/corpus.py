@@ -136,13 +136,17 @@ class Corpus:
         )
         with self.db.transaction():
             for item in parsed.items:
-                outcome = self.add_correction(item.correction)
+                outcome = self.add_correction(item.correction, video_key=item.video_key)
                 setattr(report, outcome, getattr(report, outcome) + 1)
         return report
 
-    def add_correction(self, correction: Correction) -> str:
-        """Insert or update one correction; returns ``"added"``, ``"updated"`` or ``"unchanged"``."""
-        key = parse_source(correction.video_url).key
+    def add_correction(self, correction: Correction, *, video_key: str | None = None) -> str:
+        """Insert or update one correction; returns ``"added"``, ``"updated"`` or ``"unchanged"``.
+
+        ``video_key`` is the URL's canonical key when the caller has it already (the battery parser does):
+        folding a local path resolves it on disk, which dominated a re-import's time.
+        """
+        key = video_key if video_key is not None else parse_source(correction.video_url).key
         digest = _correction_hash(correction)
         now = _iso(utcnow())
         with self.db.transaction() as conn:

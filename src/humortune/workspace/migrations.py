@@ -242,7 +242,17 @@ CREATE TABLE prompts (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3]
+# v4: reference-metric scores (chrF, ROUGE-L) of an answer text against the owner's, keyed by a hash of the metric
+# version and both texts, so a warm evaluation reuses them instead of recomputing (issue 13).
+_V4 = """
+CREATE TABLE text_scores (
+    key      TEXT PRIMARY KEY,
+    chrf     REAL NOT NULL,
+    rouge_l  REAL NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 REVISIONS: list[str] = [f"{n:04d}" for n in range(1, SCHEMA_VERSION + 1)]

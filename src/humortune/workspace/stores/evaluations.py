@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +14,7 @@ __all__ = ["CALIBRATION_PREFIX", "EVALUATION_PREFIX", "EvaluationItem", "Evaluat
 
 EVALUATION_PREFIX = "ev-"
 CALIBRATION_PREFIX = "cal-"
+_CHUNK = 500  # keys per IN (...) query, well under SQLite's parameter limit
 
 
 class EvaluationRecord(BaseModel):
@@ -116,6 +117,26 @@ class EvaluationStore(Store):
             (evaluation_id,),
         )
         return [EvaluationItem(correction_id=r[0], scores=loads_dict(r[1])) for r in rows]
+
+    def text_scores(self, keys: Iterable[str]) -> dict[str, tuple[float, float]]:
+        """Cached (chrF, ROUGE-L) scores among ``keys`` (one query per 500 keys)."""
+        wanted, found = sorted(set(keys)), {}
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            for row in self.db.query(f"SELECT key, chrf, rouge_l FROM text_scores WHERE key IN ({marks})", chunk):
+                found[row[0]] = (float(row[1]), float(row[2]))
+        return found
+
+    def save_text_scores(self, scores: Mapping[str, tuple[float, float]]) -> None:
+        """Remember (chrF, ROUGE-L) scores by key; a key already stored keeps its scores (same texts, same value)."""
+        if not scores:
+            return
+        with self.db.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO text_scores (key, chrf, rouge_l) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING",
+                [(key, chrf, rouge) for key, (chrf, rouge) in scores.items()],
+            )
 
 
 def _record(row: Any) -> EvaluationRecord:

@@ -1,0 +1,169 @@
+"""Benchmark: how each step's cost grows with the corpus, 1k → 10k (→ 100k) local clips (issue 13).
+
+Each size runs in its own child process (so its peak RSS is its own) on a fresh workspace: tiny unique local
+clips (one 0.25 s PyAV clip, made distinct by a trailing MP4 ``free`` box, so every file has its own sha256
+and is probed, hashed and stored for real) in a battery file, then, timed:
+
+* ``import`` of the battery, and ``re-import`` of the unchanged battery;
+* ``ingest cold`` (probe, hash, store every clip) and ``ingest warm`` (nothing to do);
+* ``build`` a dataset version (split, rows, storage checks, validation, estimate, JSONL + manifest);
+* ``validate`` the written JSONL files, as ``humortune validate FILE`` does;
+* ``status`` (``humortune status``, in-process, output discarded);
+* ``review queue page``: ``GET /review/`` right after an outside write (cold), with one cached analysis per
+  clip inserted in bulk beforehand (not timed).
+
+Printed: seconds per step and size, each step's growth factor per 10× clips, and peak RSS per size.
+Targets: every step ≤ 12× per 10×; warm ingest ≤ 10% of cold; unchanged re-import ≤ 25% of the first;
+peak RSS grows sub-linearly (< 10× per 10×).
+
+100k clips take a long time on a loaded 2-core machine (ingest alone is ~100× the 1k run), so the default
+stops at 10k; ``--max 100000`` adds the 100k run.
+
+    python benchmarks/bench_scale.py [--max 10000] [--concurrency 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import itertools
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench_ingest_scale import make_clips
+
+STEPS = ["import", "re-import", "ingest cold", "ingest warm", "build", "validate", "status", "review queue page"]
+
+
+def _timed(fn: object) -> float:
+    start = time.perf_counter()
+    fn()  # type: ignore[operator]
+    return time.perf_counter() - start
+
+
+def _insert_analyses(corpus: object) -> None:
+    """One cached analysis per stored clip, in bulk (the review queue needs something to show)."""
+    from humortune.schema import utcnow
+
+    db = corpus.db  # type: ignore[attr-defined]
+    now = utcnow().isoformat(timespec="microseconds")
+    rows = [
+        (f"an-{sha[:16]}", sha, uri, "gemini-2.5-flash", "p-bench", "two-stage", f"Berättelse {i}.", None, now)
+        for i, (sha, uri) in enumerate(db.query("SELECT sha256, uri FROM videos"))
+    ]
+    with db.transaction() as conn:
+        conn.executemany(
+            "INSERT INTO analyses (id, video_sha256, video_uri, model, prompt_version, mode, narrative, record_json,"
+            " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def run_one(count: int, concurrency: int, root: Path) -> dict[str, float]:
+    """The child process: every step at one size; returns seconds per step and peak RSS (MB)."""
+    from fastapi.testclient import TestClient
+
+    from humortune.cli import main as cli
+    from humortune.dataset import DatasetBuilder, validate_jsonl
+    from humortune.dataset.issues import VideoFacts
+    from humortune.feedback.app import create_review_app
+    from humortune.feedback.security import ReviewSecurity, loopback_hosts
+    from humortune.ingest import Ingestor
+    from humortune.settings import Settings
+    from humortune.storage import LocalStorage
+    from humortune.workspace import Corpus
+
+    clips = make_clips(root / "clips", count)
+    battery = root / "battery.json"
+    entries = [{"video_url": str(p), "human_said": f"Det roliga i detta klipp är {i}."} for i, p in enumerate(clips)]
+    battery.write_text(json.dumps(entries), "utf-8")
+    settings = Settings(workspace=root / "ws", offline=True)
+    out: dict[str, float] = {}
+    with Corpus.open(settings=settings) as corpus:
+        out["import"] = _timed(lambda: corpus.import_battery(battery))
+        out["re-import"] = _timed(lambda: corpus.import_battery(battery))
+        storage = LocalStorage(settings.storage_uri)
+        for phase in ("cold", "warm"):
+            ingestor = Ingestor(corpus, storage, settings=settings, concurrency=concurrency)
+            out[f"ingest {phase}"] = _timed(ingestor.run)
+        builder = DatasetBuilder(corpus, storage, settings=settings)
+        result = None
+
+        def build() -> None:
+            nonlocal result
+            result = builder.run(split=(0.8, 0.2), seed="scale")
+
+        out["build"] = _timed(build)
+        assert result is not None and result.version.valid, result
+        version = result.version
+        files = {"train": Path(version.train_uri.removeprefix("file://"))}
+        if version.validation_uri:
+            files["validation"] = Path(version.validation_uri.removeprefix("file://"))
+        facts = {v.uri: VideoFacts(True, v.size_bytes, v.duration_s, v.has_audio) for v in corpus.videos()}
+        out["validate"] = _timed(
+            lambda: validate_jsonl(files, base_model=settings.base_model, for_vertex=False, facts=facts)
+        )
+        with contextlib.redirect_stdout(io.StringIO()):
+            out["status"] = _timed(lambda: cli(["-w", str(settings.workspace), "status"]))
+        _insert_analyses(corpus)
+        security = ReviewSecurity(allowed_hosts=loopback_hosts() | {"testserver"})
+        app = create_review_app(settings, corpus=corpus, storage=storage, security=security)
+        with TestClient(app) as client:
+            client.get(f"/review/?token={security.token}", follow_redirects=False)
+            corpus.db.execute("UPDATE corrections SET niche = niche WHERE rowid = 1")  # an outside write
+            out["review queue page"] = _timed(lambda: client.get("/review/").raise_for_status())
+    out["peak RSS MB"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--max", type=int, default=10_000, help="largest size: 10000 or 100000")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        with tempfile.TemporaryDirectory(prefix="humortune-bench-scale-") as tmp:
+            print(json.dumps(run_one(args.one, args.concurrency, Path(tmp))))
+        return
+    sizes = [n for n in (1_000, 10_000, 100_000) if n <= args.max]
+    results: dict[int, dict[str, float]] = {}
+    for size in sizes:
+        child = [sys.executable, __file__, "--one", str(size), "--concurrency", str(args.concurrency)]
+        output = subprocess.run(child, check=True, capture_output=True, text=True).stdout
+        results[size] = json.loads(output.splitlines()[-1])
+        print(f"{size:>7} clips done: " + ", ".join(f"{k} {v:.2f}" for k, v in results[size].items()), flush=True)
+    _report(sizes, results)
+
+
+def _report(sizes: list[int], results: dict[int, dict[str, float]]) -> None:
+    head = "".join(f"{f'{n // 1000}k s':>10}" for n in sizes)
+    growth = "".join(f"{f'×{b // 1000}k/{a // 1000}k':>12}" for a, b in itertools.pairwise(sizes))
+    print(f"\n{'step':<20}{head}{growth}")
+    worst = 0.0
+    for step in [*STEPS, "peak RSS MB"]:
+        cells = "".join(f"{results[n][step]:>10.2f}" for n in sizes)
+        factors = [results[b][step] / results[a][step] for a, b in itertools.pairwise(sizes)]
+        if step != "peak RSS MB":
+            worst = max(worst, *factors)
+        print(f"{step:<20}{cells}" + "".join(f"{f:>12.1f}" for f in factors))
+    biggest = results[sizes[-1]]
+    warm = biggest["ingest warm"] / biggest["ingest cold"]
+    again = biggest["re-import"] / biggest["import"]
+    rss = [results[b]["peak RSS MB"] / results[a]["peak RSS MB"] for a, b in itertools.pairwise(sizes)]
+    verdict = {True: "OK", False: "MISSED"}
+    print(f"\nworst growth per 10×: ×{worst:.1f} — {verdict[worst <= 12]} (target ≤ 12×)")
+    print(f"warm ingest: {warm:.0%} of cold — {verdict[warm <= 0.10]} (target ≤ 10%)")
+    print(f"unchanged re-import: {again:.0%} of the first — {verdict[again <= 0.25]} (target ≤ 25%)")
+    if rss:
+        print(f"peak RSS per 10×: ×{max(rss):.1f} — {verdict[max(rss) < 10]} (target sub-linear, < 10×)")
+
+
+if __name__ == "__main__":
+    main()

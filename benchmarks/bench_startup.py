@@ -1,0 +1,63 @@
+"""Benchmark: how fast ``import humortune`` and ``humortune --help`` start, against bare Python (issue 13).
+
+Each command runs in a fresh interpreter, interleaved with the baseline (``python -c pass``) so load on a
+shared machine hits both alike; the figures are medians of ``--runs`` runs. For reference it also times
+importing what ``import humortune`` used to load eagerly (pydantic models, settings, the corpus): that is
+now paid on first use only, by the commands that need it.
+
+Targets: ``humortune --help`` ≤ 8× ``python -c pass``; ``import humortune`` ≤ 100 ms over bare Python.
+
+    python benchmarks/bench_startup.py [--runs 9]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+HELP = "import sys; from humortune.cli import main; sys.exit(main(['--help']))"  # what the console script runs
+CASES: dict[str, list[str]] = {
+    "python -c pass (baseline)": ["-c", "pass"],
+    "import humortune": ["-c", "import humortune"],
+    "humortune --help": ["-c", HELP],
+    "humortune import --help": ["-c", HELP.replace("'--help'", "'import', '--help'")],
+    "  (old eager core, for reference)": [
+        "-c",
+        "import humortune.schema, humortune.prompts, humortune.settings, humortune.storage, humortune.workspace",
+    ],
+}
+
+
+def _once(args: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *args], check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9)
+    runs = parser.parse_args().runs
+    times: dict[str, list[float]] = {name: [] for name in CASES}
+    for name in CASES:  # warm the OS file cache and .pyc files first
+        _once(CASES[name])
+    for _ in range(runs):
+        for name, args in CASES.items():
+            times[name].append(_once(args))
+    median = {name: statistics.median(values) for name, values in times.items()}
+    base = median["python -c pass (baseline)"]
+    print(f"{'command':<36}{'median ms':>10}{'× bare':>8}{'over bare':>11}")
+    for name, seconds in median.items():
+        print(f"{name:<36}{seconds * 1000:>10.0f}{seconds / base:>8.1f}{(seconds - base) * 1000:>9.0f} ms")
+    help_ratio = median["humortune --help"] / base
+    import_over = (median["import humortune"] - base) * 1000
+    print(f"humortune --help: {help_ratio:.1f}× bare Python — {'OK' if help_ratio <= 8 else 'OVER'} (target ≤ 8×)")
+    print(f"import humortune: {import_over:.0f} ms over bare Python — "
+          f"{'OK' if import_over <= 100 else 'OVER'} (target ≤ 100 ms)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
