@@ -70,8 +70,9 @@ def test_root_help_imports_no_command_module_and_matches_the_full_help() -> None
     ).splitlines()[-2]
     assert lazy_help == full_help
     assert all(name in lazy_help for name in COMMANDS)
-    assert eval(lazy_modules) == ["humortune", "humortune._util", "humortune.catalog", "humortune.cli",
-                                  "humortune.cli._app", "humortune.cli._commands", "humortune.errors"]  # fmt: skip
+    assert eval(lazy_modules) == ["humortune", "humortune._util", "humortune._version", "humortune.catalog",
+                                  "humortune.cli", "humortune.cli._app", "humortune.cli._commands",
+                                  "humortune.errors"]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -249,7 +249,8 @@ def test_import_folds_each_local_path_once(tmp_path: Path, monkeypatch: pytest.M
     real = humortune.urls.Path.resolve
 
     def counting(self: Path, strict: bool = False) -> Path:
-        resolved.append(self)
+        if self.suffix == ".mp4":  # the battery's clips (opening a new workspace resolves Alembic's scripts too)
+            resolved.append(self)
         return real(self, strict)
 
     monkeypatch.setattr(humortune.urls.Path, "resolve", counting)
