@@ -124,7 +124,7 @@ def test_current_model_prefers_the_alias_then_the_newest_tuned(corpus: Corpus, s
     db = corpus.db
     db.execute(
         "INSERT INTO tuning_jobs (name, base_model, request_hash, hyperparams_json, state, created_at, updated_at)"
-        " VALUES ('j1', 'b', 'h', '{}', 'S', '2026', '2026')"
+        " VALUES ('j1', 'b', 'h', '{}', 'S', '2026-01-01', '2026-01-01')"
     )
     db.execute("INSERT INTO models (id, base_model, job_name, created_at) VALUES ('m/models/1', 'b', 'j1', '2026-1')")
     db.execute("INSERT INTO models (id, base_model, created_at) VALUES ('gemini-x', 'gemini-x', '2027')")
