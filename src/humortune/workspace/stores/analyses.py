@@ -49,10 +49,11 @@ class AnalysisPair(BaseModel):
 class AnalysisStore(Store):
     """Read and write analyses (thread-safe: the database serialises writers)."""
 
-    def get(self, analysis_id: str) -> Analysis | None:
-        """One analysis by id."""
+    def get(self, analysis_id: str, *, lenient: bool = False) -> Analysis | None:
+        """One analysis by id; ``lenient``: a stored record the schema now refuses reads as missing (flagged
+        with `STALE_RECORD`) instead of raising."""
         row = self.db.query_one("SELECT * FROM analyses WHERE id = ?", (analysis_id,))
-        return _analysis(row) if row is not None else None
+        return _analysis(row, lenient=lenient) if row is not None else None
 
     def put(self, analysis: Analysis) -> None:
         """Insert or replace the analysis under its id (which the caller derived from its key)."""
