@@ -49,6 +49,7 @@ def agreeing_labels(corpus: Corpus, evaluator: Evaluator, n: int = 24) -> None:
             ("pairwise", {"choice": choice, "a": a, "b": b}),
         ):
             corpus.db.execute(
-                "INSERT INTO owner_labels (kind, correction_id, payload_json, created_at) VALUES (?, ?, ?, '2026')",
+                "INSERT INTO owner_labels (kind, correction_id, payload_json, created_at)"
+                " VALUES (?, ?, ?, '2026-01-01T00:00:00+00:00')",
                 (kind, row["id"], json.dumps(payload, ensure_ascii=False)),
             )

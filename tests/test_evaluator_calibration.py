@@ -117,7 +117,7 @@ def test_labels_from_the_owner_labels_table(corpus: Corpus) -> None:
     ]
     for kind, cid, payload in rows:
         corpus.db.execute(
-            "INSERT INTO owner_labels (kind, correction_id, payload_json, created_at) VALUES (?, ?, ?, '2026')",
+            "INSERT INTO owner_labels (kind, correction_id, payload_json, created_at) VALUES (?, ?, ?, '2026-01-01')",
             (kind, cid, json.dumps(payload)),
         )
     labels = load_labels(corpus)

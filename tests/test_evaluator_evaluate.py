@@ -94,7 +94,7 @@ def test_test_set_selection(corpus: Corpus, settings: Settings) -> None:
     corpus.db.execute(
         "INSERT INTO dataset_versions (id, created_at, prompt_version, target_format, media_resolution,"
         " settings_json, manifest_json, storage_prefix)"
-        " VALUES ('ds-1', '2026', 'p', 'narrative', 'LOW', '{}', '{}', 'x')"
+        " VALUES ('ds-1', '2026-01-01T00:00:00+00:00', 'p', 'narrative', 'LOW', '{}', '{}', 'x')"
     )
     for cid in ids[:7]:
         corpus.db.execute(

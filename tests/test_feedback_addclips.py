@@ -124,12 +124,14 @@ def test_current_model_prefers_the_alias_then_the_newest_tuned(corpus: Corpus, s
     db = corpus.db
     db.execute(
         "INSERT INTO tuning_jobs (name, base_model, request_hash, hyperparams_json, state, created_at, updated_at)"
-        " VALUES ('j1', 'b', 'h', '{}', 'S', '2026', '2026')"
+        " VALUES ('j1', 'b', 'h', '{}', 'S', '2026-01-01', '2026-01-01')"
     )
-    db.execute("INSERT INTO models (id, base_model, job_name, created_at) VALUES ('m/models/1', 'b', 'j1', '2026-1')")
-    db.execute("INSERT INTO models (id, base_model, created_at) VALUES ('gemini-x', 'gemini-x', '2027')")
+    db.execute(
+        "INSERT INTO models (id, base_model, job_name, created_at) VALUES ('m/models/1', 'b', 'j1', '2026-01-02')"
+    )
+    db.execute("INSERT INTO models (id, base_model, created_at) VALUES ('gemini-x', 'gemini-x', '2027-01-01')")
     assert current_model(corpus) == "m/models/1"
-    db.execute("INSERT INTO aliases (name, model_id, updated_at) VALUES ('current', 'gemini-x', '2027')")
+    db.execute("INSERT INTO aliases (name, model_id, updated_at) VALUES ('current', 'gemini-x', '2027-01-01')")
     assert current_model(corpus) == "current"
     adder = ClipAdder(corpus, LocalStorage(settings.workspace / "storage"), settings, analyze=lambda m, v: ("x", False))
     try:

@@ -443,7 +443,9 @@ def test_promotions_page_confirm_and_reject(world: World, browser: TestClient) -
     from humortune.evaluator.registry import AliasRegistry
 
     for model in (BASE, TUNED, TUNED + "-b"):
-        world.corpus.db.execute("INSERT INTO models (id, base_model, created_at) VALUES (?, ?, '2026')", (model, BASE))
+        world.corpus.db.execute(
+            "INSERT INTO models (id, base_model, created_at) VALUES (?, ?, '2026-01-01')", (model, BASE)
+        )
     registry = AliasRegistry(world.corpus)
     registry.promote(BASE, evidence={"why": "first"})
     proposal = registry.record("propose", model_id=TUNED, previous_id=BASE, evidence={"summary": [f"win rate {XSS}"]})

@@ -77,8 +77,10 @@ def test_settings_configure_the_policy(offline: Settings) -> None:
 
 def test_drift_triggers_a_retrain(ws: Corpus, offline: Settings) -> None:
     model = "projects/p/locations/us-central1/models/7@1"
-    ws.db.execute("INSERT INTO models (id, base_model, created_at) VALUES (?, 'gemini-2.5-flash', '2026')", (model,))
-    ws.db.execute("INSERT INTO aliases (name, model_id, updated_at) VALUES ('current', ?, '2026')", (model,))
+    ws.db.execute(
+        "INSERT INTO models (id, base_model, created_at) VALUES (?, 'gemini-2.5-flash', '2026-01-01')", (model,)
+    )
+    ws.db.execute("INSERT INTO aliases (name, model_id, updated_at) VALUES ('current', ?, '2026-01-01')", (model,))
     for n, (when, score) in enumerate([("2026-01-01", 0.80), ("2026-02-01", 0.78), ("2026-03-01", 0.70)]):
         summary = {"systems": [{"model": model, "n": 10, "score": score}, {"model": "other", "n": 10, "score": 0.1}]}
         ws.db.execute(
@@ -92,7 +94,7 @@ def test_drift_triggers_a_retrain(ws: Corpus, offline: Settings) -> None:
     # measured from the evaluation recorded at promotion, when there is one
     ws.db.execute(
         "INSERT INTO alias_history (name, model_id, action, evidence_json, created_at)"
-        " VALUES ('current', ?, 'promote', ?, '2026')",
+        " VALUES ('current', ?, 'promote', ?, '2026-01-01')",
         (model, json.dumps({"evaluation_id": "ev1"})),
     )
     assert retrainer.triggers().drift == pytest.approx(0.08)
@@ -190,7 +192,8 @@ def test_leakage_guard(ws: Corpus, offline: Settings, monkeypatch: pytest.Monkey
     # A version that trains on a held-out video (as if reached through another URL): refused.
     ws.db.execute(
         "INSERT INTO dataset_versions (id, created_at, prompt_version, target_format, media_resolution,"
-        " settings_json, manifest_json, storage_prefix) VALUES ('ds-leaky', '2026', 'p', 'narrative', 'LOW', '{}',"
+        " settings_json, manifest_json, storage_prefix)"
+        " VALUES ('ds-leaky', '2026-01-01', 'p', 'narrative', 'LOW', '{}',"
         " '{}', 'file:///x')"
     )
     ws.db.execute(
@@ -246,9 +249,12 @@ def test_router_falls_back_to_the_generalist(ws: Corpus) -> None:
     route = router.route(sha)
     assert (route.alias, route.niche, route.fallback, route.model_id) == ("current", "restaurant", True, None)
     ws.db.execute(
-        "INSERT INTO models (id, base_model, created_at) VALUES ('m-gen', 'g', '2026'), ('m-rest', 'g', '2026')"
+        "INSERT INTO models (id, base_model, created_at)"
+        " VALUES ('m-gen', 'g', '2026-01-01'), ('m-rest', 'g', '2026-01-01')"
     )
-    ws.db.execute("INSERT INTO aliases VALUES ('current', 'm-gen', '2026'), ('niche:restaurant', 'm-rest', '2026')")
+    ws.db.execute(
+        "INSERT INTO aliases VALUES ('current', 'm-gen', '2026-01-01'), ('niche:restaurant', 'm-rest', '2026-01-01')"
+    )
     assert router.route(sha) == router.route(restaurant.video) == router.route(restaurant.video_key)
     assert router.route(sha).alias == "niche:restaurant" and router.route(sha).model_id == "m-rest"
     service = next(c for c in ws.entries() if c.correction.niche == "service")

@@ -399,13 +399,13 @@ def _fresh(corpus: Corpus) -> list[tuple[object, ...]]:
 
 def _count_rebuilds(queue: ReviewQueue, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     calls: list[str] = []
-    original = queue._fill
+    original = queue.table._fill  # the queue's SQL lives in its ReviewQueueStore
 
-    def fill(conn: Any, sql: str, params: dict[str, Any]) -> None:
+    def fill(sql: str, params: dict[str, Any]) -> None:
         calls.append("full" if sql == _ALL else "clip")
-        original(conn, sql, params)
+        original(sql, params)
 
-    monkeypatch.setattr(queue, "_fill", fill)
+    monkeypatch.setattr(queue.table, "_fill", fill)
     return calls
 
 

@@ -96,7 +96,7 @@ def _propose(corpus: Corpus) -> None:
     from humortune.evaluator.registry import AliasRegistry
 
     for model in (BASE, TUNED):
-        corpus.db.execute("INSERT INTO models (id, base_model, created_at) VALUES (?, ?, '2026')", (model, BASE))
+        corpus.db.execute("INSERT INTO models (id, base_model, created_at) VALUES (?, ?, '2026-01-01')", (model, BASE))
     registry = AliasRegistry(corpus)
     registry.promote(BASE, evidence={"why": "first"})
     summary = {
@@ -105,7 +105,8 @@ def _propose(corpus: Corpus) -> None:
         "judges": {"pairwise": {"status": "calibrated", "calibration": {"agreement": 0.83, "n": 30}}},
     }  # fmt: skip
     corpus.db.execute(
-        "INSERT INTO evaluations (id, model, incumbent, created_at, summary_json) VALUES ('ev-b', ?, ?, '2026', ?)",
+        "INSERT INTO evaluations (id, model, incumbent, created_at, summary_json)"
+        " VALUES ('ev-b', ?, ?, '2026-01-01', ?)",
         (TUNED, BASE, json.dumps(summary)),
     )
     checks = [

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from humortune.analyzer.cache import AnalysisCache, analysis_id
 from humortune.schema import Analysis, TokenUsage, utcnow
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
 from humortune.workspace.stores import AnalysisStore, LabelStore
 from tests._workspace_support import record, sha
 
@@ -106,3 +108,18 @@ def test_the_analysis_id_rule_lives_with_the_table_and_the_cache_re_exports_it()
     by_hash = analyses.analysis_id(video_sha256="ab" * 32, **key)
     assert by_hash.startswith("an-") and len(by_hash) == 19
     assert by_hash != analyses.analysis_id(video_sha256=None, **key)  # unknown content: keyed by URI
+
+
+def test_answers_keep_an_analysis_whose_record_no_longer_validates(tmp_path: Path) -> None:
+    from humortune.workspace.stores.analyses import STALE_RECORD
+
+    with Corpus.open(tmp_path / "c.sqlite") as corpus:
+        stores = Stores.of(corpus.db)
+        stores.analyses.put(
+            Analysis(id="an-old", video_uri="file:///v.mp4", narrative="n", model="m", prompt_version="p")
+        )
+        corpus.db.execute("UPDATE analyses SET record_json = '{\"summary\": 1}' WHERE id = 'an-old'")
+        (found,) = stores.analyses.answers("m", prompt_version="p", mode="two-stage")
+        assert found.narrative == "n" and found.record is None and STALE_RECORD in found.warnings
+        with pytest.raises(ValidationError):
+            stores.analyses.get("an-old")  # strict readers still refuse it

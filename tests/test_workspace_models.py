@@ -126,3 +126,23 @@ def test_store_history_matches_the_alias_registry(corpus: Corpus) -> None:
         (e.id, e.action, e.model_id, e.previous_id, e.evidence) for e in theirs
     ]
     assert AliasStore(corpus.db).target("current") == registry.current()
+
+
+def test_latest_tuned_skips_bare_base_models(corpus: Corpus) -> None:
+    from datetime import timedelta
+
+    from humortune.workspace.stores import JobRecord, JobStore
+
+    models = ModelStore(corpus.db)
+    assert models.latest_tuned() is None
+    jobs = [f"projects/p/locations/europe-west4/tuningJobs/{n}" for n in (1, 2)]
+    for n, name in enumerate(jobs):
+        JobStore(corpus.db).record(
+            JobRecord(name=name, base_model="gemini-2.5-flash", request_hash=f"h{n}", state="JOB_STATE_SUCCEEDED")
+        )
+    first = tuned(1, job_name=jobs[0])
+    models.register(first)
+    models.register(tuned(2, job_name=jobs[1], created_at=first.created_at - timedelta(days=1)))
+    models.ensure("gemini-2.5-pro", base_model="gemini-2.5-pro")  # newest, but no tuning job
+    latest = models.latest_tuned()
+    assert latest is not None and latest.id == first.id

@@ -42,3 +42,17 @@ def test_many_finds_the_stored_ones_across_query_chunks(corpus: Corpus) -> None:
     found = VideoStore(corpus.db).many(asked)
     assert found == {sha(1): corpus.video(sha(1)), sha(2): corpus.video(sha(2))}
     assert VideoStore(corpus.db).many([]) == {}
+
+
+def test_not_analysed_by_lists_stored_clips_a_model_has_not_seen(corpus: Corpus) -> None:
+    from humortune.schema import Analysis
+    from humortune.workspace.stores import AnalysisStore
+
+    for n in range(3):
+        add_clip(corpus, n)
+    AnalysisStore(corpus.db).put(
+        Analysis(id="an-1", video_sha256=sha(1), video_uri="file:///v", narrative="n", model="m", prompt_version="p")
+    )
+    videos = VideoStore(corpus.db)
+    assert videos.not_analysed_by("m") == [(sha(2), "7300000000000000002"), (sha(0), "7300000000000000000")]
+    assert [s for s, _ in videos.not_analysed_by("other", limit=2)] == [sha(2), sha(1)]  # newest stored first

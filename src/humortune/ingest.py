@@ -55,7 +55,8 @@ from humortune.sources.poster import store_poster
 from humortune.sources.probe import ProbeInfo, probe_video
 from humortune.storage import VIDEO_PREFIX, ObjectInfo, Storage, open_storage, video_key
 from humortune.urls import SourceRef, parse_source, redact
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
+from humortune.workspace.stores import IngestState
 
 __all__ = ["IngestProgress", "IngestReport", "Ingestor", "ProgressCallback", "SourceOutcome"]
 
@@ -314,8 +315,7 @@ class Ingestor:
     def _items(self, *, only_failed: bool, keys: set[str] | None) -> list[_Item]:
         failed: set[str] | None = None
         if only_failed:
-            rows = self.corpus.db.query("SELECT video_key FROM ingest_status WHERE status = 'failed'")
-            failed = {row["video_key"] for row in rows}
+            failed = Stores.of(self.corpus.db).ingest.failed_keys()
         items: list[_Item] = []
         seen: set[str] = set()
         entries = self.corpus.entries()
@@ -566,22 +566,15 @@ class Ingestor:
         return key.partition("?")[2] if key.startswith("http:") else ""
 
     def _write_status(self, outcome: SourceOutcome) -> None:
-        ok = outcome.status != "failed"
-        self.corpus.db.execute(
-            "INSERT INTO ingest_status (video_key, status, category, message, hint, attempts, updated_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(video_key) DO UPDATE SET status = excluded.status,"
-            " category = excluded.category, message = excluded.message, hint = excluded.hint,"
-            " attempts = ingest_status.attempts + excluded.attempts, updated_at = excluded.updated_at",
-            (
-                redact(outcome.key),  # the table is shown (status, doctor): no credentials or signatures in it
-                "ok" if ok else "failed",
-                None if ok else outcome.category,
-                None if ok else outcome.message,
-                None if ok else outcome.hint,
-                outcome.attempts,
-                _iso(utcnow()),
-            ),
+        state = IngestState(
+            video_key=redact(outcome.key),  # the table is shown (status, doctor): no credentials or signatures in it
+            status="failed" if outcome.status == "failed" else "ok",
+            category=outcome.category,
+            message=outcome.message,
+            hint=outcome.hint,
+            attempts=outcome.attempts,
         )
+        Stores.of(self.corpus.db).ingest.record(state)  # a success clears the failure fields
 
 
 def _new_dir(run: _Run, index: int, attempt: int) -> Path:

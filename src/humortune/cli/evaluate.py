@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from humortune.evaluator import Evaluator, GateDecision
     from humortune.evaluator.results import EvaluationReport
     from humortune.workspace import Corpus
+    from humortune.workspace.stores import EvaluationRecord
 
 _Offline = Annotated[bool, typer.Option("--offline", help="Use the bundled FakeGemini instead of Vertex AI.")]
 _On = Annotated[
@@ -238,21 +239,16 @@ def _report_data(corpus: Corpus, settings: Settings, ref: str) -> dict[str, Any]
     path = Path(ref)
     if ref not in ("latest",) and path.exists():
         return load_report(path)
-    if ref == "latest":
-        row = corpus.db.query_one("SELECT id FROM evaluations WHERE id LIKE 'ev-%' ORDER BY created_at DESC LIMIT 1")
-    else:
-        row = corpus.db.query_one("SELECT id FROM evaluations WHERE id = ? OR id LIKE ?", (ref, f"{ref}%"))
-    if row is None:
+    from humortune.workspace import Stores
+
+    evaluations = Stores.of(corpus.db).evaluations
+    found = evaluations.latest() if ref == "latest" else next(iter(evaluations.matching(ref)), None)
+    if found is None:
         raise EvaluationError(
             f"no evaluation {ref!r} in this workspace", hint="run humortune eval or compare; --list shows them"
         )
-    summary = corpus.db.query_one("SELECT summary_json FROM evaluations WHERE id = ?", (row["id"],))
-    assert summary is not None
-    data: dict[str, Any] = json.loads(summary["summary_json"])
-    items = corpus.db.query(
-        "SELECT scores_json FROM evaluation_items WHERE evaluation_id = ? ORDER BY rowid", (row["id"],)
-    )
-    data["clips"] = [{k: v for k, v in json.loads(i["scores_json"]).items() if k != "score"} for i in items]
+    data: dict[str, Any] = dict(found.summary)
+    data["clips"] = [{k: v for k, v in item.scores.items() if k != "score"} for item in evaluations.items(found.id)]
     return data
 
 
@@ -287,36 +283,42 @@ def _list_evaluations(corpus: Corpus, *, as_json: bool = False) -> None:
     table = Table(show_edge=False, pad_edge=False)
     for column in ("id", "when", "kind", "model", "vs", "clips", "win rate", "gate"):
         table.add_column(column)
-    rows = corpus.db.query("SELECT * FROM evaluations WHERE id LIKE 'ev-%' ORDER BY created_at DESC LIMIT 50")
+    from humortune.workspace import Stores
+
+    records = Stores.of(corpus.db).evaluations.all(limit=50)
     if as_json:
-        print_json([_evaluation_json(row) for row in rows])
+        print_json([_evaluation_json(record) for record in records])
         return
-    for row in rows:
-        s = json.loads(row["summary_json"])
+    for record in records:
+        s = record.summary
         comparison, gate = s.get("comparison") or {}, s.get("gate")
         wr = (comparison.get("win_rate") or {}).get("estimate")
         table.add_row(
-            row["id"],
-            row["created_at"][:16],
+            record.id,
+            _stored_time(record)[:16],
             s.get("kind", ""),
-            escape(row["model"]),
-            escape(row["incumbent"] or ""),
+            escape(record.model),
+            escape(record.incumbent or ""),
             str(s.get("test_set", {}).get("n", "")),
             f"{wr:.3f}" if isinstance(wr, float) else "",
             "" if gate is None else ("[green]allowed[/]" if gate["allowed"] else "[red]refused[/]"),
         )
-    console.print(table if rows else "no evaluations yet: run humortune eval or compare")
+    console.print(table if records else "no evaluations yet: run humortune eval or compare")
 
 
-def _evaluation_json(row: Any) -> dict[str, Any]:
-    s = json.loads(row["summary_json"])
+def _stored_time(record: EvaluationRecord) -> str:
+    return record.created_at.isoformat(timespec="microseconds")
+
+
+def _evaluation_json(record: EvaluationRecord) -> dict[str, Any]:
+    s = record.summary
     gate = s.get("gate")
     return {
-        "id": row["id"],
-        "created_at": row["created_at"],
+        "id": record.id,
+        "created_at": _stored_time(record),
         "kind": s.get("kind"),
-        "model": row["model"],
-        "incumbent": row["incumbent"],
+        "model": record.model,
+        "incumbent": record.incumbent,
         "clips": s.get("test_set", {}).get("n"),
         "win_rate": ((s.get("comparison") or {}).get("win_rate") or {}).get("estimate"),
         "gate_allowed": None if gate is None else gate["allowed"],

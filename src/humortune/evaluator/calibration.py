@@ -24,11 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from humortune._util import canonical_json, short_hash
+from humortune._util import short_hash
 from humortune.errors import EvaluationError
 from humortune.evaluator.judge import MechanismJudge, PairwiseJudge
 from humortune.schema import utcnow
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
+from humortune.workspace.stores import EvaluationItem, EvaluationRecord
 
 __all__ = [
     "CalibrationReport",
@@ -224,9 +225,9 @@ def _text_or_analysis(corpus: Corpus | None, payload: dict[str, Any], text_keys:
             if key.endswith("analysis_id"):
                 if corpus is None:
                     continue
-                row = corpus.db.query_one("SELECT narrative FROM analyses WHERE id = ?", (value,))
-                if row is not None:
-                    return str(row["narrative"])
+                analysis = Stores.of(corpus.db).analyses.get(value)
+                if analysis is not None:
+                    return analysis.narrative
                 continue
             return value
     return ""
@@ -262,9 +263,8 @@ def _normalise(
 def load_labels(corpus: Corpus) -> list[OwnerLabel]:
     """Every usable owner label in the ``owner_labels`` table (unresolvable ones are skipped)."""
     out = []
-    for row in corpus.db.query("SELECT * FROM owner_labels ORDER BY id"):
-        payload = json.loads(row["payload_json"] or "{}")
-        label = _normalise(corpus, row["kind"], row["correction_id"], payload, f"label:{row['id']}")
+    for stored in Stores.of(corpus.db).labels.all():
+        label = _normalise(corpus, stored.kind, stored.correction_id, dict(stored.payload), f"label:{stored.id}")
         if label is not None:
             out.append(label)
     return out
@@ -306,24 +306,14 @@ def read_labels_file(path: str | Path, corpus: Corpus | None = None) -> list[Own
 def import_labels(corpus: Corpus, path: str | Path) -> int:
     """Store a labels file's items in ``owner_labels`` (identical items are not stored twice)."""
     added = 0
-    with corpus.db.transaction() as conn:
+    labels = Stores.of(corpus.db).labels
+    with corpus.db.transaction():
         for item in _file_items(Path(path)):
             kind = str(item.get("kind", ""))
             if kind not in ("pass_fail", "pairwise"):
                 raise EvaluationError(f"unknown label kind {kind!r}", hint="use pass_fail or pairwise", item=str(path))
-            payload = canonical_json({k: v for k, v in item.items() if k not in ("kind", "correction_id")})
-            correction_id = item.get("correction_id")
-            exists = conn.execute(
-                "SELECT 1 FROM owner_labels WHERE kind = ? AND correction_id IS ? AND payload_json = ?",
-                (kind, correction_id, payload),
-            ).fetchone()
-            if exists:
-                continue
-            conn.execute(
-                "INSERT INTO owner_labels (kind, correction_id, payload_json, created_at) VALUES (?, ?, ?, ?)",
-                (kind, correction_id, payload, utcnow().isoformat(timespec="microseconds")),
-            )
-            added += 1
+            payload = {k: v for k, v in item.items() if k not in ("kind", "correction_id")}
+            added += labels.add_once(kind, payload, correction_id=item.get("correction_id"))  # type: ignore[arg-type]
     return added
 
 
@@ -334,27 +324,19 @@ def save_calibration(corpus: Corpus, report: CalibrationReport) -> str:
     """Record a calibration (in ``evaluations``, id ``cal-…``) so the gate can find it; returns the id."""
     summary = report.as_dict()
     cal_id = "cal-" + short_hash([report.kind, report.judge, report.items])
-    with corpus.db.transaction() as conn:
-        conn.execute("DELETE FROM evaluations WHERE id = ?", (cal_id,))
-        conn.execute(
-            "INSERT INTO evaluations (id, model, incumbent, dataset_id, created_at, summary_json, report_path)"
-            " VALUES (?, ?, NULL, NULL, ?, ?, NULL)",
-            (cal_id, report.judge, utcnow().isoformat(timespec="microseconds"), json.dumps(summary)),
-        )
-        conn.executemany(
-            "INSERT INTO evaluation_items (evaluation_id, correction_id, scores_json) VALUES (?, ?, ?)",
-            [(cal_id, item["key"], json.dumps(item, ensure_ascii=False)) for item in report.items],
-        )
+    record = EvaluationRecord(id=cal_id, model=report.judge, created_at=utcnow(), summary=summary)
+    items = [EvaluationItem(correction_id=item["key"], scores=item) for item in report.items]
+    Stores.of(corpus.db).evaluations.replace(record, items)
     return cal_id
+
+
+_MAX_CALIBRATIONS = 100_000
 
 
 def latest_calibration(corpus: Corpus, kind: LabelKind, judge: str) -> CalibrationReport | None:
     """The most recent stored calibration of this judge (model@prompt-version) for this label kind."""
-    for row in corpus.db.query(
-        "SELECT summary_json FROM evaluations WHERE id LIKE 'cal-%' AND model = ? ORDER BY created_at DESC",
-        (judge,),
-    ):
-        data = json.loads(row["summary_json"])
-        if data.get("kind") == kind:
-            return CalibrationReport.from_dict(data)
+    # Every calibration of the judge, newest first (a judge has a handful; the limit only bounds a runaway).
+    for record in Stores.of(corpus.db).evaluations.all(prefix="cal-", model=judge, limit=_MAX_CALIBRATIONS):
+        if record.summary.get("kind") == kind:
+            return CalibrationReport.from_dict(dict(record.summary))
     return None

@@ -16,13 +16,10 @@ evaluation re-run costs nothing; only missing clips go through an analyzer. Judg
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
-
-from pydantic import ValidationError
 
 from humortune._client_slot import ClientSlot
 from humortune._util import short_hash
@@ -45,10 +42,11 @@ from humortune.evaluator.scoring import build_clips, pair_clips, paired_figures,
 from humortune.evaluator.stats import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 from humortune.evaluator.testset import TestSet, TestSetSpec, select_test_set
 from humortune.prompts import DEFAULT_PROMPT
-from humortune.schema import Analysis, HumorRecord, OutputMode, TokenUsage, VideoAsset, utcnow
+from humortune.schema import Analysis, OutputMode, TokenUsage, VideoAsset, utcnow
 from humortune.settings import Settings
 from humortune.workspace import Corpus, Entry
-from humortune.workspace.stores import EvaluationStore
+from humortune.workspace.stores import EvaluationItem, EvaluationRecord, EvaluationStore
+from humortune.workspace.stores.analyses import STALE_RECORD
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.app import App
@@ -105,6 +103,7 @@ class Evaluator:
         self.progress = progress
         self.settings = settings or Settings()
         self.registry = AliasRegistry(corpus)
+        self.stores = self.registry.stores
         """The aliases (``current``, ``niche:…``) and their history."""
         self._client = ClientSlot.for_settings(client, self.settings)
         self._analyzer_factory = analyzer
@@ -179,12 +178,11 @@ class Evaluator:
                 hint="pass a model name (a tuned model id or a base model such as gemini-3.5-flash)",
                 item=name,
             )
-        row = self.corpus.db.query_one(
-            "SELECT m.prompt_version AS mp, d.prompt_version AS dp FROM models m"
-            " LEFT JOIN dataset_versions d ON d.id = m.dataset_id WHERE m.id = ?",
-            (model_id,),
-        )
-        version = (row["mp"] or row["dp"]) if row is not None else None
+        model = self.stores.models.get(model_id)
+        version = model.prompt_version if model is not None else None
+        if model is not None and not version and model.dataset_id:
+            dataset = self.stores.datasets.get(model.dataset_id)
+            version = dataset.prompt_version if dataset is not None else None
         return model_id, version or DEFAULT_PROMPT.version
 
     def _report_progress(self, stage: str, done: int, total: int) -> None:
@@ -197,26 +195,18 @@ class Evaluator:
         self, name: str, role: str, entries: list[Entry], warnings: list[str]
     ) -> tuple[str, dict[str, Answer]]:
         model_id, prompt_version = self._resolve(name)
-        rows = self.corpus.db.query(
-            "SELECT id, video_sha256, narrative, record_json FROM analyses"
-            " WHERE model = ? AND prompt_version = ? AND mode = ? ORDER BY created_at",
-            (model_id, prompt_version, self.mode),
-        )
-        cached = {r["video_sha256"]: r for r in rows}  # newest last, so newest wins
+        stored = self.stores.analyses.answers(model_id, prompt_version=prompt_version, mode=self.mode)
+        cached = {a.video_sha256: a for a in stored}  # oldest first, so the newest wins
         answers: dict[str, Answer] = {}
         missing: list[Entry] = []
         for entry in entries:
-            row = cached.get(entry.video.sha256 if entry.video else None)
-            if row is None:
+            found = cached.get(entry.video.sha256 if entry.video else None)
+            if found is None:
                 missing.append(entry)
                 continue
-            record = None
-            if row["record_json"]:
-                try:
-                    record = HumorRecord.model_validate_json(row["record_json"])
-                except ValidationError:
-                    warnings.append(f"{role}: stored record of analysis {row['id']} no longer validates")
-            answers[entry.correction.id] = Answer(role, row["narrative"], record, row["id"])
+            if STALE_RECORD in found.warnings:
+                warnings.append(f"{role}: stored record of analysis {found.id} no longer validates")
+            answers[entry.correction.id] = Answer(role, found.narrative, found.record, found.id)
         if missing:
             analyzer = self._analyzer(name)
             try:
@@ -418,29 +408,17 @@ class Evaluator:
         return calibrations
 
     def _store(self, report: EvaluationReport) -> None:
-        created = utcnow().isoformat(timespec="microseconds")
-        with self.corpus.db.transaction() as conn:
-            conn.execute("DELETE FROM evaluations WHERE id = ?", (report.id,))
-            conn.execute(
-                "INSERT INTO evaluations (id, model, incumbent, dataset_id, created_at, summary_json, report_path)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    report.id,
-                    report.model,
-                    report.reference_model,
-                    report.test_set.get("dataset_id"),
-                    created,
-                    json.dumps(report.summary_dict(), ensure_ascii=False),
-                    report.report_path,
-                ),
-            )
-            conn.executemany(
-                "INSERT INTO evaluation_items (evaluation_id, correction_id, scores_json) VALUES (?, ?, ?)",
-                [
-                    (report.id, c.correction_id, json.dumps(_item(c, report.subject), ensure_ascii=False))
-                    for c in report.clips
-                ],
-            )
+        record = EvaluationRecord(
+            id=report.id,
+            model=report.model,
+            incumbent=report.reference_model,
+            dataset_id=report.test_set.get("dataset_id"),
+            created_at=utcnow(),
+            summary=report.summary_dict(),
+            report_path=report.report_path,
+        )
+        items = [EvaluationItem(correction_id=c.correction_id, scores=_item(c, report.subject)) for c in report.clips]
+        self.stores.evaluations.replace(record, items)
 
     # -- calibration and promotion ----------------------------------------------------------------
 

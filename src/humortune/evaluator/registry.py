@@ -8,14 +8,13 @@ confirmed). Rolling back restores the model that was current before the current 
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from humortune.errors import EvaluationError
-from humortune.schema import utcnow
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
+from humortune.workspace.stores import AliasChange
 
 __all__ = ["DEFAULT_ALIAS", "AliasAction", "AliasEvent", "AliasRegistry"]
 
@@ -40,6 +39,19 @@ class AliasEvent:
     evidence: dict[str, Any]
     created_at: str
 
+    @classmethod
+    def of(cls, change: AliasChange) -> AliasEvent:
+        """The event a store's `AliasChange` records (its time as the stored ISO text)."""
+        return cls(
+            id=change.id,
+            name=change.name,
+            action=change.action,
+            model_id=change.model_id,
+            previous_id=change.previous_id,
+            evidence=dict(change.evidence),
+            created_at=change.created_at.isoformat(timespec="microseconds"),
+        )
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
         return {
@@ -51,10 +63,6 @@ class AliasEvent:
             "evidence": self.evidence,
             "created_at": self.created_at,
         }
-
-
-def _now() -> str:
-    return utcnow().isoformat(timespec="microseconds")
 
 
 class AliasRegistry:
@@ -70,27 +78,25 @@ class AliasRegistry:
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
+        self.stores = Stores.of(corpus.db)
 
     # -- models -----------------------------------------------------------------------------------
 
     def has_model(self, model_id: str) -> bool:
         """Whether ``model_id`` is registered."""
-        return self.corpus.db.query_one("SELECT 1 FROM models WHERE id = ?", (model_id,)) is not None
+        return self.stores.models.exists(model_id)
 
     def base_model_of(self, model_id: str) -> str | None:
         """The base model a registered model was tuned from."""
-        row = self.corpus.db.query_one("SELECT base_model FROM models WHERE id = ?", (model_id,))
-        return str(row["base_model"]) if row else None
+        model = self.stores.models.get(model_id)
+        return model.base_model if model is not None else None
 
     def ensure_model(self, model_id: str) -> None:
         """Make sure ``model_id`` can be aliased: base models are registered on the fly, tuned ones must exist."""
         if self.has_model(model_id):
             return
         if _BASE_MODEL.match(model_id):
-            self.corpus.db.execute(
-                "INSERT OR IGNORE INTO models (id, base_model, created_at) VALUES (?, ?, ?)",
-                (model_id, model_id.rsplit("/", 1)[-1], _now()),
-            )
+            self.stores.models.ensure(model_id, base_model=model_id.rsplit("/", 1)[-1])
             return
         raise EvaluationError(
             f"model {model_id!r} is not in the registry",
@@ -109,12 +115,11 @@ class AliasRegistry:
 
     def current(self, alias: str = DEFAULT_ALIAS) -> str | None:
         """The model an alias points at, or ``None`` if nothing was promoted yet."""
-        row = self.corpus.db.query_one("SELECT model_id FROM aliases WHERE name = ?", (alias,))
-        return str(row["model_id"]) if row else None
+        return self.stores.aliases.target(alias)
 
     def aliases(self) -> dict[str, str]:
         """Every alias and its model."""
-        return {r["name"]: r["model_id"] for r in self.corpus.db.query("SELECT * FROM aliases ORDER BY name")}
+        return self.stores.aliases.targets()
 
     def record(
         self,
@@ -126,27 +131,19 @@ class AliasRegistry:
         evidence: dict[str, Any] | None = None,
     ) -> AliasEvent:
         """Append one decision to ``alias_history`` without moving the alias (``propose``/``refuse``)."""
-        created = _now()
-        with self.corpus.db.transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO alias_history (name, model_id, previous_id, action, evidence_json, created_at)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (alias, model_id, previous_id, action, json.dumps(evidence or {}, ensure_ascii=False), created),
+        with self.corpus.db.transaction():
+            change = self.stores.aliases.record(
+                action, name=alias, model_id=model_id, previous_id=previous_id, evidence=evidence
             )
-            event_id = int(cursor.lastrowid or 0)
-        return AliasEvent(event_id, alias, action, model_id, previous_id, evidence or {}, created)
+        return AliasEvent.of(change)
 
     def _move(
         self, action: AliasAction, alias: str, model_id: str, evidence: dict[str, Any], before: str | None = None
     ) -> AliasEvent:
         self.ensure_model(model_id)
-        with self.corpus.db.transaction() as conn:
+        with self.corpus.db.transaction():
             previous = self.current(alias) or before
-            conn.execute(
-                "INSERT INTO aliases (name, model_id, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT(name) DO UPDATE SET model_id = excluded.model_id, updated_at = excluded.updated_at",
-                (alias, model_id, _now()),
-            )
+            self.stores.aliases.move(alias, model_id)
             return self.record(action, alias=alias, model_id=model_id, previous_id=previous, evidence=evidence)
 
     def promote(
@@ -175,12 +172,8 @@ class AliasRegistry:
         current = self.current(alias)
         if current is None:
             return None
-        row = self.corpus.db.query_one(
-            "SELECT previous_id FROM alias_history WHERE name = ? AND action = 'promote' AND model_id = ?"
-            " ORDER BY id DESC LIMIT 1",
-            (alias, current),
-        )
-        return str(row["previous_id"]) if row and row["previous_id"] else None
+        last = self.stores.aliases.last(alias, actions=["promote"], model_id=current)
+        return last.previous_id if last is not None and last.previous_id else None
 
     def rollback(
         self, *, alias: str = DEFAULT_ALIAS, to: str | None = None, evidence: dict[str, Any] | None = None
@@ -196,36 +189,14 @@ class AliasRegistry:
                 hint="promote another model instead",
                 item=alias,
             )
-        if to is not None:
-            was = self.corpus.db.query_one(
-                "SELECT 1 FROM alias_history WHERE name = ? AND model_id = ? AND action IN ('promote', 'rollback')",
-                (alias, to),
+        if to is not None and self.stores.aliases.last(alias, actions=["promote", "rollback"], model_id=to) is None:
+            raise EvaluationError(
+                f"{to!r} was never {alias!r}", hint="roll back only to a model that held the alias", item=to
             )
-            if was is None:
-                raise EvaluationError(
-                    f"{to!r} was never {alias!r}", hint="roll back only to a model that held the alias", item=to
-                )
         if target == current:
             raise EvaluationError(f"{target!r} is already {alias!r}", item=alias)
         return self._move("rollback", alias, target, {"rolled_back": current, **(evidence or {})})
 
     def history(self, alias: str | None = None, *, limit: int = 100) -> list[AliasEvent]:
         """Recorded decisions, newest first."""
-        sql = "SELECT * FROM alias_history"
-        params: tuple[Any, ...] = ()
-        if alias is not None:
-            sql += " WHERE name = ?"
-            params = (alias,)
-        rows = self.corpus.db.query(sql + " ORDER BY id DESC LIMIT ?", (*params, int(limit)))
-        return [
-            AliasEvent(
-                id=int(r["id"]),
-                name=r["name"],
-                action=r["action"],
-                model_id=r["model_id"],
-                previous_id=r["previous_id"],
-                evidence=json.loads(r["evidence_json"] or "{}"),
-                created_at=r["created_at"],
-            )
-            for r in rows
-        ]
+        return [AliasEvent.of(change) for change in self.stores.aliases.history(alias, limit=limit)]

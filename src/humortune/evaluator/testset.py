@@ -14,7 +14,7 @@ from typing import Any
 
 from humortune.errors import EvaluationError
 from humortune.schema import Correction, DatasetVersion
-from humortune.workspace import Corpus, Entry
+from humortune.workspace import Corpus, Entry, Stores
 
 __all__ = ["TestSet", "TestSetSpec", "select_test_set"]
 
@@ -48,23 +48,17 @@ class TestSet:
 
 
 def _dataset_test_ids(corpus: Corpus, dataset_id: str) -> list[str]:
-    rows = corpus.db.query(
-        "SELECT correction_id FROM dataset_examples WHERE dataset_id = ? AND split = 'test' ORDER BY correction_id",
-        (dataset_id,),
-    )
-    return [str(r["correction_id"]) for r in rows]
+    return [e.correction_id for e in Stores.of(corpus.db).datasets.examples(dataset_id, split="test")]
 
 
 def _assigned_test_keys(corpus: Corpus) -> set[str]:
-    rows = corpus.db.query("SELECT video_key FROM split_assignments WHERE split = 'test'")
-    return {str(r["video_key"]) for r in rows}
+    return set(Stores.of(corpus.db).datasets.keys_in("test"))
 
 
 def _latest_dataset(corpus: Corpus, niche: str | None) -> str | None:
-    rows = corpus.db.query("SELECT id, niche FROM dataset_versions ORDER BY created_at DESC, id")
-    for row in rows:
-        if (niche is None or row["niche"] in (None, niche)) and _dataset_test_ids(corpus, row["id"]):
-            return str(row["id"])
+    for record in Stores.of(corpus.db).datasets.all():
+        if (niche is None or record.niche in (None, niche)) and _dataset_test_ids(corpus, record.id):
+            return record.id
     return None
 
 

@@ -24,8 +24,8 @@ from typing import Literal
 
 from humortune.errors import FeedbackError
 from humortune.feedback.review import load_analysis
-from humortune.schema import Analysis, utcnow
-from humortune.workspace import Corpus
+from humortune.schema import Analysis
+from humortune.workspace import Corpus, Stores
 
 __all__ = ["ABChoice", "ABPair", "ABTally", "BlindAB", "ab_tally", "pair_key"]
 
@@ -86,6 +86,7 @@ class BlindAB:
 
     def __init__(self, corpus: Corpus, *, key: bytes | None = None, rng: random.Random | None = None) -> None:
         self.corpus = corpus
+        self.stores = Stores.of(corpus.db)
         self._key = key or secrets.token_bytes(32)
         self._rng = rng or random.SystemRandom()
 
@@ -94,20 +95,11 @@ class BlindAB:
     def default_models(self) -> tuple[str, str] | None:
         """The pair worth comparing: ``current`` against the newest proposed candidate; else the two models
         with the most recent analyses that share a clip."""
-        db = self.corpus.db
-        current = db.query_one("SELECT model_id FROM aliases WHERE name = 'current'")
-        proposed = db.query_one(
-            "SELECT model_id FROM alias_history WHERE name = 'current' AND action = 'propose'"
-            " AND model_id IS NOT NULL ORDER BY id DESC LIMIT 1"
-        )
-        if current is not None and proposed is not None and current[0] != proposed[0]:
-            return str(current[0]), str(proposed[0])
-        row = db.query_one(
-            "SELECT a.model, b.model FROM analyses a JOIN analyses b"
-            " ON b.video_sha256 = a.video_sha256 AND b.model > a.model"
-            " WHERE a.video_sha256 IS NOT NULL ORDER BY MAX(a.created_at, b.created_at) DESC LIMIT 1"
-        )
-        return (str(row[0]), str(row[1])) if row is not None else None
+        current = self.stores.aliases.target("current")
+        proposed = self.stores.aliases.last("current", actions=["propose"])
+        if current is not None and proposed is not None and proposed.model_id and current != proposed.model_id:
+            return current, proposed.model_id
+        return self.stores.analyses.latest_shared_models()
 
     # -- pairs ------------------------------------------------------------------------------------
 
@@ -115,24 +107,19 @@ class BlindAB:
         """A clip both models analysed that the owner has not judged for this pair yet, in random order."""
         if model_a == model_b:
             raise FeedbackError("pick two different models", item=model_a)
-        rows = self.corpus.db.query(
-            "SELECT a.video_sha256 AS sha, a.id AS a_id, b.id AS b_id FROM analyses a JOIN analyses b"
-            " ON b.video_sha256 = a.video_sha256 WHERE a.model = ? AND b.model = ? AND a.video_sha256 IS NOT NULL"
-            " AND a.video_sha256 IS NOT ? AND NOT EXISTS (SELECT 1 FROM owner_labels l WHERE l.kind = 'pairwise'"
-            " AND l.video_sha256 = a.video_sha256 AND json_extract(l.payload_json, '$.pair_key') = ?)"
-            " ORDER BY a.created_at DESC, a.id LIMIT ?",
-            (model_a, model_b, exclude, pair_key(model_a, model_b), _CANDIDATES),
+        rows = self.stores.analyses.unjudged_pairs(
+            model_a, model_b, pair_key=pair_key(model_a, model_b), exclude=exclude, limit=_CANDIDATES
         )
         if not rows:
             return None
         row = self._rng.choice(rows)
-        first, second = load_analysis(self.corpus, row["a_id"]), load_analysis(self.corpus, row["b_id"])
+        first, second = load_analysis(self.corpus, row.first_id), load_analysis(self.corpus, row.second_id)
         if first is None or second is None:  # pragma: no cover - rows were just read
             return None
         if self._rng.random() < 0.5:
             first, second = second, first
         assert first.id is not None and second.id is not None
-        return ABPair(self._sign(first.id, second.id), str(row["sha"]), first, second)
+        return ABPair(self._sign(first.id, second.id), row.video_sha256, first, second)
 
     def resolve(self, token: str) -> tuple[Analysis, Analysis]:
         """The (A, B) analyses a token names. Raises `FeedbackError` for a forged or stale token."""
@@ -156,19 +143,15 @@ class BlindAB:
         a, b = self.resolve(token)
         winner = {"a": a.model, "b": b.model, "tie": None}[choice]
         key = pair_key(a.model, b.model)
-        db = self.corpus.db
-        with db.transaction() as conn:
-            existing = conn.execute(
-                "SELECT id FROM owner_labels WHERE kind = 'pairwise' AND video_sha256 IS ?"
-                " AND json_extract(payload_json, '$.pair_key') = ?",
-                (a.video_sha256, key),
-            ).fetchone()
-            if existing is not None:
-                return int(existing["id"])
-            ref = conn.execute(
-                "SELECT id FROM corrections WHERE video_sha256 = ? ORDER BY updated_at DESC LIMIT 1",
-                (a.video_sha256,),
-            ).fetchone()
+        with self.corpus.db.transaction():
+            existing = [
+                label
+                for label in self.stores.labels.pairwise(key, video_sha256=a.video_sha256)
+                if label.video_sha256 == a.video_sha256  # a clip without a hash matches only hashless labels
+            ]
+            if existing:
+                return existing[0].id
+            ref = self.stores.corrections.latest_for_clip(a.video_sha256) if a.video_sha256 else None
             payload = {
                 "choice": choice,
                 "a_analysis_id": a.id,
@@ -179,17 +162,9 @@ class BlindAB:
                 "pair_key": key,
                 "source": "review-ab",
             }
-            cursor = conn.execute(
-                "INSERT INTO owner_labels (kind, correction_id, video_sha256, payload_json, created_at)"
-                " VALUES ('pairwise', ?, ?, ?, ?)",
-                (
-                    ref["id"] if ref is not None else None,
-                    a.video_sha256,
-                    json.dumps(payload, ensure_ascii=False),
-                    utcnow().isoformat(timespec="microseconds"),
-                ),
+            return self.stores.labels.add(
+                "pairwise", payload, correction_id=ref.id if ref is not None else None, video_sha256=a.video_sha256
             )
-            return int(cursor.lastrowid or 0)
 
     # -- tokens -----------------------------------------------------------------------------------
 
@@ -205,14 +180,10 @@ def ab_tally(corpus: Corpus, model_a: str, model_b: str) -> ABTally:
     """The owner's blind choices between two models, from every pairwise label that names both."""
     wins = {model_a: 0, model_b: 0}
     ties = 0
-    rows = corpus.db.query(
-        "SELECT json_extract(payload_json, '$.winner') AS winner FROM owner_labels"
-        " WHERE kind = 'pairwise' AND json_extract(payload_json, '$.pair_key') = ?",
-        (pair_key(model_a, model_b),),
-    )
-    for row in rows:
-        if row["winner"] is None:
+    for label in Stores.of(corpus.db).labels.pairwise(pair_key(model_a, model_b)):
+        winner = label.payload.get("winner")
+        if winner is None:
             ties += 1
-        elif row["winner"] in wins:
-            wins[row["winner"]] += 1
+        elif winner in wins:
+            wins[winner] += 1
     return ABTally(model_a, model_b, wins[model_a], wins[model_b], ties)

@@ -26,7 +26,7 @@ from humortune.errors import FeedbackError, HumortuneError
 from humortune.settings import Settings
 from humortune.sources.base import Downloader
 from humortune.storage.base import Storage
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
 
 __all__ = ["AddItem", "AddJob", "ClipAdder", "current_model", "parse_links"]
 
@@ -49,12 +49,11 @@ def parse_links(text: str) -> list[str]:
 def current_model(corpus: Corpus) -> str | None:
     """The model new clips are analysed with: ``current`` once something is promoted, else the newest
     tuned model (as ``humortune eval`` picks it); ``None`` before any tuning (the analyzer's default)."""
-    if corpus.db.query_one("SELECT 1 FROM aliases WHERE name = 'current'") is not None:
+    stores = Stores.of(corpus.db)
+    if stores.aliases.target("current") is not None:
         return "current"
-    row = corpus.db.query_one(
-        "SELECT id FROM models WHERE job_name IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1"
-    )
-    return str(row[0]) if row is not None else None
+    latest = stores.models.latest_tuned()
+    return latest.id if latest is not None else None
 
 
 @dataclass(slots=True)
@@ -152,15 +151,10 @@ class ClipAdder:
     def stored_clips(self, limit: int = 50) -> list[tuple[str, str]]:
         """Stored clips the current model has not analysed: (sha256, source id), newest first."""
         model = current_model(self.corpus)
+        stores = Stores.of(self.corpus.db)
         if model == "current":
-            row = self.corpus.db.query_one("SELECT model_id FROM aliases WHERE name = 'current'")
-            model = str(row[0]) if row is not None else None
-        rows = self.corpus.db.query(
-            "SELECT v.sha256, v.source_id FROM videos v WHERE NOT EXISTS (SELECT 1 FROM analyses a"
-            " WHERE a.video_sha256 = v.sha256 AND a.model IS ?) ORDER BY v.rowid DESC LIMIT ?",
-            (model or self.settings.base_model, limit),
-        )
-        return [(str(r[0]), str(r[1])) for r in rows]
+            model = stores.aliases.target("current")
+        return stores.videos.not_analysed_by(model or self.settings.base_model, limit=limit)
 
     def close(self) -> None:
         """Stop the worker after the job it is on; jobs still waiting stay unfinished."""

@@ -8,8 +8,10 @@ app = create_review_app(settings)                 # token: app.state.review.secu
 Or mount the UI on an app you already have:
 
 ```python
-from humortune.feedback import ReviewContext, create_review_router
-app.include_router(create_review_router(ReviewContext(corpus, storage)))
+from humortune.feedback import ReviewContext
+from humortune.feedback.router import router
+app.state.review = ReviewContext(corpus, storage)
+app.include_router(router)          # or: app.include_router(create_review_router(ctx))
 ```
 """
 
@@ -21,7 +23,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from humortune.feedback.router import PREFIX, ReviewContext, create_review_router
+from humortune.feedback.router import PREFIX, ReviewContext, router
 from humortune.feedback.security import ReviewSecurity, guard_app
 from humortune.settings import Settings
 from humortune.storage import Storage, open_storage
@@ -70,7 +72,6 @@ def create_review_app(
     settings = backends.settings
     corpus = corpus or backends.corpus
     ctx = review_context(settings, corpus=corpus, storage=storage or backends.storage, security=security)
-    router = create_review_router(ctx)
     app: FastAPI | None = None
     if not standalone:
         try:

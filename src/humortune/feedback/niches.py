@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from humortune.feedback.retrain import Retrainer, RetrainOutcome, RetrainPolicy
 from humortune.schema import VideoAsset
 from humortune.settings import Settings
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.evaluator import Evaluator
@@ -45,11 +44,7 @@ def niche_alias(niche: str) -> str:
 
 def niche_counts(corpus: Corpus) -> dict[str, tuple[int, int]]:
     """niche → (corrections, usable corrections with a stored video), largest first."""
-    rows = corpus.db.query(
-        "SELECT niche, COUNT(*) AS n, SUM(video_sha256 IS NOT NULL) AS usable FROM corrections"
-        " WHERE niche IS NOT NULL GROUP BY niche ORDER BY usable DESC, niche"
-    )
-    return {str(r["niche"]): (int(r["n"]), int(r["usable"] or 0)) for r in rows}
+    return {c.niche: (c.corrections, c.usable) for c in Stores.of(corpus.db).corrections.niche_counts()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,20 +71,17 @@ class NicheRouter:
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
+        self.stores = Stores.of(corpus.db)
 
     def niche_of(self, video: VideoAsset | str) -> str | None:
         """The clip's niche: the latest niche tag among the owner's corrections of it (by sha256 or key)."""
         key = video.sha256 if isinstance(video, VideoAsset) else video
-        column = "video_sha256" if len(key) == 64 and all(c in "0123456789abcdef" for c in key) else "video_key"
-        row = self.corpus.db.query_one(
-            f"SELECT niche FROM corrections WHERE {column} = ? AND niche IS NOT NULL ORDER BY updated_at DESC LIMIT 1",
-            (key,),
-        )
-        return str(row["niche"]) if row is not None else None
+        if len(key) == 64 and all(c in "0123456789abcdef" for c in key):
+            return self.stores.corrections.latest_niche(video_sha256=key)
+        return self.stores.corrections.latest_niche(video_key=key)
 
     def _alias(self, name: str) -> str | None:
-        row = self.corpus.db.query_one("SELECT model_id FROM aliases WHERE name = ?", (name,))
-        return str(row["model_id"]) if row is not None else None
+        return self.stores.aliases.target(name)
 
     def route(self, video: VideoAsset | str, *, niche: str | None = None) -> Route:
         """The alias (and model) for a clip; ``niche`` overrides the clip's own tag."""
@@ -125,12 +117,8 @@ class NicheStatus:
 
 
 def _latest_comparison(corpus: Corpus, specialist: str, generalist: str, niche: str) -> dict[str, Any] | None:
-    rows = corpus.db.query(
-        "SELECT summary_json FROM evaluations WHERE model = ? AND incumbent = ? ORDER BY created_at DESC",
-        (specialist, generalist),
-    )
-    for row in rows:
-        summary = json.loads(row["summary_json"] or "{}")
+    for record in Stores.of(corpus.db).evaluations.comparisons(specialist, generalist):
+        summary = record.summary
         if (summary.get("test_set") or {}).get("niche") == niche and summary.get("comparison"):
             comparison: dict[str, Any] = summary["comparison"]
             return comparison
@@ -160,21 +148,18 @@ def niche_report(
     and judge calls; cached analyses are reused).
     """
     settings = settings or Settings()
-    generalist_row = corpus.db.query_one("SELECT model_id FROM aliases WHERE name = ?", (GENERALIST,))
-    generalist = str(generalist_row["model_id"]) if generalist_row is not None else None
+    stores = Stores.of(corpus.db)
+    generalist = stores.aliases.target(GENERALIST)
     out = []
     for niche, (total, usable) in niche_counts(corpus).items():
-        promoted_row = corpus.db.query_one("SELECT model_id FROM aliases WHERE name = ?", (niche_alias(niche),))
-        newest = corpus.db.query_one(
-            "SELECT id FROM models WHERE niche = ? ORDER BY created_at DESC, id LIMIT 1", (niche,)
-        )
+        newest = stores.models.latest_for_niche(niche)
         status = NicheStatus(
             niche=niche,
             corrections=total,
             usable=usable,
             eligible=usable >= settings.niche_min_corrections,
-            promoted=str(promoted_row["model_id"]) if promoted_row is not None else None,
-            candidate=str(newest["id"]) if newest is not None else None,
+            promoted=stores.aliases.target(niche_alias(niche)),
+            candidate=newest.id if newest is not None else None,
             generalist=generalist,
         )
         specialist = status.promoted or status.candidate
@@ -223,7 +208,7 @@ def train_niches(
     for niche, (_total, usable) in niche_counts(corpus).items():
         if only is not None and niche != only:
             continue
-        has_model = corpus.db.query_one("SELECT 1 FROM models WHERE niche = ? LIMIT 1", (niche,)) is not None
+        has_model = Stores.of(corpus.db).models.latest_for_niche(niche) is not None
         if not has_model and usable < threshold:
             continue
         overrides = {"niche": niche, **policy}

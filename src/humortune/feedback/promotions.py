@@ -8,12 +8,11 @@ proposal's id in their evidence, which is how a proposal is known to be decided.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from humortune.errors import FeedbackError
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
 
 __all__ = ["GateLine", "JudgeCalibration", "Proposal", "ProposalFigures", "decide_proposal", "pending_proposals"]
 
@@ -92,9 +91,8 @@ def _summary(evidence: dict[str, Any]) -> list[str]:
 def _evaluation_summary(corpus: Corpus, evaluation_id: object) -> dict[str, Any]:
     if not isinstance(evaluation_id, str):
         return {}
-    row = corpus.db.query_one("SELECT summary_json FROM evaluations WHERE id = ?", (evaluation_id,))
-    loaded = json.loads(row["summary_json"] or "{}") if row is not None else {}
-    return loaded if isinstance(loaded, dict) else {}
+    record = Stores.of(corpus.db).evaluations.get(evaluation_id)
+    return dict(record.summary) if record is not None else {}
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -141,33 +139,26 @@ def proposal_figures(corpus: Corpus, evidence: dict[str, Any]) -> ProposalFigure
 def pending_proposals(corpus: Corpus) -> list[Proposal]:
     """Proposals not yet confirmed or rejected, and not already in effect; newest first, one per
     (alias, model)."""
-    rows = corpus.db.query("SELECT * FROM alias_history WHERE action = 'propose' ORDER BY id DESC")
-    decided = {
-        int(r[0])
-        for r in corpus.db.query(
-            "SELECT CAST(json_extract(evidence_json, '$.proposal') AS INTEGER) FROM alias_history"
-            " WHERE action IN ('promote', 'refuse') AND json_extract(evidence_json, '$.proposal') IS NOT NULL"
-        )
-    }
-    current = {str(r["name"]): str(r["model_id"]) for r in corpus.db.query("SELECT name, model_id FROM aliases")}
+    aliases = Stores.of(corpus.db).aliases
+    decided = aliases.answered_proposals()
+    current = aliases.targets()
     seen: set[tuple[str, str]] = set()
     out = []
-    for row in rows:
-        key = (str(row["name"]), str(row["model_id"]))
-        if row["model_id"] is None or key in seen:
+    for change in aliases.proposals():
+        if change.model_id is None or (change.name, change.model_id) in seen:
             continue
-        seen.add(key)
-        if int(row["id"]) in decided or current.get(key[0]) == key[1]:
+        seen.add((change.name, change.model_id))
+        if change.id in decided or current.get(change.name) == change.model_id:
             continue
-        evidence: dict[str, Any] = json.loads(row["evidence_json"] or "{}")
+        evidence = dict(change.evidence)
         out.append(
             Proposal(
-                id=int(row["id"]),
-                alias=key[0],
-                model_id=key[1],
-                previous_id=row["previous_id"],
+                id=change.id,
+                alias=change.name,
+                model_id=change.model_id,
+                previous_id=change.previous_id,
                 evidence=evidence,
-                created_at=str(row["created_at"]),
+                created_at=change.created_at.isoformat(timespec="microseconds"),
                 summary=_summary(evidence),
                 figures=proposal_figures(corpus, evidence),
             )

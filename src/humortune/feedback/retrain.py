@@ -24,7 +24,6 @@ A workspace lock (a file lock on SQLite, an advisory lock on PostgreSQL) keeps t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -34,7 +33,7 @@ from humortune._client_slot import ClientSlot
 from humortune.errors import CostLimitError, DatasetError, EvaluationError, FeedbackError
 from humortune.schema import DatasetVersion, TargetFormat
 from humortune.settings import Settings
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.app import App
@@ -144,15 +143,8 @@ def leaked_examples(corpus: Corpus, dataset_id: str) -> list[str]:
     A clip is held out when its canonical key is assigned to ``test`` in ``split_assignments``; the same
     bytes reached through another key are held out too.
     """
-    rows = corpus.db.query(
-        "WITH held AS (SELECT c.video_sha256 AS sha FROM corrections c JOIN split_assignments s"
-        " ON s.video_key = c.video_key WHERE s.split = 'test' AND c.video_sha256 IS NOT NULL)"
-        " SELECT e.correction_id, e.video_sha256, e.split FROM dataset_examples e"
-        " WHERE e.dataset_id = ? AND e.split != 'test' AND e.video_sha256 IN (SELECT sha FROM held)"
-        " ORDER BY e.correction_id",
-        (dataset_id,),
-    )
-    return [f"{r['correction_id']} ({r['split']}): video {r['video_sha256'][:12]} is held out" for r in rows]
+    rows = Stores.of(corpus.db).datasets.leaked_examples(dataset_id)
+    return [f"{r.correction_id} ({r.split}): video {r.video_sha256[:12]} is held out" for r in rows]
 
 
 class Retrainer:
@@ -175,6 +167,7 @@ class Retrainer:
         evaluator: Evaluator | Callable[[GeminiClient], Evaluator] | None = None,
     ) -> None:
         self.corpus = corpus
+        self._stores = Stores.of(corpus.db)
         self.settings = settings or Settings()
         self.policy = policy or RetrainPolicy.from_settings(self.settings)
         self._storage = storage
@@ -200,20 +193,19 @@ class Retrainer:
     # -- state ------------------------------------------------------------------------------------
 
     def _alias_model(self, alias: str) -> str | None:
-        row = self.corpus.db.query_one("SELECT model_id FROM aliases WHERE name = ?", (alias,))
-        return str(row["model_id"]) if row is not None else None
+        return self._stores.aliases.target(alias)
 
     def _model_dataset(self, model_id: str | None) -> str | None:
         if model_id is None:
             return None
-        row = self.corpus.db.query_one("SELECT dataset_id FROM models WHERE id = ?", (model_id,))
-        return str(row["dataset_id"]) if row is not None and row["dataset_id"] else None
+        model = self._stores.models.get(model_id)
+        return model.dataset_id if model is not None and model.dataset_id else None
 
     def _is_tuned(self, model_id: str | None) -> bool:
         if model_id is None:
             return False
-        row = self.corpus.db.query_one("SELECT job_name FROM models WHERE id = ?", (model_id,))
-        return (row is not None and row["job_name"] is not None) or model_id.startswith("projects/")
+        model = self._stores.models.get(model_id)
+        return (model is not None and model.job_name is not None) or model_id.startswith("projects/")
 
     def current_model(self) -> str | None:
         """The model the candidate must beat: the alias's, else (for a niche) the generalist ``current``."""
@@ -224,44 +216,24 @@ class Retrainer:
 
     def new_corrections(self, since_dataset: str | None) -> int:
         """Usable corrections (with a stored video) that are not in ``since_dataset`` or changed after it."""
-        niche_sql, params = ("AND c.niche = ?", [self.policy.niche]) if self.policy.niche else ("", [])
-        if since_dataset is None:
-            row = self.corpus.db.query_one(
-                f"SELECT COUNT(*) FROM corrections c WHERE c.video_sha256 IS NOT NULL {niche_sql}", params
-            )
-            return int(row[0]) if row else 0
-        created = self.corpus.db.query_one("SELECT created_at FROM dataset_versions WHERE id = ?", (since_dataset,))
-        row = self.corpus.db.query_one(
-            "SELECT COUNT(*) FROM corrections c WHERE c.video_sha256 IS NOT NULL"
-            f" {niche_sql} AND (c.id NOT IN (SELECT correction_id FROM dataset_examples WHERE dataset_id = ?)"
-            " OR c.updated_at > ?)",
-            [*params, since_dataset, created["created_at"] if created else ""],
-        )
-        return int(row[0]) if row else 0
+        return self._stores.corrections.count_usable(niche=self.policy.niche or None, outside_dataset=since_dataset)
 
     def drift(self, model_id: str | None) -> float | None:
         """How far the model's mean held-out score fell: at promotion (or first evaluation) minus latest."""
         if model_id is None:
             return None
         scores: list[tuple[str, str, float]] = []
-        for row in self.corpus.db.query(
-            "SELECT id, created_at, summary_json FROM evaluations WHERE model = ? OR incumbent = ? ORDER BY created_at",
-            (model_id, model_id),
-        ):
-            for system in json.loads(row["summary_json"] or "{}").get("systems", []):
+        for record in self._stores.evaluations.involving(model_id):
+            for system in record.summary.get("systems", []):
                 if system.get("model") == model_id and system.get("n") and system.get("score") is not None:
-                    scores.append((str(row["id"]), str(row["created_at"]), float(system["score"])))
+                    scores.append((record.id, record.created_at.isoformat(), float(system["score"])))
                     break
         if len(scores) < 2:
             return None
-        promoted = self.corpus.db.query_one(
-            "SELECT evidence_json FROM alias_history WHERE name = ? AND model_id = ? AND action = 'promote'"
-            " ORDER BY id DESC LIMIT 1",
-            (self.policy.alias, model_id),
-        )
+        promoted = self._stores.aliases.last(self.policy.alias, actions=["promote"], model_id=model_id)
         reference = scores[0]
         if promoted is not None:
-            evaluation = json.loads(promoted["evidence_json"] or "{}").get("evaluation_id")
+            evaluation = promoted.evidence.get("evaluation_id")
             reference = next((s for s in scores if s[0] == evaluation), reference)
         latest = scores[-1]
         return None if latest[0] == reference[0] else round(reference[2] - latest[2], 6)
@@ -412,17 +384,13 @@ class Retrainer:
 
         alias = self.policy.alias
         registry = AliasRegistry(self.corpus)
-        decided = self.corpus.db.query_one(
-            "SELECT id, action, evidence_json FROM alias_history WHERE name = ? AND model_id = ?"
-            " AND action IN ('propose', 'refuse', 'promote') ORDER BY id DESC LIMIT 1",
-            (alias, model_id),
-        )
+        decided = self._stores.aliases.last(alias, actions=["propose", "refuse", "promote"], model_id=model_id)
         if decided is not None:  # a rerun: the candidate was already judged
-            earlier = json.loads(decided["evidence_json"] or "{}")
+            earlier = decided.evidence
             statuses: dict[str, RetrainStatus] = {"propose": "proposed", "refuse": "refused", "promote": "promoted"}
-            out.status, out.event_id = statuses[str(decided["action"])], int(decided["id"])
+            out.status, out.event_id = statuses[decided.action], decided.id
             out.evaluation_id, out.report_path = earlier.get("evaluation_id"), earlier.get("report")
-            out.message = f"{model_id} was already {decided['action']}d for {alias!r}; nothing new to do"
+            out.message = f"{model_id} was already {decided.action}d for {alias!r}; nothing new to do"
             return out
         if self._evaluator is None:
             evaluator = Evaluator(self.corpus, settings=self.settings, client=self.client)
@@ -479,10 +447,7 @@ class Retrainer:
             return
         from humortune.evaluator.calibration import latest_calibration
 
-        counts = {
-            str(r["kind"]): int(r["n"])
-            for r in self.corpus.db.query("SELECT kind, COUNT(*) AS n FROM owner_labels GROUP BY kind")
-        }
+        counts = self._stores.labels.counts()
         judges = {"pass_fail": evaluator.mechanism_judge, "pairwise": evaluator.pairwise_judge}
         for kind, judge in judges.items():
             checked = latest_calibration(self.corpus, kind, judge.version)  # type: ignore[arg-type]

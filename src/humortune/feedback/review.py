@@ -19,18 +19,18 @@ it stored. The undo itself is recorded as a ``reviews`` row (``action="undo"``, 
 
 from __future__ import annotations
 
-import json
 import re
-import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
 from humortune.errors import FeedbackError, HumortuneError, RecordParseError, StaleReviewError
-from humortune.schema import Analysis, Correction, HumorRecord, TokenUsage, VideoAsset, utcnow
+from humortune.schema import Analysis, Correction, HumorRecord, VideoAsset, utcnow
 from humortune.urls import parse_source
-from humortune.workspace import Corpus
+from humortune.workspace import Corpus, Stores
 from humortune.workspace.corpus import correction_revision
+from humortune.workspace.stores import CorrectionSnapshot, ReviewEvent
+from humortune.workspace.stores.analyses import STALE_RECORD
 
 __all__ = [
     "MAX_FIELD_CHARS",
@@ -130,34 +130,15 @@ def field_diff(
 
 def load_analysis(corpus: Corpus, analysis_id: str) -> Analysis | None:
     """One row of the ``analyses`` table as an `Analysis`, or ``None``."""
-    row = corpus.db.query_one("SELECT * FROM analyses WHERE id = ?", (analysis_id,))
-    return _row_to_analysis(row) if row is not None else None
+    found = Stores.of(corpus.db).analyses.get(analysis_id, lenient=True)
+    if found is None or STALE_RECORD not in found.warnings:
+        return found
+    # An unreadable stored record is shown as missing, never as a crash (and without the store's flag).
+    return found.model_copy(update={"warnings": [w for w in found.warnings if w != STALE_RECORD]})
 
 
-def _row_to_analysis(row: sqlite3.Row) -> Analysis:
-    usage: dict[str, Any] = json.loads(row["usage_json"] or "{}")
-    record = None
-    if row["record_json"]:
-        try:
-            record = HumorRecord.model_validate_json(row["record_json"])
-        except ValueError:
-            record = None  # an unreadable stored record is shown as missing, never as a crash
-    return Analysis(
-        id=row["id"],
-        video_sha256=row["video_sha256"],
-        video_uri=row["video_uri"],
-        narrative=row["narrative"],
-        record=record,
-        model=row["model"],
-        record_model=usage.get("record_model"),
-        prompt_version=row["prompt_version"],
-        mode=row["mode"],
-        usage=TokenUsage(**{k: v for k, v in usage.items() if k in TokenUsage.model_fields}),
-        latency_s=row["latency_s"] or 0.0,
-        cost_usd=row["cost_usd"],
-        warnings=json.loads(row["warnings_json"] or "[]"),
-        created_at=datetime.fromisoformat(row["created_at"]),
-    )
+def _revision_of(stored: CorrectionSnapshot | None) -> str:
+    return str(stored.row["content_hash"]) if stored is not None else NO_REVISION
 
 
 def review_correction_id(analysis: Analysis) -> str:
@@ -217,6 +198,7 @@ class ReviewStore:
 
     def __init__(self, corpus: Corpus) -> None:
         self.corpus = corpus
+        self.stores = Stores.of(corpus.db)
 
     # -- reading ----------------------------------------------------------------------------------
 
@@ -237,40 +219,28 @@ class ReviewStore:
 
     def revision(self, analysis: Analysis) -> str:
         """The revision of the clip's review correction: its content hash, or `NO_REVISION`."""
-        row = self.corpus.db.query_one(
-            "SELECT content_hash FROM corrections WHERE id = ?", (review_correction_id(analysis),)
-        )
-        return str(row["content_hash"]) if row is not None else NO_REVISION
+        stored = self.stores.corrections.snapshot(review_correction_id(analysis))
+        return _revision_of(stored)
 
     def previous_correction(self, analysis: Analysis) -> Correction | None:
         """The owner's most recently changed correction of the analysed clip."""
         if analysis.video_sha256 is None:
             return None
-        row = self.corpus.db.query_one(
-            "SELECT id FROM corrections WHERE video_sha256 = ? ORDER BY updated_at DESC, id LIMIT 1",
-            (analysis.video_sha256,),
-        )
-        return self.corpus.correction(row["id"]) if row is not None else None
+        latest = self.stores.corrections.latest_for_clip(analysis.video_sha256)
+        return self.corpus.correction(latest.id) if latest is not None else None
 
     def state(self, analysis_id: str) -> str | None:
         """The review in effect for an analysis: its latest review's action, unless that was an undo."""
-        row = self.corpus.db.query_one(
-            "SELECT action FROM reviews WHERE analysis_id = ? ORDER BY id DESC LIMIT 1", (analysis_id,)
-        )
-        if row is None or row["action"] == "undo":
-            return None
-        return str(row["action"])
+        action = self.stores.reviews.last_action(analysis_id)
+        return None if action is None or action == "undo" else str(action)
 
     def niches(self) -> list[str]:
         """Every niche the corpus knows, for suggestions."""
-        rows = self.corpus.db.query("SELECT DISTINCT niche FROM corrections WHERE niche IS NOT NULL ORDER BY niche")
-        return [str(r["niche"]) for r in rows]
+        return self.stores.corrections.niches()
 
     def _dataset_of(self, model: str) -> str | None:
-        row = self.corpus.db.query_one(
-            "SELECT dataset_id FROM models WHERE id = ? OR endpoint = ? LIMIT 1", (model, model)
-        )
-        return str(row["dataset_id"]) if row is not None and row["dataset_id"] else None
+        found = self.stores.models.find(model)
+        return found.dataset_id if found is not None and found.dataset_id else None
 
     def _require(self, analysis_id: str) -> Analysis:
         analysis = load_analysis(self.corpus, analysis_id)
@@ -310,11 +280,10 @@ class ReviewStore:
         diff = field_diff(analysis.narrative, analysis.record, narrative, record)
         cid = review_correction_id(analysis)
         now = utcnow()
-        db = self.corpus.db
-        with db.transaction() as conn:
-            before = conn.execute("SELECT * FROM corrections WHERE id = ?", (cid,)).fetchone()
+        with self.corpus.db.transaction():
+            before = self.stores.corrections.snapshot(cid)
             previous = self.corpus.correction(cid) if before is not None else None
-            url = previous.video_url if previous is not None else self._clip_url(conn, analysis)
+            url = previous.video_url if previous is not None else self._clip_url(analysis)
             correction = Correction(
                 id=cid,
                 video_url=url,
@@ -333,25 +302,22 @@ class ReviewStore:
             except HumortuneError as exc:
                 raise FeedbackError(f"cannot store the correction: {exc.message}", hint=exc.hint, item=cid) from exc
             sha = analysis.video_sha256
-            if sha is not None and conn.execute("SELECT 1 FROM videos WHERE sha256 = ?", (sha,)).fetchone() is None:
+            if sha is not None and not self.stores.videos.exists(sha):
                 sha = None
-            conn.execute(
-                "UPDATE corrections SET analysis_id = ?, video_sha256 = COALESCE(?, video_sha256) WHERE id = ?",
-                (analysis_id, sha, cid),
-            )
+            self.stores.corrections.link_analysis(cid, analysis_id, video_sha256=sha)
             labels: list[int] = []
             if verdict is None and action == "accept":
                 verdict = "PASS"  # accepting the output as-is is the owner saying it is right
             if verdict is not None:
-                labels.append(self._label(conn, cid, analysis, verdict, now))
+                labels.append(self._label(cid, analysis, verdict))
             payload = {
                 "fields": diff,
                 "changed": sorted(diff),
-                "previous": [{"id": cid, "row": dict(before) if before is not None else None}],
+                "previous": [{"id": cid, "row": dict(before.row) if before is not None else None}],
                 "labels": labels,
                 "outcome": outcome,
             }
-            review_id = self._append(conn, action, analysis, cid, payload, now)
+            review_id = self._append(action, analysis, cid, payload)
         return ReviewResult(review_id, action, analysis_id, cid, outcome, diff)
 
     def accept(self, analysis_id: str, *, niche: str | None = None, revision: str | None = None) -> ReviewResult:
@@ -369,8 +335,8 @@ class ReviewStore:
     def skip(self, analysis_id: str) -> ReviewResult:
         """Take the analysis out of the queue without writing a correction."""
         analysis = self._require(analysis_id)
-        with self.corpus.db.transaction() as conn:
-            review_id = self._append(conn, "skip", analysis, None, {"fields": {}, "previous": []}, utcnow())
+        with self.corpus.db.transaction():
+            review_id = self._append("skip", analysis, None, {"fields": {}, "previous": []})
         return ReviewResult(review_id, "skip", analysis_id)
 
     def tag_niche(self, analysis_id: str, niche: str | None) -> ReviewResult:
@@ -379,8 +345,8 @@ class ReviewStore:
         analysis = self._require(analysis_id)
         if analysis.video_sha256 is None:
             raise FeedbackError("this clip has no stored video", hint="ingest it first", item=analysis_id)
-        with self.corpus.db.transaction() as conn:
-            rows = conn.execute("SELECT * FROM corrections WHERE video_sha256 = ?", (analysis.video_sha256,)).fetchall()
+        with self.corpus.db.transaction():
+            rows = self.stores.corrections.snapshots_for_clip(analysis.video_sha256)
             if not rows:
                 raise FeedbackError(
                     "the clip has no correction to tag yet",
@@ -389,52 +355,46 @@ class ReviewStore:
                 )
             previous = []
             for row in rows:
-                current = self.corpus.correction(row["id"])
+                current = self.corpus.correction(row.id)
                 if current is None or current.niche == niche:
                     continue
-                previous.append({"id": row["id"], "row": dict(row)})
+                previous.append({"id": row.id, "row": dict(row.row)})
                 self.corpus.add_correction(current.model_copy(update={"niche": niche}))
             payload = {"fields": {"niche": {"owner": niche}}, "previous": previous}
-            review_id = self._append(conn, "niche", analysis, None, payload, utcnow())
+            review_id = self._append("niche", analysis, None, payload)
         return ReviewResult(review_id, "niche", analysis_id)
 
     def undo(self) -> ReviewResult | None:
         """Revert the newest review still in effect; ``None`` when there is nothing to undo."""
-        db = self.corpus.db
-        with db.transaction() as conn:
-            row = conn.execute(
-                "SELECT * FROM reviews WHERE action IN ('edit', 'accept', 'skip', 'niche') AND id NOT IN"
-                " (SELECT CAST(json_extract(diff_json, '$.undoes') AS INTEGER) FROM reviews WHERE action = 'undo')"
-                " ORDER BY id DESC LIMIT 1"
-            ).fetchone()
-            if row is None:
+        with self.corpus.db.transaction():
+            last = self.stores.reviews.last_undoable()
+            if last is None:
                 return None
-            payload: dict[str, Any] = json.loads(row["diff_json"] or "{}")
-            for entry in reversed(payload.get("previous", [])):
-                self._restore(conn, entry["id"], entry.get("row"))
-            for label_id in payload.get("labels", []):
-                conn.execute("DELETE FROM owner_labels WHERE id = ?", (int(label_id),))
-            now = _iso(utcnow())
-            cursor = conn.execute(
-                "INSERT INTO reviews (correction_id, analysis_id, model, dataset_id, action, diff_json, created_at)"
-                " VALUES (?, ?, ?, ?, 'undo', ?, ?)",
-                (
-                    self._existing(conn, row["correction_id"]),
-                    row["analysis_id"],
-                    row["model"],
-                    row["dataset_id"],
-                    json.dumps({"undoes": int(row["id"]), "action": row["action"]}),
-                    now,
-                ),
+            for entry in reversed(last.diff.get("previous", [])):
+                self._restore(entry["id"], entry.get("row"))
+            for label_id in last.diff.get("labels", []):
+                self.stores.labels.delete(int(label_id))
+            correction_id = last.correction_id
+            undo = ReviewEvent(
+                correction_id=correction_id
+                if correction_id and self.stores.corrections.exists(correction_id)
+                else None,
+                analysis_id=last.analysis_id,
+                model=last.model,
+                dataset_id=last.dataset_id,
+                action="undo",
+                diff={"undoes": last.id, "action": last.action},
             )
-            undo_id = int(cursor.lastrowid or 0)
-        return ReviewResult(undo_id, "undo", row["analysis_id"], row["correction_id"], undone=str(row["action"]))
+            undo_id = self.stores.reviews.append(undo)
+        return ReviewResult(undo_id, "undo", last.analysis_id, last.correction_id, undone=str(last.action))
 
     # -- helpers ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _check_revision(revision: str, before: sqlite3.Row | None, saved: Correction | None, mine: Correction) -> None:
-        current = str(before["content_hash"]) if before is not None else NO_REVISION
+    def _check_revision(
+        revision: str, before: CorrectionSnapshot | None, saved: Correction | None, mine: Correction
+    ) -> None:
+        current = _revision_of(before)
         if revision == current:
             return
         if current == correction_revision(mine):
@@ -446,74 +406,45 @@ class ReviewStore:
             item=mine.id,
         )
 
-    @staticmethod
-    def _existing(conn: sqlite3.Connection, correction_id: str | None) -> str | None:
-        if correction_id is None:
-            return None
-        found = conn.execute("SELECT 1 FROM corrections WHERE id = ?", (correction_id,)).fetchone()
-        return correction_id if found is not None else None
-
-    @staticmethod
-    def _restore(conn: sqlite3.Connection, correction_id: str, row: dict[str, Any] | None) -> None:
+    def _restore(self, correction_id: str, row: dict[str, Any] | None) -> None:
         if row is None:  # the review created it: remove it (reviews keep the id in their diff_json)
-            conn.execute("UPDATE reviews SET correction_id = NULL WHERE correction_id = ?", (correction_id,))
-            conn.execute("DELETE FROM corrections WHERE id = ?", (correction_id,))
+            self.stores.reviews.detach_correction(correction_id)
+            self.stores.corrections.delete(correction_id)
             return
-        columns = [c for c in row if c != "id"]
-        assignments = ", ".join(f"{c} = ?" for c in columns)
-        conn.execute(f"UPDATE corrections SET {assignments} WHERE id = ?", (*(row[c] for c in columns), correction_id))
+        # Only the table's known columns are written back (a diff_json row is data, never column names).
+        self.stores.corrections.restore(CorrectionSnapshot(id=correction_id, row=row))
 
     def _append(
-        self,
-        conn: sqlite3.Connection,
-        action: ReviewAction,
-        analysis: Analysis,
-        correction_id: str | None,
-        payload: dict[str, Any],
-        now: datetime,
+        self, action: ReviewAction, analysis: Analysis, correction_id: str | None, payload: dict[str, Any]
     ) -> int:
-        cursor = conn.execute(
-            "INSERT INTO reviews (correction_id, analysis_id, model, dataset_id, action, diff_json, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (
-                correction_id,
-                analysis.id,
-                analysis.model,
-                self._dataset_of(analysis.model),
-                action,
-                json.dumps(payload, ensure_ascii=False, default=str),
-                _iso(now),
-            ),
+        event = ReviewEvent(
+            correction_id=correction_id,
+            analysis_id=analysis.id,
+            model=analysis.model,
+            dataset_id=self._dataset_of(analysis.model),
+            action=action,
+            diff=payload,
         )
-        return int(cursor.lastrowid or 0)
+        return self.stores.reviews.append(event)
 
-    @staticmethod
-    def _label(conn: sqlite3.Connection, correction_id: str, analysis: Analysis, verdict: str, now: datetime) -> int:
+    def _label(self, correction_id: str, analysis: Analysis, verdict: str) -> int:
         payload = {"verdict": verdict, "analysis_id": analysis.id, "model": analysis.model, "source": "review"}
-        cursor = conn.execute(
-            "INSERT INTO owner_labels (kind, correction_id, video_sha256, payload_json, created_at)"
-            " VALUES ('pass_fail', ?, ?, ?, ?)",
-            (correction_id, analysis.video_sha256, json.dumps(payload), _iso(now)),
+        return self.stores.labels.add(
+            "pass_fail", payload, correction_id=correction_id, video_sha256=analysis.video_sha256
         )
-        return int(cursor.lastrowid or 0)
 
-    def _clip_url(self, conn: sqlite3.Connection, analysis: Analysis) -> str:
+    def _clip_url(self, analysis: Analysis) -> str:
         """The URL a new review correction names its clip by: the same as the owner's other corrections
         of the clip when there are any (so it shares their canonical key and split), else one derived
         from the stored video."""
         candidates: list[str] = []
         if analysis.video_sha256 is not None:
-            row = conn.execute(
-                "SELECT video_url FROM corrections WHERE video_sha256 = ? ORDER BY updated_at DESC LIMIT 1",
-                (analysis.video_sha256,),
-            ).fetchone()
-            if row is not None:
-                candidates.append(str(row["video_url"]))
-            video = conn.execute(
-                "SELECT source_id, uri FROM videos WHERE sha256 = ?", (analysis.video_sha256,)
-            ).fetchone()
-            if video is not None and str(video["source_id"]).isdigit():
-                candidates.append(f"https://www.tiktok.com/@_/video/{video['source_id']}")
+            latest = self.stores.corrections.latest_for_clip(analysis.video_sha256)
+            if latest is not None:
+                candidates.append(latest.video_url)
+            video = self.stores.videos.get(analysis.video_sha256)
+            if video is not None and str(video.source_id).isdigit():
+                candidates.append(f"https://www.tiktok.com/@_/video/{video.source_id}")
         uri = analysis.video_uri
         if uri.startswith("gs://"):
             candidates.append("https://storage.googleapis.com/" + uri[5:])

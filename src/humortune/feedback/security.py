@@ -236,11 +236,11 @@ class SecureRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         original = super().get_route_handler()
-        limit = self.max_body_bytes
         renderer = type(self).error_renderer
 
         async def handler(request: Request) -> Response:
             if request.method in _WRITE_METHODS:
+                limit = self.body_limit(request)
                 length = request.headers.get("content-length")
                 if length is None:
                     return _plain(411, "Content-Length required")
@@ -255,6 +255,10 @@ class SecureRoute(APIRoute):
             return _add_headers(response, SECURITY_HEADERS.items())
 
         return handler
+
+    def body_limit(self, request: Request) -> int:
+        """The largest request body accepted (a subclass may read it from the app serving ``request``)."""
+        return self.max_body_bytes
 
 
 def secure_route_class(

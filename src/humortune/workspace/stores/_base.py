@@ -39,9 +39,10 @@ def parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value)
 
 
-def dumps(value: Any) -> str:
-    """JSON for a ``*_json`` column: stable key order, unicode kept, unknown types as text."""
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+def dumps(value: Any, *, sort_keys: bool = True) -> str:
+    """JSON for a ``*_json`` column: stable key order (or the caller's, ``sort_keys=False``), unicode kept,
+    unknown types as text."""
+    return json.dumps(value, ensure_ascii=False, sort_keys=sort_keys, default=str)
 
 
 def loads(text: str | None, default: Any) -> Any:

@@ -9,13 +9,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from humortune._util import short_hash
 from humortune.schema import Analysis, HumorRecord, TokenUsage
 from humortune.workspace.stores._base import Store, loads, parse_time, time_text
 
-__all__ = ["AnalysisPair", "AnalysisStore", "analysis_id"]
+__all__ = ["STALE_RECORD", "AnalysisPair", "AnalysisStore", "analysis_id"]
+
+STALE_RECORD = "stored record no longer validates"
+"""The warning `AnalysisStore.answers` adds to an analysis whose stored record the schema now refuses."""
 
 _COLUMNS = (
     "id",
@@ -53,10 +56,11 @@ class AnalysisPair(BaseModel):
 class AnalysisStore(Store):
     """Read and write analyses (thread-safe: the database serialises writers)."""
 
-    def get(self, analysis_id: str) -> Analysis | None:
-        """One analysis by id."""
+    def get(self, analysis_id: str, *, lenient: bool = False) -> Analysis | None:
+        """One analysis by id; ``lenient``: a stored record the schema now refuses reads as missing (flagged
+        with `STALE_RECORD`) instead of raising."""
         row = self.db.query_one("SELECT * FROM analyses WHERE id = ?", (analysis_id,))
-        return _analysis(row) if row is not None else None
+        return _analysis(row, lenient=lenient) if row is not None else None
 
     def put(self, analysis: Analysis) -> None:
         """Insert or replace the analysis under its id (which the caller derived from its key)."""
@@ -95,7 +99,8 @@ class AnalysisStore(Store):
             "SELECT * FROM analyses WHERE model = ? AND prompt_version = ? AND mode = ? ORDER BY created_at, id",
             (model, prompt_version, mode),
         )
-        return [_analysis(r) for r in rows]
+        # An old answer whose record no longer validates still counts (its narrative does); it is flagged.
+        return [_analysis(r, lenient=True) for r in rows]
 
     def models(self) -> list[str]:
         """Every model that has analyses, sorted."""
@@ -157,14 +162,27 @@ def _values(analysis: Analysis) -> tuple[Any, ...]:
     )
 
 
-def _analysis(row: Any) -> Analysis:
+def _record_of(row: Any, *, lenient: bool) -> tuple[HumorRecord | None, list[str]]:
+    warnings: list[str] = loads(row["warnings_json"], [])
+    if not row["record_json"]:
+        return None, warnings
+    try:
+        return HumorRecord.model_validate_json(row["record_json"]), warnings
+    except ValidationError:
+        if not lenient:
+            raise
+        return None, [*warnings, STALE_RECORD]
+
+
+def _analysis(row: Any, *, lenient: bool = False) -> Analysis:
     usage: dict[str, Any] = loads(row["usage_json"], {})
+    record, warnings = _record_of(row, lenient=lenient)
     return Analysis(
         id=row["id"],
         video_sha256=row["video_sha256"],
         video_uri=row["video_uri"],
         narrative=row["narrative"],
-        record=HumorRecord.model_validate_json(row["record_json"]) if row["record_json"] else None,
+        record=record,
         model=row["model"],
         record_model=usage.get("record_model"),
         prompt_version=row["prompt_version"],
@@ -172,6 +190,6 @@ def _analysis(row: Any) -> Analysis:
         usage=TokenUsage.model_validate(usage),
         latency_s=row["latency_s"],
         cost_usd=row["cost_usd"],
-        warnings=loads(row["warnings_json"], []),
+        warnings=warnings,
         created_at=parse_time(row["created_at"]),
     )

@@ -56,13 +56,13 @@ class EvaluationStore(Store):
                     record.incumbent,
                     record.dataset_id,
                     time_text(record.created_at),
-                    dumps(record.summary),
+                    dumps(record.summary, sort_keys=False),  # reports render it in the order written
                     record.report_path,
                 ),
             )
             conn.executemany(
                 "INSERT INTO evaluation_items (evaluation_id, correction_id, scores_json) VALUES (?, ?, ?)",
-                [(record.id, item.correction_id, dumps(item.scores)) for item in items],
+                [(record.id, item.correction_id, dumps(item.scores, sort_keys=False)) for item in items],
             )
 
     def get(self, evaluation_id: str) -> EvaluationRecord | None:

@@ -46,6 +46,13 @@ class ModelStore(Store):
         row = self.db.query_one("SELECT * FROM models WHERE niche = ? ORDER BY created_at DESC, id LIMIT 1", (niche,))
         return _model(row) if row is not None else None
 
+    def latest_tuned(self) -> TunedModel | None:
+        """The newest model that came out of a tuning job (base models registered for aliasing are not)."""
+        row = self.db.query_one(
+            "SELECT * FROM models WHERE job_name IS NOT NULL ORDER BY created_at DESC, id DESC LIMIT 1"
+        )
+        return _model(row) if row is not None else None
+
     def register(self, model: TunedModel) -> None:
         """Insert ``model``; a model already there gets the new endpoint, checkpoints and stats."""
         self.db.execute(

@@ -58,6 +58,15 @@ class VideoStore(Store):
                 found[row["sha256"]] = _video(row)
         return found
 
+    def not_analysed_by(self, model: str, *, limit: int = 50) -> list[tuple[str, str]]:
+        """Stored videos ``model`` has no analysis of: (sha256, source id), newest stored first."""
+        rows = self.db.query(
+            "SELECT v.sha256, v.source_id FROM videos v WHERE NOT EXISTS (SELECT 1 FROM analyses a"
+            " WHERE a.video_sha256 = v.sha256 AND a.model IS ?) ORDER BY v.rowid DESC LIMIT ?",
+            (model, int(limit)),
+        )
+        return [(str(r[0]), str(r[1])) for r in rows]
+
     def facts(self) -> dict[str, VideoFacts]:
         """Probe facts of every stored video, by URI."""
         rows = self.db.query("SELECT uri, size_bytes, duration_s, has_audio FROM videos")
