@@ -433,8 +433,7 @@ class Doctor:
 
         settings = _need(found)
         with Corpus.open(settings=settings) as corpus:
-            count = corpus.db.query_one("SELECT COUNT(*) AS n FROM corrections")
-        total = int(count["n"]) if count is not None else 0
+            total = corpus.status()["corrections"]
         return Check("workspace", "ok", f"{settings.workspace} opens ({total} corrections)")
 
     # -- helpers ------------------------------------------------------------------------------------

@@ -362,12 +362,13 @@ def models_list(as_json: JsonOpt = False) -> None:
     ``--json``: an array of objects with every `TunedModel` field plus ``short_id`` and ``aliases``.
     """
     from humortune.tuner.registry import ModelRegistry, short_id
+    from humortune.workspace import Stores
 
     with state().corpus() as corpus:
         models = ModelRegistry(corpus).models()
         aliases: dict[str, list[str]] = {}
-        for row in corpus.db.query("SELECT name, model_id FROM aliases ORDER BY name"):
-            aliases.setdefault(row["model_id"], []).append(row["name"])
+        for alias in Stores.of(corpus.db).aliases.all():
+            aliases.setdefault(alias.model_id, []).append(alias.name)
     if as_json:
         print_json(
             [

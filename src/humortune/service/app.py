@@ -47,6 +47,7 @@ from humortune.service.openapi import (
 from humortune.settings import Settings
 from humortune.urls import parse_source, redact
 from humortune.workspace.corpus import Corpus
+from humortune.workspace.stores import Stores
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.analyzer.analyzer import Analyzer
@@ -289,7 +290,7 @@ def _own_object(service: Service, uri: str) -> bool:
         roots.add(service.storage.root_uri)
     if any(uri.startswith(root.rstrip("/") + "/") for root in roots if root.startswith("gs://")):
         return True
-    return service.corpus.db.query_one("SELECT 1 FROM videos WHERE uri = ?", (uri,)) is not None
+    return Stores.of(service.corpus.db).videos.by_uri(uri) is not None
 
 
 def create_app(

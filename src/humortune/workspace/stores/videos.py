@@ -62,7 +62,7 @@ class VideoStore(Store):
         """Stored videos ``model`` has no analysis of: (sha256, source id), newest stored first."""
         rows = self.db.query(
             "SELECT v.sha256, v.source_id FROM videos v WHERE NOT EXISTS (SELECT 1 FROM analyses a"
-            " WHERE a.video_sha256 = v.sha256 AND a.model IS ?) ORDER BY v.rowid DESC LIMIT ?",
+            " WHERE a.video_sha256 = v.sha256 AND a.model = ?) ORDER BY v.created_at DESC, v.sha256 LIMIT ?",
             (model, int(limit)),
         )
         return [(str(r[0]), str(r[1])) for r in rows]
