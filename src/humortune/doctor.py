@@ -280,7 +280,7 @@ class Doctor:
         return Check("vertex-api", "ok", f"Vertex AI answers in {client.location} (project {client.project})")
 
     def _base_model(self, found: _Found) -> Check:
-        from humortune import catalog
+        import humortune.catalog as catalog
 
         settings = _need(found)
         entry = catalog.check_tunable(settings.base_model, region=settings.location, today=self.today)
@@ -347,7 +347,7 @@ class Doctor:
         return Check("bucket", "ok", f"local storage {path} is writable")
 
     def _service_agent(self, found: _Found) -> Check:
-        from humortune import iam
+        import humortune.iam as iam
         from humortune.errors import StorageError
 
         settings = _need(found)

@@ -20,7 +20,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-from humortune import catalog
+import humortune.catalog as catalog
 from humortune.errors import ConfigError
 
 __all__ = ["CONFIG_FILE", "MediaResolution", "Settings"]

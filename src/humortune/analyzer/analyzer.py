@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from humortune import catalog
+import humortune.catalog as catalog
 from humortune._client_slot import ClientSlot
 from humortune.analyzer.cache import AnalysisCache
 from humortune.analyzer.cost import estimate_cost

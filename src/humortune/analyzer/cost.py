@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from humortune import catalog
+import humortune.catalog as catalog
 from humortune.schema import TokenUsage
 
 __all__ = ["INFERENCE_PRICES_PER_MTOK", "estimate_cost"]
