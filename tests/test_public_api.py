@@ -51,3 +51,15 @@ def test_import_builds_no_pydantic_model_until_first_use() -> None:
     loaded, schema_after_use = json.loads(out)
     early = [m for m in loaded if m.startswith(("pydantic", "pydantic_settings", "asyncio", "humortune.schema"))]
     assert early == [] and schema_after_use
+
+
+def test_the_cli_runs_without_the_click_package() -> None:
+    """`pip install humortune` alone brings typer, which ships its own click: the CLI must not import `click`."""
+    code = (
+        "import sys\nsys.modules['click'] = None  # any `import click` now raises ImportError\n"
+        "from humortune.cli import main\n"
+        "try:\n    main(['status', '--help'])\nexcept SystemExit as exc:\n    sys.exit(exc.code)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "status" in done.stdout

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -68,7 +67,7 @@ class State:
             from humortune.app import App
 
             self._app = App(self.settings(**overrides))
-            ctx = click.get_current_context(silent=True)
+            ctx = _current_context()
             if ctx is not None:
                 ctx.find_root().call_on_close(self.close)
         return self._app
@@ -218,3 +217,13 @@ def run(argv: list[str]) -> int:
     finally:
         _STATE.close()  # the command's App (click closes it too; closing is idempotent)
     return result if isinstance(result, int) else 0
+
+
+def _current_context() -> Any:
+    """The running command's click context, or ``None``. typer ≥ 0.2x ships its own click (``typer._click``) and
+    no longer installs the ``click`` package, so a bare ``import click`` fails on a fresh install."""
+    try:
+        from typer._click.globals import get_current_context
+    except ImportError:  # older typer: the real click package
+        from click import get_current_context  # type: ignore[no-redef]
+    return get_current_context(silent=True)
