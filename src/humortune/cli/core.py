@@ -19,9 +19,9 @@ if TYPE_CHECKING:  # pragma: no cover
 @app.command()
 def init() -> None:
     """Create the workspace (database and local storage) if it does not exist."""
-    settings = state().settings()
-    with state().corpus(settings) as corpus:
-        console.print(f"workspace ready: [bold]{settings.workspace}[/] (database {corpus.path.name})")
+    backends = state().app()  # closed when the command ends
+    settings, corpus = backends.settings, backends.corpus
+    console.print(f"workspace ready: [bold]{settings.workspace}[/] (database {corpus.path.name})")
     if not settings.config_file.exists():
         console.print(f"optional settings file: {settings.config_file} (see `humortune config`)")
 
@@ -32,8 +32,7 @@ def import_(
     strict: Annotated[bool, typer.Option("--strict", help="Import nothing if any item is invalid.")] = False,
 ) -> None:
     """Import the owner's corrections from a battery file (idempotent)."""
-    with state().corpus() as corpus:
-        report = corpus.import_battery(battery, strict=strict)
+    report = state().app().corpus.import_battery(battery, strict=strict)
     print_import_report(report)
 
 
@@ -54,11 +53,11 @@ def print_import_report(report: ImportReport) -> None:
 @app.command()
 def status() -> None:
     """Where the workspace stands: current model, latest dataset, what is waiting, and the next command."""
-    settings = state().settings()
+    backends = state().app()
+    settings = backends.settings
     existed = settings.workspace.exists()
-    with state().corpus(settings) as corpus:
-        counts = corpus.status()
-        lines = _status_lines(corpus, counts)
+    counts = backends.corpus.status()
+    lines = _status_lines(backends.corpus, counts)
     if not existed:
         console.print(f"created {escape(str(settings.workspace))}/ (a new, empty workspace)")
     table = Table(title=f"workspace {escape(str(settings.workspace))}")

@@ -143,20 +143,20 @@ def retrain(
         overrides["base_model"] = base_model
     if allow_retiring:
         overrides["allow_retiring"] = True
-    settings = state().settings(**overrides)
+    backends = state().app(**overrides)  # closed when the command ends
+    settings = backends.settings
     policy = RetrainPolicy.from_settings(
         settings, budget_usd=budget, start_from=start_from, niche=niche, min_new_corrections=min_corrections
     )
-    with state().corpus(settings) as corpus:
-        retrainer = Retrainer(corpus, policy, settings=settings)
-        outcome = retrainer.run(
-            force=force,
-            yes=yes,
-            wait=not no_wait,
-            dry_run=dry_run,
-            progress=not as_json,
-            confirm=None if yes else (lambda message: typer.confirm(message, default=False)),
-        )
+    retrainer = Retrainer(backends.corpus, policy, settings=settings)
+    outcome = retrainer.run(
+        force=force,
+        yes=yes,
+        wait=not no_wait,
+        dry_run=dry_run,
+        progress=not as_json,
+        confirm=None if yes else (lambda message: typer.confirm(message, default=False)),
+    )
     if as_json:
         console.print_json(json.dumps(outcome.as_dict(), default=str))
     else:
@@ -189,16 +189,16 @@ def niches(
     overrides: dict[str, object] = {"offline": True} if offline else {}
     if min_corrections is not None:
         overrides["niche_min_corrections"] = min_corrections
-    settings = state().settings(**overrides)
-    with state().corpus(settings) as corpus:
-        if train:
-            extra: dict[str, Any] = {"budget_usd": budget} if budget is not None else {}
-            outcomes = train_niches(corpus, settings=settings, only=only, yes=yes, **extra)
-            if not outcomes:
-                console.print(f"no niche has {settings.niche_min_corrections} usable corrections yet")
-            for name, outcome in outcomes.items():
-                _print_outcome(f"niche:{name}", outcome)
-        rows = niche_report(corpus, settings=settings, compare=compare)
+    backends = state().app(**overrides)  # closed when the command ends
+    settings, corpus = backends.settings, backends.corpus
+    if train:
+        extra: dict[str, Any] = {"budget_usd": budget} if budget is not None else {}
+        outcomes = train_niches(corpus, settings=settings, only=only, yes=yes, **extra)
+        if not outcomes:
+            console.print(f"no niche has {settings.niche_min_corrections} usable corrections yet")
+        for name, outcome in outcomes.items():
+            _print_outcome(f"niche:{name}", outcome)
+    rows = niche_report(corpus, settings=settings, compare=compare)
     table = Table(title=f"niches (own model from {settings.niche_min_corrections} usable corrections)")
     for column in ("niche", "corrections", "usable", "eligible", "niche model", "vs generalist"):
         table.add_column(column, justify="right" if column in ("corrections", "usable") else "left")

@@ -29,7 +29,7 @@ from humortune.settings import Settings
 from humortune.storage import Storage, open_storage
 from humortune.workspace import Corpus
 
-__all__ = ["create_review_app", "review_context"]
+__all__ = ["create_review_app", "mount_review", "review_context"]
 
 
 def review_context(
@@ -65,37 +65,33 @@ def create_review_app(
 
     The review token also opens the ``/v1`` API, so one secret covers the whole app. ``standalone=True``
     builds a bare FastAPI app holding only the review UI. ``GET /`` redirects to the queue.
+    A thin wrapper: the service mounts the UI itself (``service.create_app(..., review=security)``).
     """
     from humortune.app import App
 
     backends = App(settings or Settings(), storage=storage)  # closed with the app; closes only what it opened
-    settings = backends.settings
-    corpus = corpus or backends.corpus
-    ctx = review_context(settings, corpus=corpus, storage=storage or backends.storage, security=security)
-    app: FastAPI | None = None
     if not standalone:
-        try:
-            from humortune.service import create_app
-        except ImportError:  # pragma: no cover - the service module ships with humortune
-            app = None
-        else:
-            app = create_app(
-                backends,
-                corpus=corpus,
-                storage=ctx.storage,
-                token=ctx.security.token,
-                routers=[router],
-                max_body_bytes=ctx.security.max_body_bytes,
-            )
-    if app is None:
+        from humortune.service import create_app
 
-        @asynccontextmanager
-        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-            yield
-            backends.close()
+        return create_app(backends, corpus=corpus, storage=storage, review=security or ReviewSecurity())
+    ctx = review_context(
+        backends.settings, corpus=corpus or backends.corpus, storage=storage or backends.storage, security=security
+    )
 
-        app = FastAPI(title="humortune review", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
-        app.include_router(router)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        backends.close()
+
+    app = FastAPI(title="humortune review", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    mount_review(app, ctx)
+    return app
+
+
+def mount_review(app: FastAPI, ctx: ReviewContext) -> None:
+    """Serve the review UI from ``app``: the router under ``/review``, ``GET /`` redirecting to it, and every
+    route of ``app`` behind ``ctx.security``'s checks (call it after the app's own routes and middleware)."""
+    app.include_router(router)
 
     @app.get("/", include_in_schema=False)
     def root(request: Request) -> RedirectResponse:
@@ -104,4 +100,3 @@ def create_review_app(
 
     guard_app(app, ctx.security)  # /docs, /openapi.json and the rest need the token and a served Host too
     app.state.review = ctx
-    return app

@@ -53,6 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from humortune.analyzer.analyzer import Analyzer
     from humortune.analyzer.resolve import ResolvedModel
     from humortune.app import App
+    from humortune.feedback.router import ReviewContext
+    from humortune.feedback.security import ReviewSecurity
     from humortune.gemini import GeminiClient
     from humortune.storage.base import Storage
 
@@ -306,6 +308,7 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     analyzer_factory: Callable[[str | None, OutputMode], Analyzer] | None = None,
     fetch_urls: bool = True,
+    review: bool | ReviewSecurity = False,
 ) -> FastAPI:
     """Build the FastAPI app (run it with uvicorn; `humortune serve` does).
 
@@ -315,12 +318,18 @@ def create_app(
     ``fetch_urls`` lets requests name TikTok URLs that were never ingested (they are downloaded and stored).
     ``settings`` may be an `humortune.App` whose corpus, client and storage the service uses; either way the
     service's App is closed on shutdown (``app.state.service.app``).
+    ``review`` (``True`` or a `ReviewSecurity`) also mounts the review UI under ``/review`` (state in
+    ``app.state.review``): its token then opens the ``/v1`` API too and its body limit applies to the whole app.
     """
     from humortune.app import App
 
     root = settings if isinstance(settings, App) else App(settings)
     settings = root.settings
     secret = token or (settings.api_token.get_secret_value() if settings.api_token else None)
+    review_ctx = _review_context(root, review, token, secret, corpus=corpus, storage=storage)
+    if review_ctx is not None:  # one secret and one body limit for the whole app
+        secret, max_body_bytes = review_ctx.security.token, review_ctx.security.max_body_bytes
+        corpus, storage = review_ctx.corpus, review_ctx.storage
     service = Service(
         settings=settings,
         corpus=corpus or root.corpus,
@@ -373,7 +382,35 @@ def create_app(
     app.include_router(_router())
     for router in routers:
         app.include_router(router)
+    if review_ctx is not None:
+        from humortune.feedback.app import mount_review
+
+        mount_review(app, review_ctx)
     return app
+
+
+def _review_context(
+    root: App,
+    review: bool | ReviewSecurity,
+    token: str | None,
+    secret: str | None,
+    *,
+    corpus: Corpus | None,
+    storage: Storage | None,
+) -> ReviewContext | None:
+    """The review UI's state when ``review`` asks for it. ``review=True`` guards it with the service's
+    ``secret`` (the token given, else ``settings.api_token``); a `ReviewSecurity`'s own token wins over the
+    settings' one, and an explicit ``token`` must match it."""
+    if review is False:
+        return None
+    from humortune.feedback.app import review_context
+    from humortune.feedback.security import ReviewSecurity
+
+    if review is True:
+        review = ReviewSecurity(token=secret) if secret else ReviewSecurity()
+    elif token is not None and token != review.token:
+        raise ValueError("create_app: give the token once, in the ReviewSecurity (it guards /v1 and /review)")
+    return review_context(root.settings, corpus=corpus or root.corpus, storage=storage or root.storage, security=review)
 
 
 # -- errors --------------------------------------------------------------------------------------------
