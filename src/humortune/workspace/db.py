@@ -112,25 +112,28 @@ class Database:
 
     def _upgrade(self) -> None:
         """Alembic on this very connection, inside ``BEGIN IMMEDIATE`` (SQLAlchemy's recipe for pysqlite)."""
-        from sqlalchemy import create_engine, event
-        from sqlalchemy.pool import StaticPool
+        from humortune.workspace.schema import MIGRATION_LOCK
 
-        from humortune.workspace.schema import upgrade
+        with MIGRATION_LOCK:  # imports included: see MIGRATION_LOCK
+            from sqlalchemy import create_engine, event
+            from sqlalchemy.pool import StaticPool
 
-        engine = create_engine("sqlite://", creator=lambda: self._conn, poolclass=StaticPool)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
-        with self._lock:
-            try:
-                with engine.begin() as conn:
-                    upgrade(conn, legacy_version=self.schema_version, item=str(self.path))
-                    conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            except sqlite3.Error as exc:
-                raise _translate(exc, self.path) from exc
-            except Exception as exc:
-                cause = getattr(exc, "orig", None)
-                if isinstance(cause, sqlite3.Error):
-                    raise _translate(cause, self.path) from exc
-                raise
+            from humortune.workspace.schema import upgrade
+
+            engine = create_engine("sqlite://", creator=lambda: self._conn, poolclass=StaticPool)
+            event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+            with self._lock:
+                try:
+                    with engine.begin() as conn:
+                        upgrade(conn, legacy_version=self.schema_version, item=str(self.path))
+                        conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                except sqlite3.Error as exc:
+                    raise _translate(exc, self.path) from exc
+                except Exception as exc:
+                    cause = getattr(exc, "orig", None)
+                    if isinstance(cause, sqlite3.Error):
+                        raise _translate(cause, self.path) from exc
+                    raise
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
