@@ -18,6 +18,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,7 +76,7 @@ class Database:
             )
             self._conn.row_factory = sqlite3.Row
             self._conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            _set_wal(self._conn)
             self._conn.execute("PRAGMA synchronous = NORMAL")
             self._conn.execute("PRAGMA foreign_keys = ON")
         except sqlite3.Error as exc:
@@ -268,3 +269,17 @@ def _translate(exc: sqlite3.Error, path: Path) -> CorpusError:
     else:
         hint = "check the disk and the file's permissions"
     return CorpusError(f"database error: {text}", hint=hint, item=str(path))
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL. Several connections first-opening one new file at once can get SQLITE_BUSY here without the
+    busy handler being consulted, so retry (bounded by the busy timeout) instead of failing the open."""
+    deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)

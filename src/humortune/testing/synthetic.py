@@ -1,0 +1,47 @@
+"""Synthetic Swedish vocabulary for offline demos and test worlds (no owner data): the example that evaluates
+models offline and the test rigs draw their made-up clips from the same lists."""
+
+from __future__ import annotations
+
+__all__ = ["ACTIONS", "AUDIENCES", "GENERIC", "MECHANISMS", "NICHES", "PEOPLE", "TWISTS", "WHYS"]
+
+MECHANISMS = [
+    "en oväntad vändning i sista sekunden",
+    "en överdriven reaktion på en liten vardaglig motgång",
+    "igenkänningen i en pinsam social tystnad",
+    "ett missförstånd som eskalerar mellan två grannar",
+    "kontrasten mellan förväntan och verklighet",
+    "en hund som beter sig precis som en människa",
+    "perfekt timing i en fysisk vurpa",
+    "självironi om att misslyckas med en trend",
+]
+WHYS = [
+    "alla har varit med om samma sak någon gång",
+    "tittaren hinner bygga upp en förväntan som sedan bryts",
+    "det är lätt att känna igen sig i den skamsna blicken",
+    "överdriften gör något banalt till något episkt",
+    "tajmingen är så exakt att det känns regisserat",
+]
+PEOPLE = ["En pappa", "En kassörska", "Två kompisar", "En mormor", "En student", "En kock", "En hundägare"]
+ACTIONS = [
+    "försöker baka en tårta",
+    "ska parkera på en trång gata",
+    "filmar en dansutmaning",
+    "bär hem alla matkassar på en gång",
+    "ska imponera på en dejt",
+    "lagar en trasig cykel",
+]
+TWISTS = [
+    "allt rasar i sista stund",
+    "katten tar över hela scenen",
+    "någon i bakgrunden stjäl uppmärksamheten",
+    "det slutar precis tvärtom",
+    "de ger upp och skrattar åt sig själva",
+]
+AUDIENCES = ["småbarnsföräldrar", "unga vuxna på TikTok", "hundälskare", "alla som jobbar i butik", "studenter"]
+NICHES = ["restaurant", "pets", "family", "fitness", "retail"]
+GENERIC = [
+    "Videon är rolig och underhållande. Folk gillar sådana här klipp.",
+    "Det här klippet är humoristiskt eftersom det är oväntat och relaterbart.",
+    "En rolig video som många kommer att känna igen sig i.",
+]
