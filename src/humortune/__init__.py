@@ -42,6 +42,8 @@ from humortune.errors import (
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.analyzer.analyzer import AnalysisResult as AnalysisResult
     from humortune.analyzer.analyzer import Analyzer as Analyzer
+    from humortune.analyzer.request import BatchRequest as BatchRequest
+    from humortune.analyzer.request import GenerationRequest as GenerationRequest
     from humortune.app import App as App
     from humortune.dataset import BuildOptions as BuildOptions
     from humortune.dataset import DatasetBuilder as DatasetBuilder
@@ -132,6 +134,7 @@ _LAZY: dict[str, str] = {
     "Tuner": "humortune.tuner.tuner",
     "TuningJob": "humortune.tuner.jobs",
     "TuningRequest": "humortune.tuner.request",
+    **dict.fromkeys(["BatchRequest", "GenerationRequest"], "humortune.analyzer.request"),
 }
 
 __all__ = [

@@ -30,6 +30,7 @@ __all__ = [
     "LOGIN_HINT",
     "MAYBE_CREATED_HINT",
     "api_error",
+    "gave_up",
     "is_transport_error",
     "parse_retry_after",
     "tunable_hint",
@@ -174,3 +175,11 @@ def is_transport_error(exc: BaseException) -> bool:
             return True
         current = current.__cause__  # only explicit wrapping: an unrelated error raised while handling one is not
     return False
+
+
+def gave_up(exc: HumortuneError, attempts: int) -> HumortuneError:
+    # Say how hard we tried, once, on the error that finally escapes.
+    if exc.transient and attempts > 1 and "attempts)" not in exc.message:
+        exc.message = f"{exc.message} (after {attempts} attempts)"
+        exc.args = (exc.message,)
+    return exc

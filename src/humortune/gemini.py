@@ -39,6 +39,7 @@ from humortune._gemini_errors import (
     LOGIN_HINT,
     MAYBE_CREATED_HINT,
     api_error,
+    gave_up,
     is_transport_error,
     parse_retry_after,
 )
@@ -66,6 +67,7 @@ from humortune.settings import Settings
 if TYPE_CHECKING:  # pragma: no cover
     from google.auth.credentials import Credentials
 
+    from humortune.analyzer.request import BatchRequest, GenerationRequest
     from humortune.tuner.request import TuningRequest
 
 __all__ = [
@@ -182,9 +184,10 @@ class GeminiClient:
 
     def generate(
         self,
+        request: GenerationRequest | None = None,
         *,
-        model: str,
-        prompt: str,
+        model: str = "",
+        prompt: str = "",
         video_uri: str | None = None,
         mime_type: str = "video/mp4",
         media_resolution: str | None = None,
@@ -197,9 +200,11 @@ class GeminiClient:
     ) -> Generation:
         """Ask ``model`` (a base model id or a tuned endpoint resource) about one video.
 
-        Raises `SafetyBlockedError`, `EmptyResponseError`, `TruncatedOutputError`, `ModelNotFoundError`,
-        `RateLimitedError` (after retries), `AnalysisPermissionError` and friends.
+        Sends a `humortune.analyzer.request.GenerationRequest` as is, or the keywords. Raises `SafetyBlockedError`,
+        `EmptyResponseError`, `TruncatedOutputError`, `ModelNotFoundError`, `RateLimitedError` (after retries) etc.
         """
+        if request is not None:
+            return self.generate(**request.generate_kwargs())
         contents, config = _generate_args(
             prompt, video_uri, mime_type, media_resolution, system_instruction, response_schema,
             temperature, max_output_tokens, thinking_budget, thinking_level,
@@ -215,9 +220,10 @@ class GeminiClient:
 
     async def agenerate(
         self,
+        request: GenerationRequest | None = None,
         *,
-        model: str,
-        prompt: str,
+        model: str = "",
+        prompt: str = "",
         video_uri: str | None = None,
         mime_type: str = "video/mp4",
         media_resolution: str | None = None,
@@ -229,6 +235,8 @@ class GeminiClient:
         thinking_level: str | None = None,
     ) -> Generation:
         """Async `generate` (same arguments, same errors, same retry policy)."""
+        if request is not None:
+            return await self.agenerate(**request.generate_kwargs())
         contents, config = _generate_args(
             prompt, video_uri, mime_type, media_resolution, system_instruction, response_schema,
             temperature, max_output_tokens, thinking_budget, thinking_level,
@@ -335,9 +343,17 @@ class GeminiClient:
         return self._call(lambda: self._client.models.get(model=model), op="analysis", item=model).model_dump()
 
     def create_batch_job(
-        self, *, model: str, src_uri: str, dest_uri: str, display_name: str | None = None
+        self,
+        request: BatchRequest | None = None,
+        *,
+        model: str = "",
+        src_uri: str = "",
+        dest_uri: str = "",
+        display_name: str | None = None,
     ) -> BatchJobInfo:
-        """Start a batch prediction job (JSONL ``{"request": …}`` lines in, JSONL out). Never retried."""
+        """Start a batch prediction job from a `BatchRequest` (rows already at its src) or keywords. Never retried."""
+        if request is not None:
+            return self.create_batch_job(**request.job_kwargs())
         # Typed source/destination: the SDK accepts only gs:// or bq:// *strings*, which would keep the offline
         # fake (file:// storage) out; the typed objects serialise to the same REST body for gs:// URIs.
         src = types.BatchJobSource(format="jsonl", gcs_uri=[src_uri])
@@ -396,7 +412,7 @@ class GeminiClient:
                     except Exception as exc:
                         raise translate(exc, op=op, item=item, creating=creating) from exc
         except HumortuneError as exc:
-            raise _gave_up(exc, attempts) from exc.__cause__
+            raise gave_up(exc, attempts) from exc.__cause__
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _acall(self, fn: Callable[[], Awaitable[T]], *, op: Op, item: str) -> T:
@@ -412,7 +428,7 @@ class GeminiClient:
                     except Exception as exc:
                         raise translate(exc, op=op, item=item) from exc
         except HumortuneError as exc:
-            raise _gave_up(exc, attempts) from exc.__cause__
+            raise gave_up(exc, attempts) from exc.__cause__
         raise AssertionError("unreachable")  # pragma: no cover
 
     def close(self) -> None:
@@ -547,14 +563,6 @@ def _tune_args(
         "training_dataset": types.TuningDataset(gcs_uri=train_uri),
         "config": config,
     }
-
-
-def _gave_up(exc: HumortuneError, attempts: int) -> HumortuneError:
-    # Say how hard we tried, once, on the error that finally escapes.
-    if exc.transient and attempts > 1 and "attempts)" not in exc.message:
-        exc.message = f"{exc.message} (after {attempts} attempts)"
-        exc.args = (exc.message,)
-    return exc
 
 
 # -- error translation ---------------------------------------------------------------------------------

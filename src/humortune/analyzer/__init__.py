@@ -11,13 +11,16 @@ from humortune.analyzer.batch import BatchRun, list_batches, load_batch
 from humortune.analyzer.cache import AnalysisCache, analysis_id
 from humortune.analyzer.output import consistency_warnings, parse_joint, split_joint
 from humortune.analyzer.ratelimit import TokenBucket
+from humortune.analyzer.request import BatchRequest, GenerationRequest
 from humortune.analyzer.resolve import ResolvedModel, prompt_for_version, resolve_model
 
 __all__ = [
     "AnalysisCache",
     "AnalysisResult",
     "Analyzer",
+    "BatchRequest",
     "BatchRun",
+    "GenerationRequest",
     "ProgressCallback",
     "ResolvedModel",
     "TokenBucket",

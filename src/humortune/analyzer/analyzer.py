@@ -39,6 +39,7 @@ from humortune.analyzer.output import (
     split_joint,
 )
 from humortune.analyzer.ratelimit import TokenBucket
+from humortune.analyzer.request import GenerationRequest
 from humortune.analyzer.resolve import ResolvedModel, prompt_for_version, resolve_model
 from humortune.analyzer.video import VideoInput, VideoRef, describe_input, prepare_video
 from humortune.errors import (
@@ -65,8 +66,7 @@ __all__ = ["AnalysisResult", "Analyzer", "ProgressCallback"]
 log = logging.getLogger(__name__)
 
 _MODES: tuple[OutputMode, ...] = ("two-stage", "joint", "narrative")
-_Request = dict[str, Any]
-_Plan = Generator[_Request, "Generation", Analysis]
+_Plan = Generator[GenerationRequest, "Generation", Analysis]
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,30 +293,44 @@ class Analyzer:
 
     # -- the steps of one analysis, shared by the sync and async drivers --------------------------------
 
-    def _narrative_request(self, ref: VideoRef) -> _Request:
-        return {
-            "model": self.model.call_name,
-            "prompt": self.prompt.text,
-            "system_instruction": self.prompt.system_instruction,
-            "video_uri": ref.uri,
-            "mime_type": ref.mime_type,
-            "media_resolution": self.media_resolution,
-            "temperature": 0.0,
-            "max_output_tokens": self.max_output_tokens,
-            **lowest_thinking(self.model.base_model or self.model.call_name),
-        }
+    def build(self, ref: VideoRef, *, narrative: str | None = None) -> GenerationRequest:
+        """The request of one stage for a prepared clip, built without I/O: the narrative call, or with
+        ``narrative`` the record-extraction call of the two-stage mode. `GeminiClient.generate` sends it as is."""
+        return self._narrative_request(ref) if narrative is None else self._record_request(ref, narrative)
 
-    def _record_request(self, ref: VideoRef, narrative: str) -> _Request:
-        request: _Request = {
-            "model": self.record_model,
-            "prompt": record_extraction_text(narrative),
-            "response_schema": HumorRecord,
-            "temperature": 0.0,
-            **lowest_thinking(self.record_model),
-        }
-        if self.record_with_video:
-            request.update(video_uri=ref.uri, mime_type=ref.mime_type, media_resolution=self.media_resolution)
-        return request
+    def _narrative_request(self, ref: VideoRef) -> GenerationRequest:
+        budget, level = _thinking_of(self.model.base_model or self.model.call_name)
+        return GenerationRequest(
+            model=self.model.call_name,
+            prompt=self.prompt.text,
+            mode=self.mode,
+            stage="narrative",
+            system_instruction=self.prompt.system_instruction,
+            video_uri=ref.uri,
+            mime_type=ref.mime_type,
+            media_resolution=self.media_resolution,
+            temperature=0.0,
+            max_output_tokens=self.max_output_tokens,
+            thinking_budget=budget,
+            thinking_level=level,
+        )
+
+    def _record_request(self, ref: VideoRef, narrative: str) -> GenerationRequest:
+        budget, level = _thinking_of(self.record_model)
+        video = self.record_with_video
+        return GenerationRequest(
+            model=self.record_model,
+            prompt=record_extraction_text(narrative),
+            mode=self.mode,
+            stage="record",
+            response_schema=HumorRecord,
+            temperature=0.0,
+            thinking_budget=budget,
+            thinking_level=level,
+            video_uri=ref.uri if video else None,
+            mime_type=ref.mime_type if video else "video/mp4",
+            media_resolution=self.media_resolution if video else None,
+        )
 
     def _plan(self, ref: VideoRef, *, first: Generation | None = None, batch: bool = False) -> _Plan:
         """The steps of one analysis. ``first`` is the narrative answer when it came from a batch job."""
@@ -350,7 +364,7 @@ class Analyzer:
 
     def _record_stage(
         self, ref: VideoRef, narrative: str, warnings: list[str], stages: list[_Stage]
-    ) -> Generator[_Request, Generation, HumorRecord | None]:
+    ) -> Generator[GenerationRequest, Generation, HumorRecord | None]:
         try:
             answer: Generation = yield self._record_request(ref, narrative)
         except AnalysisError as exc:
@@ -406,7 +420,7 @@ class Analyzer:
                 if limiter is not None:
                     limiter.acquire()
                 try:
-                    answer = client.generate(**request)
+                    answer = client.generate(request)
                 except HumortuneError as exc:
                     request = plan.throw(exc)
                 else:
@@ -423,7 +437,7 @@ class Analyzer:
                 if limiter is not None:
                     await limiter.acquire_async()
                 try:
-                    answer = await client.agenerate(**request)
+                    answer = await client.agenerate(request)
                 except HumortuneError as exc:
                     request = plan.throw(exc)
                 else:
@@ -557,6 +571,12 @@ def lowest_thinking(model: str) -> dict[str, int | str | None]:
     if entry.thinking == "level":
         return {"thinking_budget": None, "thinking_level": str(entry.lowest_thinking)}
     return {"thinking_budget": int(entry.lowest_thinking), "thinking_level": None}
+
+
+def _thinking_of(model: str) -> tuple[int | None, str | None]:
+    thinking = lowest_thinking(model)
+    budget, level = thinking["thinking_budget"], thinking["thinking_level"]
+    return (int(budget) if budget is not None else None), (str(level) if level is not None else None)
 
 
 def _as_humortune(exc: Exception, item: str) -> HumortuneError:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from humortune._gemini_results import ENDED_STATES, BatchJobInfo, Generation
 from humortune._util import atomic_write, short_hash
+from humortune.analyzer.request import BatchRequest
 from humortune.analyzer.video import VideoRef, describe_input
 from humortune.errors import (
     AnalysisError,
@@ -38,7 +39,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from humortune.analyzer.analyzer import AnalysisResult, Analyzer
     from humortune.analyzer.video import VideoInput
 
-__all__ = ["BATCH_PREFIX", "BatchRun", "batch_request", "list_batches", "load_batch", "submit_batch"]
+__all__ = [
+    "BATCH_PREFIX",
+    "BatchRun",
+    "batch_request",
+    "build_batch_request",
+    "list_batches",
+    "load_batch",
+    "submit_batch",
+]
 
 BATCH_PREFIX = "analysis/batches/"
 """Storage prefix of batch inputs and outputs: ``analysis/batches/<id>/input.jsonl`` and ``…/output/``."""
@@ -162,28 +171,28 @@ class BatchRun:
 
 def batch_request(analyzer: Analyzer, ref: VideoRef) -> dict[str, Any]:
     """One input line's ``request``: the same generate_content body the online path sends."""
-    online = analyzer._narrative_request(ref)
-    config: dict[str, Any] = {"temperature": online["temperature"], "mediaResolution": online["media_resolution"]}
-    if online["max_output_tokens"] is not None:
-        config["maxOutputTokens"] = online["max_output_tokens"]
-    if online["thinking_budget"] is not None:
-        config["thinkingConfig"] = {"thinkingBudget": online["thinking_budget"]}
-    if online["thinking_level"] is not None:
-        config["thinkingConfig"] = {"thinkingLevel": online["thinking_level"]}
+    online = analyzer.build(ref)
+    config: dict[str, Any] = {"temperature": online.temperature, "mediaResolution": online.media_resolution}
+    if online.max_output_tokens is not None:
+        config["maxOutputTokens"] = online.max_output_tokens
+    if online.thinking_budget is not None:
+        config["thinkingConfig"] = {"thinkingBudget": online.thinking_budget}
+    if online.thinking_level is not None:
+        config["thinkingConfig"] = {"thinkingLevel": online.thinking_level}
     request: dict[str, Any] = {
         "contents": [
             {
                 "role": "user",
                 "parts": [
-                    {"fileData": {"fileUri": online["video_uri"], "mimeType": online["mime_type"]}},
-                    {"text": online["prompt"]},
+                    {"fileData": {"fileUri": online.video_uri, "mimeType": online.mime_type}},
+                    {"text": online.prompt},
                 ],
             }
         ],
         "generationConfig": config,
     }
-    if online["system_instruction"]:
-        request["systemInstruction"] = {"role": "user", "parts": [{"text": online["system_instruction"]}]}
+    if online.system_instruction:
+        request["systemInstruction"] = {"role": "user", "parts": [{"text": online.system_instruction}]}
     return request
 
 
@@ -213,36 +222,22 @@ def submit_batch(analyzer: Analyzer, videos: Iterable[VideoInput], *, display_na
         )
     if not items:
         raise AnalysisError("no videos to analyse", hint="pass at least one video")
-    lines = [
-        json.dumps({"request": batch_request(analyzer, VideoRef(i["uri"], i["sha256"], i["mime_type"]))}) for i in items
-    ]
-    payload = ("\n".join(lines) + "\n").encode("utf-8")
-    batch_model = batch_model_name(analyzer)
-    run_id = "batch-" + short_hash(
-        [analyzer.model.model_id, analyzer.prompt.version, analyzer.mode, payload.decode()], 12
-    )
+    request = build_batch_request(analyzer, items, display_name=display_name)
+    run_id = _run_id(analyzer, request.rows)
     if _state_path(analyzer.settings.workspace, run_id).is_file():
         return load_batch(analyzer, run_id)  # the same clips, model and prompt were submitted before
-    storage = analyzer.storage
-    input_key = f"{BATCH_PREFIX}{run_id}/input.jsonl"
-    storage.put_bytes(input_key, payload, content_type="application/jsonl")
-    output_uri = storage.uri(f"{BATCH_PREFIX}{run_id}/output/")
-    info = analyzer.client.create_batch_job(
-        model=batch_model,
-        src_uri=storage.uri(input_key),
-        dest_uri=output_uri,
-        display_name=display_name or f"humortune-{run_id}",
-    )
+    analyzer.storage.put_bytes(_input_key(run_id), request.payload, content_type="application/jsonl")
+    info = analyzer.client.create_batch_job(request)
     run = BatchRun(
         id=run_id,
         job_name=info.name,
         model=analyzer.model.model_id,
-        call_name=batch_model,
+        call_name=request.model,
         prompt_version=analyzer.prompt.version,
         mode=analyzer.mode,
         media_resolution=analyzer.media_resolution,
-        input_uri=storage.uri(input_key),
-        output_uri=output_uri,
+        input_uri=request.src_uri,
+        output_uri=request.dest_uri,
         items=items,
         state=info.state,
         info=info.to_dict(),
@@ -250,6 +245,34 @@ def submit_batch(analyzer: Analyzer, videos: Iterable[VideoInput], *, display_na
     )
     run.save()
     return run
+
+
+def build_batch_request(
+    analyzer: Analyzer, items: list[dict[str, Any]], *, display_name: str | None = None
+) -> BatchRequest:
+    """The batch job for prepared clips (``items`` as `submit_batch` records them), built without I/O."""
+    rows = tuple(
+        json.dumps({"request": batch_request(analyzer, VideoRef(i["uri"], i["sha256"], i["mime_type"]))}) for i in items
+    )
+    run_id = _run_id(analyzer, rows)
+    return BatchRequest(
+        model=batch_model_name(analyzer),
+        src_uri=analyzer.storage.uri(_input_key(run_id)),
+        dest_uri=analyzer.storage.uri(f"{BATCH_PREFIX}{run_id}/output/"),
+        display_name=display_name or f"humortune-{run_id}",
+        rows=rows,
+    )
+
+
+def _input_key(run_id: str) -> str:
+    return f"{BATCH_PREFIX}{run_id}/input.jsonl"
+
+
+def _run_id(analyzer: Analyzer, rows: tuple[str, ...]) -> str:
+    # The same clips, model, prompt and mode give the same run (a resubmit finds the saved one).
+    return "batch-" + short_hash(
+        [analyzer.model.model_id, analyzer.prompt.version, analyzer.mode, "\n".join(rows) + "\n"], 12
+    )
 
 
 def batch_model_name(analyzer: Analyzer) -> str:
