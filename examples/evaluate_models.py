@@ -36,8 +36,8 @@ from humortune.analyzer.cache import analysis_id
 from humortune.cli._render import print_summary
 from humortune.errors import PromotionRefusedError
 from humortune.evaluator import LexicalJudge
-from humortune.schema import Category, Quality, utcnow
-from humortune.testing.synthetic import ACTIONS, AUDIENCES, GENERIC, MECHANISMS, NICHES, PEOPLE, TWISTS, WHYS
+from humortune.schema import utcnow
+from humortune.testing.synthetic import GENERIC, NICHES, model_answer, owner_correction
 from humortune.workspace import Stores
 
 TUNED = "projects/demo/locations/us-central1/models/101@1"
@@ -113,42 +113,7 @@ def _ask(question: str) -> bool:
 
 
 # -- the synthetic world: what ingest + review would have stored on a real workspace -------------------------
-# Its made-up clips come from humortune.testing.synthetic (the test rigs use the same lists).
-
-
-def _owner(rng: random.Random) -> tuple[str, HumorRecord]:
-    mechanism = rng.choice(MECHANISMS)
-    summary = f"{rng.choice(PEOPLE)} {rng.choice(ACTIONS)} men {rng.choice(TWISTS)}."
-    why = rng.choice(WHYS)
-    record = HumorRecord(
-        summary=summary,
-        mechanism=mechanism,
-        why_it_works=why.capitalize() + ".",
-        audience=rng.choice(AUDIENCES),
-        category=rng.choice(list(Category)),
-        quality=rng.choice(list(Quality)),
-        replicable=rng.random() < 0.6,
-    )
-    return f"Det roliga i detta klipp är {mechanism}. {summary} Det fungerar för att {why}.", record
-
-
-def _answer(rng: random.Random, owner: HumorRecord, quality: float) -> tuple[str, HumorRecord]:
-    good = rng.random() < quality
-    mechanism = owner.mechanism if good else rng.choice([m for m in MECHANISMS if m != owner.mechanism])
-    why = owner.why_it_works.rstrip(".").lower() if good else rng.choice(WHYS)
-    summary = owner.summary if rng.random() < quality else f"{rng.choice(PEOPLE)} {rng.choice(ACTIONS)}."
-    record = HumorRecord(
-        summary=summary,
-        mechanism=mechanism,
-        why_it_works=why.capitalize() + ".",
-        audience=owner.audience if rng.random() < quality else rng.choice(AUDIENCES),
-        category=owner.category if rng.random() < quality else rng.choice(list(Category)),
-        quality=owner.quality if rng.random() < quality else rng.choice(list(Quality)),
-        replicable=owner.replicable if rng.random() < quality else not owner.replicable,
-    )
-    if good:
-        return f"Det roliga i detta klipp är {mechanism}. {summary} Det fungerar för att {why}.", record
-    return f"Klippet bygger på {mechanism}. {summary} Många delar det eftersom {why}.", record
+# Its made-up clips come from humortune.testing.synthetic (the test rigs draw theirs from the same place).
 
 
 def build_world(corpus: Corpus, n: int, *, models: dict[str, float], seed: int) -> None:
@@ -161,7 +126,7 @@ def build_world(corpus: Corpus, n: int, *, models: dict[str, float], seed: int) 
                 TunedModel(id=name, endpoint=endpoint, base_model=BASE, prompt_version=DEFAULT_PROMPT.version)
             )
         for i in range(n):
-            owner_text, record = _owner(rng)
+            owner_text, record = owner_correction(rng)
             video_id = 7_300_000_000_000_000_000 + seed * 1_000_000 + i
             corpus.add_correction(
                 Correction(
@@ -183,7 +148,7 @@ def build_world(corpus: Corpus, n: int, *, models: dict[str, float], seed: int) 
             rng.random()  # the test rig draws a test share here: the same seed gives the same world in both
             stores.datasets.assign(f"tiktok:{video_id}", "test", seed=str(seed))  # held out: never trained on
             for name, quality in models.items():
-                text, answer = _answer(rng, record, quality)
+                text, answer = model_answer(rng, record, quality)
                 stores.analyses.put(_analysis(asset, name, text, answer).model_copy(update={"created_at": now}))
 
 

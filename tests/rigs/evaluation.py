@@ -19,8 +19,8 @@ from humortune import catalog
 from humortune._util import content_hash
 from humortune.analyzer.cache import analysis_id
 from humortune.prompts import DEFAULT_PROMPT
-from humortune.schema import Analysis, Category, Correction, HumorRecord, Quality, TunedModel, VideoAsset, utcnow
-from humortune.testing.synthetic import ACTIONS, AUDIENCES, GENERIC, MECHANISMS, NICHES, PEOPLE, TWISTS, WHYS
+from humortune.schema import Analysis, Correction, HumorRecord, TunedModel, VideoAsset, utcnow
+from humortune.testing.synthetic import GENERIC, NICHES, model_answer, owner_correction
 from humortune.workspace import Corpus, Stores
 
 __all__ = ["SyntheticCorpus", "populate_evaluation", "simulate_owner_labels"]
@@ -33,41 +33,6 @@ class SyntheticCorpus:
     correction_ids: list[str] = field(default_factory=list)
     models: dict[str, float] = field(default_factory=dict)
     analyses: int = 0
-
-
-def _owner(rng: random.Random) -> tuple[str, HumorRecord]:
-    mechanism = rng.choice(MECHANISMS)
-    summary = f"{rng.choice(PEOPLE)} {rng.choice(ACTIONS)} men {rng.choice(TWISTS)}."
-    why = rng.choice(WHYS)
-    record = HumorRecord(
-        summary=summary,
-        mechanism=mechanism,
-        why_it_works=why.capitalize() + ".",
-        audience=rng.choice(AUDIENCES),
-        category=rng.choice(list(Category)),
-        quality=rng.choice(list(Quality)),
-        replicable=rng.random() < 0.6,
-    )
-    return f"Det roliga i detta klipp är {mechanism}. {summary} Det fungerar för att {why}.", record
-
-
-def _answer(rng: random.Random, owner: HumorRecord, quality: float) -> tuple[str, HumorRecord]:
-    good = rng.random() < quality
-    mechanism = owner.mechanism if good else rng.choice([m for m in MECHANISMS if m != owner.mechanism])
-    why = owner.why_it_works.rstrip(".").lower() if good else rng.choice(WHYS)
-    summary = owner.summary if rng.random() < quality else f"{rng.choice(PEOPLE)} {rng.choice(ACTIONS)}."
-    record = HumorRecord(
-        summary=summary,
-        mechanism=mechanism,
-        why_it_works=why.capitalize() + ".",
-        audience=owner.audience if rng.random() < quality else rng.choice(AUDIENCES),
-        category=owner.category if rng.random() < quality else rng.choice(list(Category)),
-        quality=owner.quality if rng.random() < quality else rng.choice(list(Quality)),
-        replicable=owner.replicable if rng.random() < quality else not owner.replicable,
-    )
-    if good:
-        return f"Det roliga i detta klipp är {mechanism}. {summary} Det fungerar för att {why}.", record
-    return f"Klippet bygger på {mechanism}. {summary} Många delar det eftersom {why}.", record
 
 
 def populate_evaluation(
@@ -96,7 +61,7 @@ def populate_evaluation(
     with corpus.db.transaction():
         _register_tuned(stores, models, base_model=base_model, now=now)
         for i in range(n):
-            owner_text, record = _owner(rng)
+            owner_text, record = owner_correction(rng)
             video_id = 7_300_000_000_000_000_000 + seed * 1_000_000 + i
             correction = Correction(
                 id=f"syn-{seed}-{i:05d}",
@@ -115,7 +80,7 @@ def populate_evaluation(
                 stores.datasets.assign(key, "test", seed=str(seed))
             out.correction_ids.append(correction.id)
             for name, quality in models.items():
-                text, answer = _answer(rng, record, quality)
+                text, answer = model_answer(rng, record, quality)
                 stores.analyses.put(_analysis(asset, name.removeprefix("publishers/google/models/"), text, answer, now))
                 out.analyses += 1
     return out

@@ -3,7 +3,22 @@ models offline and the test rigs draw their made-up clips from the same lists.""
 
 from __future__ import annotations
 
-__all__ = ["ACTIONS", "AUDIENCES", "GENERIC", "MECHANISMS", "NICHES", "PEOPLE", "TWISTS", "WHYS"]
+import random
+
+from humortune.schema import Category, HumorRecord, Quality
+
+__all__ = [
+    "ACTIONS",
+    "AUDIENCES",
+    "GENERIC",
+    "MECHANISMS",
+    "NICHES",
+    "PEOPLE",
+    "TWISTS",
+    "WHYS",
+    "model_answer",
+    "owner_correction",
+]
 
 MECHANISMS = [
     "en oväntad vändning i sista sekunden",
@@ -45,3 +60,40 @@ GENERIC = [
     "Det här klippet är humoristiskt eftersom det är oväntat och relaterbart.",
     "En rolig video som många kommer att känna igen sig i.",
 ]
+
+
+def owner_correction(rng: random.Random) -> tuple[str, HumorRecord]:
+    """A made-up owner correction: the Swedish narrative and its record."""
+    mechanism = rng.choice(MECHANISMS)
+    summary = f"{rng.choice(PEOPLE)} {rng.choice(ACTIONS)} men {rng.choice(TWISTS)}."
+    why = rng.choice(WHYS)
+    record = HumorRecord(
+        summary=summary,
+        mechanism=mechanism,
+        why_it_works=why.capitalize() + ".",
+        audience=rng.choice(AUDIENCES),
+        category=rng.choice(list(Category)),
+        quality=rng.choice(list(Quality)),
+        replicable=rng.random() < 0.6,
+    )
+    return f"Det roliga i detta klipp är {mechanism}. {summary} Det fungerar för att {why}.", record
+
+
+def model_answer(rng: random.Random, owner: HumorRecord, quality: float) -> tuple[str, HumorRecord]:
+    """A made-up model answer that agrees with ``owner`` field by field with probability ``quality``."""
+    good = rng.random() < quality
+    mechanism = owner.mechanism if good else rng.choice([m for m in MECHANISMS if m != owner.mechanism])
+    why = owner.why_it_works.rstrip(".").lower() if good else rng.choice(WHYS)
+    summary = owner.summary if rng.random() < quality else f"{rng.choice(PEOPLE)} {rng.choice(ACTIONS)}."
+    record = HumorRecord(
+        summary=summary,
+        mechanism=mechanism,
+        why_it_works=why.capitalize() + ".",
+        audience=owner.audience if rng.random() < quality else rng.choice(AUDIENCES),
+        category=owner.category if rng.random() < quality else rng.choice(list(Category)),
+        quality=owner.quality if rng.random() < quality else rng.choice(list(Quality)),
+        replicable=owner.replicable if rng.random() < quality else not owner.replicable,
+    )
+    if good:
+        return f"Det roliga i detta klipp är {mechanism}. {summary} Det fungerar för att {why}.", record
+    return f"Klippet bygger på {mechanism}. {summary} Många delar det eftersom {why}.", record
