@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -52,10 +53,29 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@contextmanager
+def serve_review(app: Any) -> Iterator[str]:
+    """Run ``app`` with uvicorn on a free loopback port in a thread; yield its base URL, stop it afterwards."""
+    import uvicorn
+
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:  # uvicorn's own readiness flag (no fixed sleep)
+        assert time.monotonic() < deadline, "the review app did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture
 def served(settings: Settings, corpus: Corpus, tmp_path: Path) -> Iterator[tuple[str, str, Corpus]]:
     """The review app on 127.0.0.1:<free port> in a thread, over a corpus with two real clips."""
-    import uvicorn
 
     storage = LocalStorage(settings.storage_uri)
     clips = [store_clip(corpus, storage, p, seconds=4.0) for p in make_clips(tmp_path / "clips", count=2, seconds=4.0)]
@@ -74,21 +94,10 @@ def served(settings: Settings, corpus: Corpus, tmp_path: Path) -> Iterator[tuple
 
     _propose(corpus)
 
-    port = _free_port()
     security = ReviewSecurity()
     app = create_review_app(settings, corpus=corpus, storage=storage, security=security)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the review app did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", security.token, corpus
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_review(app) as url:
+        yield url, security.token, corpus
 
 
 def _propose(corpus: Corpus) -> None:

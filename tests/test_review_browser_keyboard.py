@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -23,7 +22,7 @@ from humortune.settings import Settings
 from humortune.storage import LocalStorage
 from humortune.workspace import Corpus
 from tests._feedback_support import RECORD, add_analysis, add_correction, make_clips, store_clip
-from tests.test_review_browser import TUNED, _free_port, _wait, page  # noqa: F401  (the page fixture)
+from tests.test_review_browser import TUNED, _wait, page, serve_review  # noqa: F401  (the page fixture)
 
 pytestmark = pytest.mark.browser
 CLIPS = 20
@@ -32,7 +31,6 @@ CLIPS = 20
 @pytest.fixture
 def served20(settings: Settings, corpus: Corpus, tmp_path: Path) -> Iterator[tuple[str, str, Corpus]]:
     """The review app over 20 real clips, each with the owner's earlier correction and a tuned model's output."""
-    import uvicorn
 
     storage = LocalStorage(settings.storage_uri)
     for n, path in enumerate(make_clips(tmp_path / "clips", count=CLIPS, seconds=2.0)):
@@ -41,19 +39,8 @@ def served20(settings: Settings, corpus: Corpus, tmp_path: Path) -> Iterator[tup
         add_analysis(corpus, clip, TUNED, narrative=f"Klipp {n}: servitören snubblar.", record=RECORD, minutes_ago=n)
     security = ReviewSecurity()
     app = create_review_app(settings, corpus=corpus, storage=storage, security=security)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert time.monotonic() < deadline, "the review app did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}", security.token, corpus
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serve_review(app) as url:
+        yield url, security.token, corpus
 
 
 def test_review_20_clips_by_keyboard_only(
