@@ -41,16 +41,11 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
 
 # -- the two workspace engines ------------------------------------------------------------------------------
 
-_BOTH_ENGINES = ("test_workspace", "test_battery")
+_BOTH_ENGINES = ("test_workspace", "test_battery", "test_feedback_queue")
 """Test modules whose workspace runs on SQLite and on PostgreSQL (the store and concurrency tests)."""
 
 _SQLITE_ONLY = {
     # parity checks against callers whose SQL is still SQLite-only until W2-C moves it into the stores
-    "test_niche_counts_match_the_niche_router",
-    "test_add_once_ignores_key_order_and_dedupes_with_the_calibration_import",
-    "test_store_history_matches_the_alias_registry",
-    # PostgreSQL text cannot hold NUL characters, which this property test generates (issue 16, open)
-    "test_any_json_value_is_one_line_or_clean",
 }
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from humortune.schema import VideoAsset
@@ -35,8 +33,7 @@ def _video(corpus: Corpus, n: int) -> VideoAsset:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> tuple[Corpus, list[VideoAsset], list[str]]:
-    corpus = Corpus.open(tmp_path / "c.sqlite")
+def world(corpus: Corpus) -> tuple[Corpus, list[VideoAsset], list[str]]:
     videos = [_video(corpus, n) for n in range(3)]
     add_correction(corpus, 0, videos[0], record=RECORD)
     ids = [
@@ -45,8 +42,7 @@ def world(tmp_path: Path) -> tuple[Corpus, list[VideoAsset], list[str]]:
         add_analysis(corpus, videos[1], TUNED, record=RECORD, minutes_ago=2),  # new
         add_analysis(corpus, videos[2], BASE, record=RECORD, minutes_ago=1),  # new, a base model's
     ]
-    yield corpus, videos, ids
-    corpus.close()
+    return corpus, videos, ids
 
 
 def test_fill_counts_per_rank_and_pages_in_queue_order(world: tuple[Corpus, list[VideoAsset], list[str]]) -> None:

@@ -227,6 +227,14 @@ class Database:
                 self._readers.append(conn)
         return conn
 
+    def session_query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        """Read rows on the write connection, which alone sees its TEMP tables (no write lock is taken)."""
+        with self._lock:
+            try:
+                return self._conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise _translate(exc, self.path) from exc
+
     def query_one(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Row | None:
         """Read one row, or ``None``."""
         rows = self.query(sql, params)

@@ -252,7 +252,13 @@ CREATE TABLE text_scores (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4]
+# v5: nothing on SQLite, whose queue reads JSON with json_extract and notices other processes' writes through
+# ``PRAGMA data_version``. PostgreSQL gets the review queue's JSON helpers and its change counter (`_V5_POSTGRES`).
+_V5 = """
+-- v5 (review queue on PostgreSQL): nothing to do on SQLite
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 REVISIONS: list[str] = [f"{n:04d}" for n in range(1, SCHEMA_VERSION + 1)]
@@ -266,6 +272,71 @@ CREATE INDEX analyses_model ON analyses(model);
 CREATE INDEX reviews_analysis ON reviews(analysis_id, id, action);
 """
 
+# v5 on PostgreSQL (issue 16): what the review queue (`humortune.workspace.stores.review_queue`) needs there.
+# humortune_json_values is SQLite's ``CASE WHEN json_valid(doc) THEN json_extract(doc, '$.a', '$.b') END`` (a
+# compact JSON array of top-level keys; NULL for text that is not JSON, so no row can fail the walk);
+# humortune_json_number is ``COALESCE(json_extract(doc, '$.p'), …)`` for numbers and booleans (1/0).
+# queue_changes counts the statements that wrote a table the queue reads, in the writing transaction itself, so a
+# queue built by another process or machine sees the change once it commits (SQLite: PRAGMA data_version).
+_QUEUE_TABLES = ("analyses", "corrections", "evaluations", "evaluation_items", "reviews")
+_V5_POSTGRES: tuple[str, ...] = (
+    """CREATE FUNCTION humortune_json_values(doc text, keys text[]) RETURNS text
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    parsed jsonb;
+    parts text[] := '{}';
+    k text;
+BEGIN
+    IF doc IS NULL THEN
+        RETURN NULL;
+    END IF;
+    BEGIN
+        parsed := doc::jsonb;
+    EXCEPTION WHEN invalid_text_representation OR untranslatable_character THEN
+        RETURN NULL;
+    END;
+    FOREACH k IN ARRAY keys LOOP
+        parts := parts || COALESCE((parsed -> k)::text, 'null');
+    END LOOP;
+    RETURN '[' || array_to_string(parts, ',') || ']';
+END $$""",
+    """CREATE FUNCTION humortune_json_number(doc text, paths text[]) RETURNS double precision
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE AS $$
+DECLARE
+    parsed jsonb;
+    found jsonb;
+    p text;
+BEGIN
+    IF doc IS NULL THEN
+        RETURN NULL;
+    END IF;
+    parsed := doc::jsonb;
+    FOREACH p IN ARRAY paths LOOP
+        found := parsed #> string_to_array(p, '.');
+        IF found IS NOT NULL AND jsonb_typeof(found) <> 'null' THEN
+            RETURN CASE jsonb_typeof(found)
+                WHEN 'number' THEN found::numeric::double precision
+                WHEN 'boolean' THEN CASE WHEN found = 'true'::jsonb THEN 1 ELSE 0 END
+            END;
+        END IF;
+    END LOOP;
+    RETURN NULL;
+END $$""",
+    "CREATE TABLE queue_changes (n BIGINT NOT NULL)",
+    "INSERT INTO queue_changes VALUES (0)",
+    """CREATE FUNCTION humortune_queue_changed() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    UPDATE queue_changes SET n = n + 1;
+    RETURN NULL;
+END $$""",
+    *(
+        f"CREATE TRIGGER {table}_queue_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {table}"
+        " FOR EACH STATEMENT EXECUTE FUNCTION humortune_queue_changed()"
+        for table in _QUEUE_TABLES
+    ),
+)
+
 # corrections names videos and analyses before they exist: PostgreSQL checks that, SQLite does not.
 _FORWARD_KEYS = (
     "ALTER TABLE corrections ADD FOREIGN KEY (video_sha256) REFERENCES videos(sha256)",
@@ -276,6 +347,8 @@ _FORWARD_KEYS = (
 def statements(version: int, dialect: str) -> list[str]:
     """The statements of migration ``version`` (0-based) for ``dialect`` (``sqlite`` or ``postgresql``)."""
     script = MIGRATIONS[version]
+    if dialect == "postgresql" and version == 4:
+        return list(_V5_POSTGRES)  # dollar-quoted bodies: not for sqlite3.complete_statement
     if dialect == "postgresql":
         script = _V2_POSTGRES if version == 1 else _postgres(script)
     found = _split(script)

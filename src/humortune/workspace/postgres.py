@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, create_engine
 from sqlalchemy.engine import CursorResult
@@ -28,6 +28,8 @@ from humortune.workspace.dialect import POSTGRESQL, Dialect, to_pyformat
 from humortune.workspace.migrations import REVISIONS
 
 __all__ = ["PostgresDatabase", "Row"]
+
+T = TypeVar("T")
 
 _WRITE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('humortune:' || current_schema()))"
 
@@ -113,7 +115,8 @@ class PostgresDatabase(Database):
         self._closed = False
         driver_url = "postgresql+psycopg://" + url.split("://", 1)[1]
         try:
-            self._engine = create_engine(driver_url, pool_size=1, max_overflow=0)
+            # pre-ping: the one write connection is checked out again only after the server dropped it
+            self._engine = create_engine(driver_url, pool_size=1, max_overflow=0, pool_pre_ping=True)
             self._session = self._engine.connect()
             # reads: autocommit for the engine's whole life (no isolation reset per checkout), connections
             # recycled so a server-side idle timeout (Cloud SQL) never hands out a dead one
@@ -145,10 +148,7 @@ class PostgresDatabase(Database):
             outer = self._depth == 0
             try:
                 if outer:
-                    if self._session.in_transaction():
-                        self._session.commit()
-                    self._session.begin()
-                    self._session.exec_driver_sql(_WRITE_LOCK)
+                    self._retry_dropped(self._begin)  # nothing is written yet: safe to start over
                 self._depth += 1
                 self._writer = threading.get_ident()
                 try:
@@ -166,17 +166,50 @@ class PostgresDatabase(Database):
                     raise self._error(exc) from exc
                 raise
 
+    def _begin(self) -> None:
+        if self._session.in_transaction():
+            self._session.commit()
+        self._session.begin()
+        self._session.exec_driver_sql(_WRITE_LOCK)
+
+    def _retry_dropped(self, attempt: Callable[[], T], *, session: bool = True) -> T:
+        """``attempt()``, once more on a new connection if the server dropped the old one (a restart, an idle
+        timeout, ``pg_terminate_backend``). Only for work that is safe to repeat: a read, or a transaction that
+        has not written anything yet; a write that may have committed is never replayed. ``session``: the
+        attempt ran on the write connection (a pooled read connection is simply discarded)."""
+        try:
+            return attempt()
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            if session and self._session.in_transaction():
+                self._session.rollback()  # SQLAlchemy then reconnects on the next statement
+        return attempt()
+
     def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
         """Run one statement in its own transaction (or the enclosing one)."""
         with self.transaction() as conn:
             return conn.execute(sql, params)
 
+    def session_query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        """Read rows on the write connection, which alone sees its TEMP tables (without the write lock)."""
+        with self._lock:
+            if self._depth:  # inside this thread's transaction: its errors are the transaction's
+                return cast(list[sqlite3.Row], self._run(self._session, sql, params).fetchall())
+            try:
+                rows = self._retry_dropped(lambda: self._run(self._session, sql, params).fetchall())
+                self._session.commit()  # end the implicit transaction: never left idle in one
+            except SQLAlchemyError as exc:
+                if self._session.in_transaction():
+                    self._session.rollback()
+                raise self._error(exc) from exc
+            return cast(list[sqlite3.Row], rows)
+
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
         """Read rows (the last committed state, or this thread's open transaction)."""
         if self._writer != threading.get_ident() and not self._closed:
             try:
-                with self._reads.connect() as reader:
-                    return cast(list[sqlite3.Row], self._run(reader, sql, params).fetchall())
+                return cast(list[sqlite3.Row], self._retry_dropped(lambda: self._read(sql, params), session=False))
             except DBAPIError as exc:
                 if getattr(exc.orig, "sqlstate", None) != "42P01":  # else: a TEMP table of the write connection
                     raise self._error(exc) from exc
@@ -184,6 +217,10 @@ class PostgresDatabase(Database):
                 raise self._error(exc) from exc
         with self.transaction() as conn:
             return cast(list[sqlite3.Row], conn.execute(sql, params).fetchall())
+
+    def _read(self, sql: str, params: Sequence[Any] | dict[str, Any]) -> list[Row]:
+        with self._reads.connect() as reader:
+            return self._run(reader, sql, params).fetchall()
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[bool]:
