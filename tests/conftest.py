@@ -41,7 +41,7 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
 
 # -- the two workspace engines ------------------------------------------------------------------------------
 
-_BOTH_ENGINES = ("test_workspace", "test_battery", "test_feedback_queue")
+_BOTH_ENGINES = ("test_workspace", "test_battery", "test_feedback_queue", "test_feedback_review")
 """Test modules whose workspace runs on SQLite and on PostgreSQL (the store and concurrency tests)."""
 
 _SQLITE_ONLY = {
