@@ -73,3 +73,38 @@ def test_the_review_queue_rebuilds_its_table_on_the_new_connection(shared: Corpu
     _terminate(postgres, _write_pid(shared))  # the TEMP table goes with the session
     assert table.counts(QueueScope()) == {2: 1}
     assert [r.id for r in table.items(QueueScope(), limit=5)] == ["a1"]
+
+
+def _ordered_world(corpus: Corpus) -> list[tuple[str, str, str | None]]:
+    """Ids and niches whose order differs between code points and a linguistic collation."""
+    with corpus.db.transaction() as conn:
+        conn.execute(
+            "INSERT INTO videos VALUES ('v1', 'v1', 1, 1.0, 1, 1, 'h264', 1.0, 1, 'video/mp4', 'mp4', 'file:///v', 'x')"
+        )
+        for cid, niche in (("c1", "Zoo"), ("c2", "gym")):  # the same updated_at: the larger value wins
+            conn.execute(
+                "INSERT INTO corrections (id, video_url, video_key, human_said, niche, source, content_hash,"
+                " video_sha256, created_at, updated_at) VALUES (?, 'u', ?, 'h', ?, 'battery', 'h', 'v1', 't', 't')",
+                (cid, cid, niche),
+            )
+        for aid in ("a_2", "a1", "B", "a", "a-1"):
+            conn.execute(
+                "INSERT INTO analyses (id, video_sha256, video_uri, model, prompt_version, mode, narrative,"
+                " created_at) VALUES (?, 'v1', 'u', 'm', ?, 'x', 'n', '2026-01-01')",
+                (aid, aid),
+            )
+    table = ReviewQueueStore(corpus.db, low_score=0.5)
+    return [(r.id, r.clip, r.niche) for r in table.items(QueueScope(), limit=10)]
+
+
+def test_the_queue_orders_by_code_point_under_a_linguistic_collation(postgres: PostgresServer, tmp_path: Path) -> None:
+    with psycopg.connect(postgres.url, autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = 'icu'").fetchone():
+            admin.execute("CREATE DATABASE icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
+    url = postgres.url.rsplit("/", 1)[0] + "/icu"
+    with Corpus.open(settings=Settings(workspace=tmp_path / "pg", database_url=url)) as corpus:
+        assert corpus.db.query("SELECT 'a_2' < 'a1'")[0][0] is True  # the database does sort linguistically
+        on_postgres = _ordered_world(corpus)
+    with Corpus.open(tmp_path / "sqlite.db") as corpus:
+        on_sqlite = _ordered_world(corpus)
+    assert on_postgres == on_sqlite == [(aid, "v1", "gym") for aid in sorted(("a_2", "a1", "B", "a", "a-1"))]
