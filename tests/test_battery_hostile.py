@@ -125,6 +125,26 @@ def test_nul_in_video_url_is_a_problem_of_that_item(corpus: Corpus, tmp_path: Pa
     assert report.problems == ["item 0: video_url: contains a NUL character; remove it"]
 
 
+def test_nul_anywhere_in_an_item_is_a_problem_of_that_item(corpus: Corpus, tmp_path: Path) -> None:
+    nested = {**GOOD, "record": {"summary": "a\x00b"}}
+    extra = {**GOOD, "video_url": "https://www.tiktok.com/@h/video/7103", "tags": ["ok", {"k\x00": 1}]}
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps([nested, extra, BASE[0]]), "utf-8")
+    report = corpus.import_battery(path)
+    assert report.added == 1 and report.skipped == 2
+    assert report.problems == [
+        "item 0: record.summary: contains a NUL character; remove it",
+        "item 1: tags[1].k\\x00: contains a NUL character; remove it",
+    ]
+    assert _stored_nul(corpus) == []
+
+
+def _stored_nul(corpus: Corpus) -> list[str]:
+    """Stored correction texts holding a NUL, raw or as a JSON escape (none may: PostgreSQL cannot hold it)."""
+    rows = corpus.db.query("SELECT * FROM corrections")
+    return [v for r in rows for v in r if isinstance(v, str) and ("\x00" in v or "\\u0000" in v)]
+
+
 def test_deep_nesting_is_one_error(corpus: Corpus, tmp_path: Path) -> None:
     path = tmp_path / "b.json"
     path.write_text(NESTED)
@@ -197,6 +217,7 @@ def test_any_json_value_is_one_line_or_clean(seeded: Corpus, tmp_path: Path, val
     path.write_bytes(json.dumps(value, ensure_ascii=False).encode(encoding, errors="replace"))
     kind, result = _import(seeded, path)
     assert [r for r in _snapshot(seeded) if r[0].startswith("keep-")] == before
+    assert _stored_nul(seeded) == []  # a NUL anywhere is the item's problem, on both engines
     if kind == "error":
         assert "\n" not in result
     else:

@@ -478,5 +478,6 @@ def test_queue_snapshot_sees_outside_writes(
     rebuilt = 5 if corpus.db.dialect.name == "sqlite" else 4
     assert queue.snapshot() == snapshot and rebuilds == ["full"] * rebuilt
     with Corpus.open(settings=settings) as other:  # a review made elsewhere: rebuilt
-        other.db.execute("INSERT INTO reviews (analysis_id, action, created_at) VALUES (?, 'skip', 'x')", (snapshot[0].analysis_id,))
+        first = snapshot[0].analysis_id
+        other.db.execute("INSERT INTO reviews (analysis_id, action, created_at) VALUES (?, 'skip', 'x')", (first,))
     assert len(queue.snapshot()) == len(snapshot) - 1 and rebuilds == ["full"] * (rebuilt + 1)

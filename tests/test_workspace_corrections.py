@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import timedelta
+from typing import Any
+
+import pytest
 
 from humortune.dataset.registry import load_sources
+from humortune.errors import CorpusError
 from humortune.feedback.niches import niche_counts
-from humortune.schema import utcnow
+from humortune.schema import Correction, utcnow
 from humortune.workspace import Corpus
 from humortune.workspace.stores import CorrectionStore, DatasetExample, DatasetRecord, DatasetStore
+from tests._feedback_support import RECORD
 from tests._workspace_support import add_clip, sha
 
 
@@ -39,6 +44,22 @@ def test_sources_match_the_dataset_registry(corpus: Corpus) -> None:
         ]
         assert ours == theirs
     assert [s.video_sha256 for s in store.sources()] == [sha(1), sha(2), None]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"human_said": "Ägaren\x00"}, {"record": {**RECORD, "summary": "a\x00b"}}, {"tags": [{"k": "\x00"}]}],
+    ids=["text", "record", "extra field"],
+)
+def test_a_nul_in_a_correction_is_refused_naming_it(corpus: Corpus, changes: dict[str, Any]) -> None:
+    fields: dict[str, Any] = {"id": "c-nul", "video_url": "https://www.tiktok.com/@a/video/7001", "human_said": "h"}
+    correction = Correction(**{**fields, **changes})
+    with pytest.raises(CorpusError, match="NUL character") as excinfo:
+        corpus.add_correction(correction)
+    assert excinfo.value.item == "c-nul" and "\n" not in str(excinfo.value)
+    assert corpus.correction("c-nul") is None  # nothing written
+    corpus.add_correction(Correction(id="c-ok", video_url="https://www.tiktok.com/@a/video/7001", human_said="\\u0000"))
+    assert corpus.correction("c-ok") is not None  # a literal backslash-u0000 is plain text
 
 
 def test_niche_counts_match_the_niche_router(corpus: Corpus) -> None:

@@ -108,3 +108,9 @@ def test_the_queue_orders_by_code_point_under_a_linguistic_collation(postgres: P
     with Corpus.open(tmp_path / "sqlite.db") as corpus:
         on_sqlite = _ordered_world(corpus)
     assert on_postgres == on_sqlite == [(aid, "v1", "gym") for aid in sorted(("a_2", "a1", "B", "a", "a-1"))]
+
+
+def test_a_nul_that_reaches_the_server_says_what_to_remove(shared: Corpus) -> None:
+    with pytest.raises(CorpusError, match="NUL") as excinfo:
+        shared.db.execute("INSERT INTO prompts (version, text, created_at) VALUES ('p', ?, 'x')", ("a\x00b",))
+    assert excinfo.value.hint is not None and "remove the NUL character" in excinfo.value.hint

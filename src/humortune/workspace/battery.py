@@ -18,6 +18,7 @@ from humortune._util import short_hash
 from humortune.errors import CorpusError, HumortuneError
 from humortune.schema import Correction, HumorRecord
 from humortune.urls import is_url_like, parse_source, redact
+from humortune.workspace.stores._base import nul_path
 
 __all__ = ["BatteryItem", "ParsedBattery", "parse_battery"]
 
@@ -294,8 +295,10 @@ def _plain_fields(label: str, data: dict[str, Any], problems: list[str], source:
     if cid is not None and (isinstance(cid, bool) or not isinstance(cid, str | int)):
         problems.append(f"{label}: id: expected text or a number, got {type(cid).__name__}")
     for name, value in data.items():
-        if isinstance(value, str) and "\x00" in value:
-            problems.append(f"{label}: {_one_line(name)}: contains a NUL character; remove it")
+        where = nul_path(value, name) or (name if "\x00" in name else None)  # nested texts and keys too
+        if where is not None:
+            shown = _one_line(where.replace("\x00", "\\x00"))
+            problems.append(f"{label}: {shown}: contains a NUL character; remove it")
     claimed = data.get("source")
     if claimed == "review" and source != "review":
         problems.append(f"{label}: source: 'review' is reserved for corrections made in the review UI")

@@ -11,12 +11,13 @@ from types import TracebackType
 from typing import Any
 
 from humortune._util import content_hash
-from humortune.errors import BatteryError
+from humortune.errors import BatteryError, CorpusError
 from humortune.schema import Correction, HumorRecord, VideoAsset, utcnow
 from humortune.settings import Settings
 from humortune.urls import parse_source
 from humortune.workspace.battery import parse_battery
 from humortune.workspace.db import Database
+from humortune.workspace.stores._base import nul_path
 
 __all__ = ["Corpus", "Entry", "ImportReport", "correction_revision"]
 
@@ -77,6 +78,21 @@ def _correction_hash(c: Correction) -> str:
 def correction_revision(correction: Correction) -> str:
     """The content hash stored with a correction (its revision): what training sees of it, nothing else."""
     return _correction_hash(correction)
+
+
+def _refuse_nul(correction: Correction, values: dict[str, Any]) -> None:
+    """A NUL character anywhere in a correction is refused on both engines (`nul_path`), naming the field.
+
+    The substring test is the cheap filter (JSON columns hold NUL as ``\\u0000``); the walk names the field."""
+    if not any(isinstance(v, str) and ("\x00" in v or "\\u0000" in v) for v in values.values()):
+        return
+    where = nul_path(correction.model_dump(mode="json"))
+    if where is not None:
+        raise CorpusError(
+            f"correction {correction.id!r}: {where!r} contains a NUL character (U+0000)",
+            hint="remove the NUL character from it; the workspace cannot store NUL in a text",
+            item=correction.id,
+        )
 
 
 def _iso(value: datetime) -> str:
@@ -169,6 +185,7 @@ class Corpus:
                 "created_at": _iso(correction.created_at),
                 "updated_at": now,
             }
+            _refuse_nul(correction, values)
             if row is None:
                 conn.execute(
                     f"INSERT INTO corrections ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",

@@ -257,7 +257,9 @@ class PostgresDatabase(Database):
         orig = getattr(exc, "orig", None) or exc
         text = str(orig).strip().splitlines()[0] if str(orig).strip() else type(orig).__name__
         state = getattr(orig, "sqlstate", None) or ""
-        if state.startswith("23"):
+        if "NUL (0x00)" in text:  # psycopg's own refusal, before anything reaches the server
+            hint = "remove the NUL character (U+0000): the workspace cannot store it in a text"
+        elif state.startswith("23"):
             hint = "the write conflicts with existing data; this is a bug if you did not edit the database by hand"
         elif state.startswith(("08", "57")) or state == "":
             hint = "check that the PostgreSQL server in HUMORTUNE_DATABASE_URL is running and reachable"

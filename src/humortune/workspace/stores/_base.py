@@ -14,7 +14,17 @@ from typing import Any
 from humortune.schema import utcnow
 from humortune.workspace.db import Database
 
-__all__ = ["Store", "dumps", "like_prefix", "loads", "loads_dict", "now_text", "parse_time", "time_text"]
+__all__ = [
+    "Store",
+    "dumps",
+    "like_prefix",
+    "loads",
+    "loads_dict",
+    "now_text",
+    "nul_path",
+    "parse_time",
+    "time_text",
+]
 
 
 class Store:
@@ -59,3 +69,27 @@ def loads_dict(text: str | None) -> dict[str, Any]:
 def like_prefix(prefix: str) -> str:
     """A LIKE pattern matching ``prefix`` literally, followed by anything (use with ``ESCAPE '\\'``)."""
     return prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def nul_path(value: Any, at: str = "") -> str | None:
+    """Where a JSON-like value holds a NUL character (U+0000) in a text or a key (``record.summary``,
+    ``tags[2]``; ``at`` alone for a bare text), or ``None``.
+
+    The workspace refuses NUL in what it stores on both engines: PostgreSQL text cannot hold it, and its JSON
+    functions fail on a whole row whose JSON text holds a ``\\u0000`` escape anywhere."""
+    if isinstance(value, str):
+        return (at or "text") if "\x00" in value else None
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            where = f"{at}.{key}" if at else str(key)
+            if "\x00" in str(key):
+                return where
+            found = nul_path(item, where)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = nul_path(item, f"{at}[{index}]")
+            if found is not None:
+                return found
+    return None
