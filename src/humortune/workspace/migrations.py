@@ -276,6 +276,8 @@ CREATE INDEX reviews_analysis ON reviews(analysis_id, id, action);
 # humortune_json_values is SQLite's ``CASE WHEN json_valid(doc) THEN json_extract(doc, '$.a', '$.b') END`` (a
 # compact JSON array of top-level keys; NULL for text that is not JSON, so no row can fail the walk);
 # humortune_json_number is ``COALESCE(json_extract(doc, '$.p'), …)`` for numbers and booleans (1/0).
+# record_key is that array for the queue's category/quality/replicable, stored when a row is written (SQLite keeps
+# the same expression in its v2 indexes), so the queue's walk parses no JSON.
 # queue_changes counts the statements that wrote a table the queue reads, in the writing transaction itself, so a
 # queue built by another process or machine sees the change once it commits (SQLite: PRAGMA data_version).
 _QUEUE_TABLES = ("analyses", "corrections", "evaluations", "evaluation_items", "reviews")
@@ -322,6 +324,11 @@ BEGIN
     END LOOP;
     RETURN NULL;
 END $$""",
+    *(
+        f"ALTER TABLE {table} ADD COLUMN record_key TEXT GENERATED ALWAYS AS"
+        " (humortune_json_values(record_json, ARRAY['category', 'quality', 'replicable'])) STORED"
+        for table in ("analyses", "corrections")
+    ),
     "CREATE TABLE queue_changes (n BIGINT NOT NULL)",
     "INSERT INTO queue_changes VALUES (0)",
     """CREATE FUNCTION humortune_queue_changed() RETURNS trigger

@@ -48,6 +48,8 @@ def _pending(d: Dialect) -> str:
     """
 
     def key(alias: str) -> str:
+        if d.name == "postgresql":  # stored when the row is written (schema v5), like SQLite's index expression
+            return f"{alias}.record_key"
         return d.json_values(f"{alias}.record_json", *_RECORD_KEYS)
 
     sep = d.char(_SEPARATOR)
@@ -187,8 +189,6 @@ class ReviewQueueStore(Store):
             # tuned and clip ride along so counts, clip counts and the page's clip order read the index only.
             conn.execute(f"CREATE INDEX {self._table}_order ON {self._table} (rank, created_at DESC, id, tuned, clip)")
             conn.execute(f"CREATE INDEX {self._table}_clip ON {self._table} (clip, tuned, rank)")
-            if d.name == "postgresql":
-                conn.execute(f"ANALYZE {self._table}")  # autovacuum never analyzes TEMP tables
             self.built = self.signature()
 
     def refresh(self, analysis_id: str) -> None:
