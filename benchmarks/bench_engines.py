@@ -1,6 +1,6 @@
 """The workspace on PostgreSQL against SQLite, in the same run (issue 16).
 
-    python benchmarks/bench_engines.py [--requests 300] [--clips 500]
+    python benchmarks/bench_engines.py [--requests 300] [--clips 500] [--queue 2000]
 
 Starts Debian's PostgreSQL in a temp dir (tests/_postgres.py, as the postgres user when run as root), then on
 each engine, with the same data:
@@ -8,10 +8,18 @@ each engine, with the same data:
 * ``cached /v1/analyze``: the service (in-process, offline FakeGemini) answering the same clip from the
   analysis cache, requests per second;
 * ``analyses.recent`` (100 rows), ``corrections.sources`` (every clip), ``analyses.put`` (one upsert): store
-  calls per second.
+  calls per second;
+* the review queue page (``GET /review/`` through the review app, ``benchmarks/bench_review.py``'s corpus of
+  ``--queue`` corrections with two models' analyses, reviews and an evaluation): cold (right after a write
+  outside the review UI, so the queue table is rebuilt) and warm (the table reused), pages per second.
 
-Each figure is printed with its ratio to SQLite. The review queue page is not measured on PostgreSQL yet: its
-ranking SQL (feedback/queue.py, moving into a store in W2-C) is SQLite's.
+Each figure is printed with its ratio to SQLite (above 1: PostgreSQL is faster). Measured 2026-12-02 on the
+shared 2-core machine while ~5 other test suites ran (load average 8-14), so read the ratios, not the rates:
+
+    500 clips, 2000 queue corrections; PostgreSQL 15 on loopback, fsync off
+    cached /v1/analyze (req/s)                 sqlite  ~55   postgresql  ~40   ratio ~0.7
+    review queue page, cold (pages/s)          sqlite  ~5    postgresql  ~4    ratio ~0.8
+    review queue page, warm (pages/s)          sqlite  ~50   postgresql  ~30   ratio ~0.6
 """
 
 from __future__ import annotations
@@ -25,12 +33,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/ rigs, when run from anywhere
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench_review.populate
 
+import random
+import re
+
+from bench_review import populate
 from fastapi.testclient import TestClient
 from tests._analyzer_support import Sleeps, fake_client, register, tuned_endpoint
 from tests._postgres import running_server
 from tests._workspace_support import add_clip, sha
 
+from humortune.feedback import ReviewSecurity, create_review_app
+from humortune.feedback.security import loopback_hosts
 from humortune.schema import Analysis
 from humortune.service.app import create_app
 from humortune.settings import Settings
@@ -102,18 +117,46 @@ def measure(settings: Settings, clips: int, requests: int) -> dict[str, float]:
     return figures
 
 
+def measure_queue(settings: Settings, corrections: int) -> dict[str, float]:
+    """The review queue page through the review app, cold and warm, pages per second."""
+    figures: dict[str, float] = {}
+    with Corpus.open(settings=settings) as corpus:
+        storage = LocalStorage(settings.workspace / "st")
+        populate(corpus, storage.root_uri, corrections, random.Random(corrections))
+        security = ReviewSecurity(allowed_hosts=loopback_hosts() | {"testserver"})
+        app = create_review_app(settings, corpus=corpus, storage=storage, security=security)
+        with TestClient(app) as client:
+            client.get(f"/review/?token={security.token}", follow_redirects=False)
+            assert re.search(r'name="csrf_token"', client.get("/review/").text)
+
+            def page(cold: bool) -> None:
+                if cold:  # a write outside the review UI (an analysis, an import) makes the queue stale
+                    corpus.db.execute("UPDATE corrections SET niche = niche WHERE id = 'c0'")
+                assert client.get("/review/").status_code == 200
+
+            figures["review queue page, cold (pages/s)"] = per_second(lambda: page(True), 4)
+            figures["review queue page, warm (pages/s)"] = per_second(lambda: page(False), 20)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--clips", type=int, default=500)
+    parser.add_argument("--queue", type=int, default=2000, help="corrections behind the review queue page")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="bench-engines-"))
-    with running_server() as server, server.schema() as url:
+    with running_server() as server, server.schema() as url, server.schema() as queue_url:
         results = {
-            "sqlite": measure(Settings(workspace=root / "sqlite"), args.clips, args.requests),
-            "postgresql": measure(Settings(workspace=root / "pg", database_url=url), args.clips, args.requests),
+            "sqlite": measure(Settings(workspace=root / "sqlite"), args.clips, args.requests)
+            | measure_queue(Settings(workspace=root / "sqlite-queue"), args.queue),
+            "postgresql": measure(Settings(workspace=root / "pg", database_url=url), args.clips, args.requests)
+            | measure_queue(Settings(workspace=root / "pg-queue", database_url=queue_url), args.queue),
         }
-    print(f"{args.clips} clips; median of 5 batches; PostgreSQL {server.port} on loopback, fsync off")
+    print(
+        f"{args.clips} clips, {args.queue} queue corrections; median of 5 batches;"
+        f" PostgreSQL {server.port} on loopback, fsync off"
+    )
     for name, base in results["sqlite"].items():
         pg = results["postgresql"][name]
         print(f"{name:<42} sqlite {base:10.1f}   postgresql {pg:10.1f}   ratio {pg / base:5.2f}")

@@ -114,3 +114,29 @@ def test_a_nul_that_reaches_the_server_says_what_to_remove(shared: Corpus) -> No
     with pytest.raises(CorpusError, match="NUL") as excinfo:
         shared.db.execute("INSERT INTO prompts (version, text, created_at) VALUES ('p', ?, 'x')", ("a\x00b",))
     assert excinfo.value.hint is not None and "remove the NUL character" in excinfo.value.hint
+
+
+def test_a_v4_workspace_upgrades_and_its_rows_get_their_queue_keys(postgres: PostgresServer, tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine
+
+    from humortune.workspace.schema import SCRIPTS
+
+    with postgres.schema() as url:
+        engine = create_engine("postgresql+psycopg://" + url.split("://", 1)[1])
+        with engine.begin() as conn:  # what a humortune of schema v4 left behind
+            config = Config()
+            config.set_main_option("script_location", str(SCRIPTS))
+            config.attributes["connection"] = conn
+            command.upgrade(config, "0004")
+            conn.exec_driver_sql(
+                "INSERT INTO analyses (id, video_uri, model, prompt_version, mode, narrative, record_json, created_at)"
+                """ VALUES ('a1', 'u', 'm', 'p', 'x', 'n', '{"category": "clever", "quality": "good"}', 't')"""
+            )
+        engine.dispose()
+        with Corpus.open(settings=Settings(workspace=tmp_path / "ws", database_url=url)) as corpus:
+            assert corpus.db.schema_version == 5
+            assert corpus.db.query("SELECT record_key FROM analyses")[0][0] == '["clever","good",null]'
+            [row] = ReviewQueueStore(corpus.db, low_score=0.5).items(QueueScope(), limit=5)
+            assert (row.id, row.record_key, row.rank) == ("a1", '["clever","good",null]', 2)
