@@ -44,9 +44,8 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
 _BOTH_ENGINES = ("test_workspace", "test_battery", "test_feedback_queue", "test_feedback_review")
 """Test modules whose workspace runs on SQLite and on PostgreSQL (the store and concurrency tests)."""
 
-_SQLITE_ONLY = {
-    # parity checks against callers whose SQL is still SQLite-only until W2-C moves it into the stores
-}
+_SQLITE_ONLY: set[str] = set()
+"""Test functions of those modules that run on SQLite only (none left)."""
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

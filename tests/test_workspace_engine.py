@@ -8,6 +8,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,6 +34,33 @@ def test_dialect_spellings() -> None:
     assert (SQLITE.greatest("a", "b"), POSTGRESQL.greatest("a", "b")) == ("MAX(a, b)", "GREATEST(a, b)")
     with pytest.raises(ValueError, match="not a plain JSON key"):
         SQLITE.json_text("c", "x'); DROP TABLE t; --")
+
+
+_JSON_CASES: list[tuple[str | None, str | None, float | None]] = [
+    ('{"category": "comedy", "quality": "good", "replicable": true}', '["comedy","good",true]', None),
+    ('{"category": "x", "overall": 0.5}', '["x",null,null]', 0.5),
+    ("null", "[null,null,null]", None),
+    ("[1, 2]", "[null,null,null]", None),
+    ('"text"', "[null,null,null]", None),
+    (None, None, None),
+    ('{"overall": null, "score": 0.25}', "[null,null,null]", 0.25),
+    ('{"judge": {"passed": false}}', "[null,null,null]", 0),
+    ('{"judge": 3, "mechanism_pass": true}', "[null,null,null]", 1),
+    ("{}", "[null,null,null]", None),
+]
+
+
+def test_json_helpers_read_the_same_on_both_engines(corpus: Corpus) -> None:
+    d = corpus.db.dialect
+
+    def read(expression: str, doc: str | None) -> Any:
+        sql = f"WITH t(doc) AS (VALUES (CAST(? AS TEXT))) SELECT {expression} FROM t"
+        return corpus.db.query(sql, (doc,))[0][0]
+
+    keys = d.json_values("doc", "category", "quality", "replicable")
+    number = d.json_number("doc", "overall", "score", "judge.passed", "mechanism_pass")
+    assert [(doc, read(keys, doc), read(number, doc)) for doc, _, _ in _JSON_CASES] == _JSON_CASES
+    assert read(keys, "{broken") is None  # not JSON: no key, and no error for the queue's walk
 
 
 def test_postgres_scripts_are_the_sqlite_ones_translated() -> None:

@@ -9,7 +9,8 @@ puts it back). Each waiting analysis gets one reason, in this order of priority:
 3. ``new``: nothing else is known; the owner has simply not seen it.
 
 The reasons come from one SQL walk over the analyses in clip order along the workspace's queue indexes (schema
-v2: no sort, no automatic index, record keys read from the indexes) into an indexed TEMP table that a review
+v2 on SQLite: no sort, no automatic index, record keys read from the indexes; on PostgreSQL the record keys are
+stored columns, schema v5) into an indexed TEMP table that a review
 refreshes for its clip only, so pages and saves stay fast with tens of thousands of corrections and analyses
 (see ``benchmarks/bench_review.py``). That SQL lives in `humortune.workspace.stores.review_queue`.
 """
@@ -172,8 +173,9 @@ class ReviewQueue:
     """Read the queue.
 
     The waiting analyses and their reasons are computed in one SQL pass into a connection-private TEMP table
-    (nothing is added to the workspace file), tagged with the database's change counters (``total_changes()``
-    of this connection, ``PRAGMA data_version`` for other processes). Pages are indexed reads of that table
+    (nothing is added to the workspace), tagged with the database's change counters (SQLite: ``total_changes()``
+    of this connection, ``PRAGMA data_version`` for other processes; PostgreSQL: the ``queue_changes`` counter
+    that writes to the queue's tables bump, `ReviewQueueStore.signature`). Pages are indexed reads of that table
     while nothing changed; any write anywhere triggers a rebuild, except reviews made through `apply`, which
     refresh only the reviewed clip's rows, and writes made through `unaffected`.
     """

@@ -1,10 +1,14 @@
 """The review queue's SQL: the ranking walk over analyses, corrections, evaluations and reviews, and the
 connection-private TEMP table it is materialised into (``humortune.feedback.queue.ReviewQueue`` reads it).
 
-Moved verbatim from ``feedback/queue.py``: one SQL walk over the analyses in clip order along the workspace's
-queue indexes (schema v2: no sort, no automatic index, record keys read from the indexes) into an indexed TEMP
-table that a review refreshes for its clip only. Ranks are indexes into the queue's reasons
-(0 disagreement, 1 low score, 2 new).
+One SQL walk over the analyses in clip order along the workspace's queue indexes (SQLite, schema v2: no sort, no
+automatic index, record keys read from the indexes) into an indexed TEMP table that a review refreshes for its
+clip only. Ranks are indexes into the queue's reasons (0 disagreement, 1 low score, 2 new).
+
+The walk is written once and spelled per engine through `humortune.workspace.dialect` (JSON, code-point order,
+the latest row per group); on PostgreSQL the record keys are stored generated columns and JSON scores are read
+by ``humortune_json_number`` (schema v5). Both engines give the same rows in the same order. One difference for
+data humortune never writes: a score stored as a JSON string counts on SQLite (as text) and not on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ __all__ = ["RECORD_KEY", "TUNED_SQL", "QueueRow", "QueueScope", "ReviewQueueStor
 
 _RECORD_KEYS = ("category", "quality", "replicable")
 _SCORE_PATHS = ("overall", "score", "judge.score", "mechanism.score", "record.mean", "judge.passed", "mechanism_pass")
-_SEPARATOR = 31  # the unit separator: between a tag (updated_at) and its value, it sorts below every text char
+_SEPARATOR = 31  # the unit separator, between a tag (updated_at) and its value
 
 RECORD_KEY = SQLITE.json_values("record_json", *_RECORD_KEYS)
 """A record's ``[category, quality, replicable]`` as JSON text (``NULL`` without a valid record), SQLite's spelling.
