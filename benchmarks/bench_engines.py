@@ -14,12 +14,15 @@ each engine, with the same data:
   outside the review UI, so the queue table is rebuilt) and warm (the table reused), pages per second.
 
 Each figure is printed with its ratio to SQLite (above 1: PostgreSQL is faster). Measured 2026-12-02 on the
-shared 2-core machine while ~5 other test suites ran (load average 8-14), so read the ratios, not the rates:
+shared 2-core machine while ~5 other test suites ran (load average 8-14), three runs of the same build; the
+spread is the load, so read the ratios, not the rates (PostgreSQL 15 on loopback, fsync off):
 
-    500 clips, 2000 queue corrections; PostgreSQL 15 on loopback, fsync off
-    cached /v1/analyze (req/s)                 sqlite  ~55   postgresql  ~40   ratio ~0.7
-    review queue page, cold (pages/s)          sqlite  ~5    postgresql  ~4    ratio ~0.8
-    review queue page, warm (pages/s)          sqlite  ~50   postgresql  ~30   ratio ~0.6
+    cached /v1/analyze (req/s)                sqlite   56-210   postgresql  31-72    ratio 0.20-1.27
+    analyses.put upsert (calls/s)             sqlite 2600-7000  postgresql 270-400   ratio 0.04-0.13
+    review queue page, cold (pages/s)         sqlite    9-13    postgresql 3.8-6.9   ratio 0.36-0.53
+    review queue page, warm (pages/s)         sqlite   25-69    postgresql   9-18    ratio 0.18-0.36
+
+docs/deploying.md ("Performance of a shared workspace") has every row.
 """
 
 from __future__ import annotations

@@ -30,8 +30,8 @@ RECORD_KEY = SQLITE.json_values("record_json", *_RECORD_KEYS)
 """A record's ``[category, quality, replicable]`` as JSON text (``NULL`` without a valid record), SQLite's spelling.
 
 Spelled exactly as in the workspace's ``corrections_clip`` and ``analyses_clip`` indexes (schema v2), so SQLite
-reads it from those indexes instead of parsing ``record_json``. PostgreSQL computes the same text with
-``humortune_json_values`` (schema v5, `Dialect.json_values`)."""
+reads it from those indexes instead of parsing ``record_json``. PostgreSQL stores the same text, computed by
+``humortune_json_values`` (`Dialect.json_values`), in the generated column ``record_key`` (schema v5)."""
 
 
 def _pending(d: Dialect) -> str:
