@@ -42,13 +42,13 @@ import httpx
 
 import humortune.catalog as catalog  # not via the root package (tests/test_layers.py)
 from humortune.testing import _fake_content as content
-from humortune.testing._fake_jobs import JobBook, Reply, error
+from humortune.testing._fake_jobs import JobBook, JsonFileState, Reply, StateBackend, error
 from humortune.testing.vertex_schema import VertexSchemaError, message_for, validate
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.settings import Settings
 
-__all__ = ["DATASET_ERROR_MESSAGE", "FAULTS", "FakeGemini", "FakeRequest", "Reply"]
+__all__ = ["DATASET_ERROR_MESSAGE", "FAULTS", "FakeGemini", "FakeRequest", "JsonFileState", "Reply", "StateBackend"]
 
 DATASET_ERROR_MESSAGE = (
     "Dataset validation failed: 3 of 12 examples (25.0%) in the training dataset are invalid, more than "
@@ -62,6 +62,9 @@ _ADAPTERS = {"ADAPTER_SIZE_ONE": 1, "ADAPTER_SIZE_TWO": 2, "ADAPTER_SIZE_FOUR": 
 _ADAPTERS |= {"ADAPTER_SIZE_SIXTEEN": 16, "ADAPTER_SIZE_THIRTY_TWO": 32}
 _PATH = re.compile(r"^/v1(?:beta1)?/projects/([^/]+)/locations/(.+)$")
 _PUBLISHER_MODEL = re.compile(r"^/v1(?:beta1)?/publishers/google/models/([^/:]+)$")
+LEGACY_STATE = Path("offline") / "fake_gemini.json"
+"""Where an offline workspace kept the fake's jobs before they moved to the workspace database (it is imported
+from there once)."""
 FAULTS = ("429", "500", "503", "403", "reset", "safety", "prompt_blocked", "empty", "max_tokens")
 """Fault kinds `FakeGemini.inject` understands."""
 
@@ -112,8 +115,10 @@ class FakeGemini:
         allow_file_uris: accept ``file://`` dataset URIs (offline mode); Vertex itself only reads gs://.
         reader: reads a dataset/batch URI's bytes (``None`` when it cannot), so tuned endpoints can remember
             training rows. Defaults to local ``file://`` files.
-        state_path: a JSON file that keeps jobs across processes (``humortune tune --offline`` then
-            ``humortune jobs wait --offline``).
+        state_path: a JSON file that keeps jobs across processes on one machine (a `JsonFileState`).
+        state: where jobs are kept across processes (a `StateBackend`); wins over ``state_path``. Offline
+            workspaces keep them in the workspace database, shared by every machine using it
+            (``humortune.app.default_client``).
     """
 
     def __init__(
@@ -129,6 +134,7 @@ class FakeGemini:
         allow_file_uris: bool = True,
         reader: Callable[[str], bytes | None] | None = read_local,
         state_path: str | Path | None = None,
+        state: StateBackend | None = None,
     ) -> None:
         self.project = project
         self.location = location
@@ -147,16 +153,25 @@ class FakeGemini:
             clock=clock,
             allow_file_uris=allow_file_uris,
             reader=self._read,
-            state_path=Path(state_path) if state_path else None,
+            store=state if state is not None else JsonFileState(Path(state_path)) if state_path else None,
         )
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> FakeGemini:
-        """The offline backend of a workspace: persistent under ``<workspace>/offline/``, local files only."""
+    def for_settings(
+        cls,
+        settings: Settings,
+        *,
+        state: StateBackend | None = None,
+        reader: Callable[[str], bytes | None] | None = read_local,
+    ) -> FakeGemini:
+        """The offline backend of a workspace, its jobs kept in ``state`` (else in `LEGACY_STATE` under the
+        workspace, one machine only); ``reader`` opens dataset URIs (default: local files)."""
         return cls(
             project=settings.project or "offline-project",
             location=settings.location,
-            state_path=settings.workspace / "offline" / "fake_gemini.json",
+            reader=reader,
+            state_path=None if state is not None else settings.workspace / LEGACY_STATE,
+            state=state,
         )
 
     # -- control ------------------------------------------------------------------------------------
@@ -282,7 +297,10 @@ class FakeGemini:
             return error(403, f"Permission denied on resource project {project}.")
         with self._lock:
             self.book.project = project
-            return self._route(method, rest, query, body or {}, fault)
+            if not _reads_jobs(method, rest):  # base-model generation: no stored state to read
+                return self._route(method, rest, query, body or {}, fault)
+            with self.book.session(write=_writes_jobs(method, rest)):
+                return self._route(method, rest, query, body or {}, fault)
 
     def _take_fault(self, path: str) -> _Fault | None:
         for fault in self._faults:
@@ -440,6 +458,18 @@ class FakeGemini:
             return self.reader(uri)
         except OSError:
             return None
+
+
+def _reads_jobs(method: str, rest: str) -> bool:
+    """Whether the request needs the stored jobs: everything but generation on a publisher model."""
+    return not (method == "POST" and "/publishers/" in rest and rest.endswith(":generateContent"))
+
+
+def _writes_jobs(method: str, rest: str) -> bool:
+    """Whether the request may change the stored jobs (creating, polling, cancelling); reads need no lock."""
+    if not _reads_jobs(method, rest) or rest.endswith(":generateContent"):
+        return False
+    return not (method == "GET" and rest.rsplit("/", 1)[-1] in ("tuningJobs", "batchPredictionJobs"))
 
 
 def _file_uri(part: dict[str, Any]) -> str | None:
