@@ -435,7 +435,8 @@ class JobBook:
                 file_data = part.get("fileData") or part.get("file_data")
                 if isinstance(file_data, dict):
                     uri_in = str(file_data.get("fileUri") or file_data.get("file_uri") or "")
-                    seconds = content.video_seconds(uri_in, self.reader(uri_in) if uri_in.startswith("file:") else None)
+                    data = self.reader(uri_in) if uri_in.startswith("file:") else None
+                    seconds = content.video_seconds(content.clip_seed(uri_in, data), data)
                     tokens += math.ceil(seconds) * per_second + 8
         return rows, tokens, invalid
 

@@ -10,8 +10,8 @@ What it serves (``/v1beta1/projects/{p}/locations/{l}/…``):
   SUCCEEDED (by number of polls, or by a clock you control), FAILED with a dataset error on demand,
   CANCELLED; ``tunedModel{model, endpoint, checkpoints}`` and ``tuningDataStats`` with int64-as-string counts;
 * ``publishers/google/models/*:generateContent`` and ``endpoints/*:generateContent``: Swedish narratives in
-  the owner's form derived from a hash of the video URI (tuned endpoints remember their training rows), JSON
-  records when a ``responseSchema`` is requested, ``usageMetadata``;
+  the owner's form derived from the clip's content, never its location (tuned endpoints remember their
+  training rows), JSON records when a ``responseSchema`` is requested, ``usageMetadata``;
 * ``batchPredictionJobs`` create / get (writes ``predictions.jsonl`` for ``file://`` input and output);
 * faults on demand: 429 with ``Retry-After``, 500, 503, 403, connection resets, safety blocks, empty
   candidates, MAX_TOKENS; a per-call latency.
@@ -408,13 +408,15 @@ class FakeGemini:
         video = next((_file_uri(p) for p in parts if _file_uri(p)), None)
         prompt = " ".join(p.get("text", "") for p in parts if "text" in p)
         config = body.get("generationConfig") or {}
-        narrative = content.narrative_for(video, memory=memory)
+        data = self._local_bytes(video)
+        seed = content.clip_seed(video, data)
+        narrative = content.narrative_for(video, memory=memory, seed=seed)
         if "Det roliga i detta klipp är" in prompt:  # second stage: a record from a given narrative
             narrative = prompt[prompt.index("Det roliga i detta klipp är") :]
         text = narrative
         if config.get("responseMimeType") == "application/json":
             schema = config.get("responseSchema") or {"type": "OBJECT", "properties": {}}
-            value = content.fill_schema(schema, seed=video or prompt, narrative=narrative)
+            value = content.fill_schema(schema, seed=seed if video else prompt, narrative=narrative)
             text = json.dumps(value, ensure_ascii=False)
         finish = "STOP"
         limit = config.get("maxOutputTokens")
@@ -427,14 +429,14 @@ class FakeGemini:
         per_second = (66 if resolution == "MEDIA_RESOLUTION_LOW" else 258) + 32
         prompt_tokens = content.token_count(prompt + json.dumps(body.get("systemInstruction") or ""))
         if video:
-            prompt_tokens += int(content.video_seconds(video) * per_second)
+            prompt_tokens += int(content.video_seconds(seed, data) * per_second)
         out_tokens = content.token_count(text) if text else 0
         usage = {
             "promptTokenCount": prompt_tokens,
             "candidatesTokenCount": out_tokens,
             "totalTokenCount": prompt_tokens + out_tokens,
         }
-        response_id = f"fake-{content.seed_int(video or '', prompt, text) % 10**12:012d}"
+        response_id = f"fake-{content.seed_int(seed if video else '', prompt, text) % 10**12:012d}"
         base: dict[str, Any] = {"usageMetadata": usage, "modelVersion": model_version, "responseId": response_id}
         if kind == "prompt_blocked":
             return {"promptFeedback": {"blockReason": "SAFETY"}, **base, "usageMetadata": {"promptTokenCount": 1}}
@@ -450,6 +452,10 @@ class FakeGemini:
         found = self.book.tuned_model(model) if "/models/" in model else None
         memory, version = found if found else (None, f"{model.rsplit('/', 1)[-1]}-001")
         return self.answer(request, memory=memory, model_version=version)
+
+    def _local_bytes(self, uri: str | None) -> bytes | None:
+        """A local clip's bytes (what its answers derive from); clips in Cloud Storage are not downloaded."""
+        return self._read(uri) if uri and uri.startswith("file://") else None
 
     def _read(self, uri: str) -> bytes | None:
         if self.reader is None:

@@ -43,8 +43,8 @@ class OfflineStateStore(Store):
             text = dumps(value, sort_keys=False)
             if text != before:
                 self.db.execute(
-                    "INSERT INTO offline_state (key, value_json, updated_at) VALUES (?, ?, ?) "
-                    "ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at",
+                    "INSERT INTO offline_state (key, value_json, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) "
+                    "DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at",
                     (key, text, now_text()),
                 )
 
