@@ -101,3 +101,13 @@ def test_a_tuned_model_remembers_a_dataset_in_cloud_storage(
         answer = fake.handle("POST", path, {}, json.dumps(body).encode()).body
     owner_said = row["contents"][-1]["parts"][0]["text"]
     assert answer["candidates"][0]["content"]["parts"][0]["text"] == owner_said
+
+
+def test_a_failure_asked_for_in_one_process_hits_the_next_job_of_another(settings: Settings) -> None:
+    _fake(settings).fail_next_job("Dataset validation failed: line 2 is broken.")
+    other = _fake(settings)
+    job = _create(other)
+    while (state := _state(other, job)) == "JOB_STATE_PENDING":
+        pass
+    assert state == "JOB_STATE_FAILED"
+    assert _state(_fake(settings), _create(other)) != "JOB_STATE_FAILED"  # only the next one

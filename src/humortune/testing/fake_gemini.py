@@ -188,11 +188,13 @@ class FakeGemini:
 
     def fail_next_job(self, message: str = DATASET_ERROR_MESSAGE, *, code: int = 3) -> None:
         """The next tuning job created fails after PENDING with ``message`` (Vertex's dataset-error form)."""
-        self.book.fail_next(message, code)
+        with self._lock:  # the book's sessions run under this lock
+            self.book.fail_next(message, code)
 
     def remember(self, jsonl: str, *, train_uri: str) -> None:
         """Teach future jobs on ``train_uri`` its rows (for gs:// datasets the fake cannot read)."""
-        self.book.remember(train_uri, content.training_memory(jsonl))
+        with self._lock:
+            self.book.remember(train_uri, content.training_memory(jsonl))
 
     def training_metrics(self, info: Any) -> dict[str, Any] | None:
         """Pretend ``/eval_total_loss`` per checkpoint of a finished job (a `TuningJobInfo`), deterministic.
