@@ -269,3 +269,31 @@ def test_a_record_from_a_long_owner_clause_has_a_short_mechanism() -> None:
     record = fill_schema(record_response_schema(), seed="file:///anywhere/clip.mp4", narrative=narrative)
     assert record["mechanism"] == " ".join(clause.split()[:10])
     HumorRecord.model_validate(record)
+
+
+def _analyse(fake: FakeGemini, uri: str) -> dict[str, Any]:
+    config = {"responseMimeType": "application/json", "responseSchema": record_response_schema()}
+    body = {
+        "contents": [{"role": "user", "parts": [{"fileData": {"fileUri": uri, "mimeType": "video/mp4"}}]}],
+        "generationConfig": config,
+    }
+    reply = call(fake, "POST", f"{P}/publishers/google/models/gemini-2.5-flash:generateContent", body)
+    assert reply.status == 200, reply.body
+    return reply.body
+
+
+def test_answers_depend_on_the_clip_not_where_it_is_stored(tmp_path: Path) -> None:
+    import hashlib
+
+    first = make_test_video(tmp_path / "machine-a" / "deep" / "clip.mp4", seed=3)
+    second = tmp_path / "machine-b" / "other-name.mp4"
+    second.parent.mkdir()
+    second.write_bytes(first.read_bytes())
+    stored = f"gs://bucket/training/videos/{hashlib.sha256(first.read_bytes()).hexdigest()}.mp4"
+    fake = FakeGemini()
+    answers = [_analyse(fake, uri) for uri in (first.as_uri(), second.as_uri(), stored)]
+    assert answers[0] == answers[1]  # text, record, usage and response id alike
+    # From storage the fake cannot read the bytes (so not the duration either), but the text is the same clip's
+    assert answers[2]["candidates"] == answers[0]["candidates"]
+    other = make_test_video(tmp_path / "machine-a" / "deep" / "clip2.mp4", seed=4)
+    assert _analyse(fake, other.as_uri()) != answers[0]

@@ -136,7 +136,7 @@ def test_a_v4_workspace_upgrades_and_its_rows_get_their_queue_keys(postgres: Pos
             )
         engine.dispose()
         with Corpus.open(settings=Settings(workspace=tmp_path / "ws", database_url=url)) as corpus:
-            assert corpus.db.schema_version == 5
+            assert corpus.db.schema_version == SCHEMA_VERSION
             assert corpus.db.query("SELECT record_key FROM analyses")[0][0] == '["clever","good",null]'
             [row] = ReviewQueueStore(corpus.db, low_score=0.5).items(QueueScope(), limit=5)
             assert (row.id, row.record_key, row.rank) == ("a1", '["clever","good",null]', 2)

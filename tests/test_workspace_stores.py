@@ -24,7 +24,7 @@ def _public_methods(store: object) -> list[typing.Callable[..., typing.Any]]:
 
 def test_every_store_shares_the_corpus_database(corpus: Corpus) -> None:
     stores = Stores.of(corpus.db)
-    assert len(_STORES) == 12
+    assert len(_STORES) == 13
     for name in _STORES:
         store = getattr(stores, name)
         assert isinstance(store, _base.Store) and store.db is corpus.db

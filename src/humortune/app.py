@@ -16,7 +16,9 @@ cheap; `close` closes only what was built. `default_client` is the only producti
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from types import TracebackType
@@ -29,8 +31,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from humortune.sources.base import Downloader
     from humortune.storage.base import Storage
     from humortune.workspace import Corpus, Stores
+    from humortune.workspace.stores.offline_state import OfflineStateStore
 
-__all__ = ["App", "default_client"]
+__all__ = ["App", "WorkspaceFakeState", "default_client"]
 
 _T = TypeVar("_T")
 
@@ -42,8 +45,9 @@ def default_client(settings: Settings, *, offline: bool | None = None, **options
     """The Gemini client for ``settings``: over FakeGemini's transport when offline, else real Vertex AI.
 
     ``offline`` defaults to ``settings.offline``; ``options`` (``retry``, ``timeout_s``, …) go to
-    `GeminiClient.from_settings`. An offline client keeps its jobs under ``<workspace>/offline/``, so another
-    process (a new client) sees them.
+    `GeminiClient.from_settings`. An offline client keeps its jobs in the workspace database
+    (`WorkspaceFakeState`), so another process, or another machine sharing ``HUMORTUNE_DATABASE_URL``, sees
+    them; it reads datasets from local files and from the workspace's storage (gs:// too).
     """
     from humortune.gemini import GeminiClient
 
@@ -51,13 +55,95 @@ def default_client(settings: Settings, *, offline: bool | None = None, **options
         return GeminiClient.from_settings(settings, **options)
     from humortune.testing.fake_gemini import FakeGemini
 
-    fake = FakeGemini.for_settings(settings)
+    fake = FakeGemini.for_settings(settings, state=WorkspaceFakeState(settings), reader=_StorageReader(settings))
     client = GeminiClient.from_settings(
         settings, transport=fake.transport(), async_transport=fake.async_transport(), **options
     )
     client.offline = True
     client.fake = fake
     return client
+
+
+class WorkspaceFakeState:
+    """The offline FakeGemini's jobs in the workspace database (a `humortune.testing.StateBackend`).
+
+    Every process on the same database (``HUMORTUNE_DATABASE_URL``) shares them, so a job submitted on the
+    laptop can be waited for, and its tuned model served, anywhere. The database opens on first use. A
+    workspace that kept them in ``<workspace>/offline/fake_gemini.json`` (before they moved here) has that
+    file imported once, when the database holds none yet; the file is then renamed ``….imported``.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        from humortune.testing.fake_gemini import LEGACY_STATE
+
+        self.settings = settings
+        self.key = f"fake_gemini:{settings.project or 'offline-project'}"
+        self.legacy = settings.workspace / LEGACY_STATE
+        self._store: OfflineStateStore | None = None
+        self._lock = threading.Lock()
+
+    def _opened(self) -> OfflineStateStore:
+        with self._lock:
+            if self._store is None:
+                from humortune.workspace.db import Database
+                from humortune.workspace.stores.offline_state import OfflineStateStore
+
+                db = Database(self.settings.database_target)
+                weakref.finalize(self, db.close)
+                self._store = OfflineStateStore(db)
+            return self._store
+
+    def read(self) -> dict[str, Any] | None:
+        found = self._opened().get(self.key)
+        if found is None and self.legacy.is_file():
+            with self.edit() as imported:
+                return dict(imported)
+        return found
+
+    @contextmanager
+    def edit(self) -> Iterator[dict[str, Any]]:
+        imported: list[Path] = []
+
+        def legacy() -> dict[str, Any]:
+            import json
+
+            if not self.legacy.is_file():
+                return {}
+            imported.append(self.legacy)
+            value = json.loads(self.legacy.read_text("utf-8"))
+            return dict(value) if isinstance(value, dict) else {}
+
+        with self._opened().edit(self.key, default=legacy) as state:
+            yield state
+        for path in imported:  # committed: the database is the source of truth from now on
+            path.replace(path.with_name(path.name + ".imported"))
+
+
+class _StorageReader:
+    """The offline fake's reader: local ``file://`` URIs, and objects under the workspace's storage root."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._storage: Storage | None = None
+
+    def __call__(self, uri: str) -> bytes | None:
+        from humortune.testing.fake_gemini import read_local
+
+        if uri.startswith("file://"):
+            return read_local(uri)
+        root = self.settings.storage_uri.rstrip("/") + "/"
+        if not uri.startswith(root):
+            return None
+        if self._storage is None:
+            from humortune.storage import open_storage
+
+            self._storage = open_storage(settings=self.settings)
+        from humortune.errors import HumortuneError
+
+        try:
+            return self._storage.read_bytes(uri.removeprefix(root))
+        except HumortuneError:  # absent or unreadable: the fake answers as Vertex would without the rows
+            return None
 
 
 class App:

@@ -1,4 +1,4 @@
-"""What FakeGemini says: deterministic Swedish narratives and records derived from a hash of the video URI.
+"""What FakeGemini says: deterministic Swedish narratives and records derived from the clip's content (`clip_seed`).
 
 Base models answer in the owner's form with generic wording. A tuned endpoint "remembers" the model turns of
 its training rows: for a training video it answers with the owner's own text, and for other videos it
@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 __all__ = [
+    "clip_seed",
     "fill_schema",
     "is_known_model",
     "mp4_duration",
@@ -62,6 +63,25 @@ _NARRATIVE = re.compile(
 
 
 _MECHANISM_MAX_WORDS = 10  # humortune.schema.MECHANISM_WORDS[1]
+_SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
+
+
+def clip_seed(uri: str | None, data: bytes | None = None) -> str:
+    """What the fake's answers about a clip derive from: its content, never where it is stored.
+
+    A content-addressed name (``…/<sha256>.mp4``, how storage names ingested clips) is the content hash; else
+    the sha256 of the bytes when the fake could read them; else the file name (a TikTok video id in storage).
+    So the same clip reads the same on every machine, in every temp dir, locally and from storage.
+    """
+    if not uri:
+        return "no-video"
+    name = _basename(uri)
+    stem = name.rsplit(".", 1)[0].lower()
+    if _SHA256_NAME.match(stem):
+        return stem
+    if data is not None:
+        return hashlib.sha256(data).hexdigest()
+    return name
 
 
 def is_known_model(name: str) -> bool:
@@ -79,13 +99,14 @@ def pick(options: list[str], *parts: str) -> str:
     return options[seed_int(*parts) % len(options)]
 
 
-def video_seconds(uri: str, data: bytes | None = None) -> float:
-    """The clip's duration from its MP4 ``mvhd`` box when the bytes are at hand, else a stable 8–60 s."""
+def video_seconds(seed: str, data: bytes | None = None) -> float:
+    """The clip's duration from its MP4 ``mvhd`` box when the bytes are at hand, else a stable 8–60 s from its
+    `clip_seed`."""
     if data:
         found = mp4_duration(data)
         if found is not None:
             return found
-    return 8.0 + seed_int("duration", uri) % 53
+    return 8.0 + seed_int("duration", seed) % 53
 
 
 def mp4_duration(data: bytes) -> float | None:
@@ -137,9 +158,11 @@ def _basename(uri: str) -> str:
     return uri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def narrative_for(video_uri: str | None, *, memory: dict[str, str] | None = None) -> str:
-    """The fake's narrative for a clip: remembered, owner-flavoured (tuned) or generic (base)."""
+def narrative_for(video_uri: str | None, *, memory: dict[str, str] | None = None, seed: str | None = None) -> str:
+    """The fake's narrative for a clip: remembered (by URI or file name), owner-flavoured (tuned) or generic
+    (base); the choices derive from ``seed`` (the clip's `clip_seed`; default: computed from the URI)."""
     uri = video_uri or "no-video"
+    choice = seed or clip_seed(video_uri)
     if memory:
         if uri in memory:
             return memory[uri]
@@ -149,14 +172,14 @@ def narrative_for(video_uri: str | None, *, memory: dict[str, str] | None = None
         # Unseen clip: borrow the owner's phrasing from the training rows.
         parsed = [p for p in (parse_narrative(t) for t in sorted(memory.values())) if p]
         if parsed:
-            mech = pick([p["mechanism"] for p in parsed], "mech", uri)
-            summary = pick([p["summary"] for p in parsed], "summary", uri)
-            why = pick([p["why_it_works"] for p in parsed], "why", uri)
+            mech = pick([p["mechanism"] for p in parsed], "mech", choice)
+            summary = pick([p["summary"] for p in parsed], "summary", choice)
+            why = pick([p["why_it_works"] for p in parsed], "why", choice)
             return f"Det roliga i detta klipp är {mech}. {summary} Det fungerar för att {why}."
-        return pick(sorted(memory.values()), "answer", uri)
+        return pick(sorted(memory.values()), "answer", choice)
     return (
-        f"Det roliga i detta klipp är {pick(_MECHANISMS, 'mech', uri)}. {pick(_SUMMARIES, 'summary', uri)} "
-        f"Det fungerar för att {pick(_WHYS, 'why', uri)}."
+        f"Det roliga i detta klipp är {pick(_MECHANISMS, 'mech', choice)}. {pick(_SUMMARIES, 'summary', choice)} "
+        f"Det fungerar för att {pick(_WHYS, 'why', choice)}."
     )
 
 

@@ -6,14 +6,17 @@ Bodies are Vertex REST JSON (camelCase, int64 as strings) that validate strictly
 
 from __future__ import annotations
 
+import fcntl
 import json
 import math
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 from urllib.request import url2pathname
 
@@ -21,7 +24,7 @@ import humortune.catalog as catalog
 from humortune._util import atomic_write
 from humortune.testing import _fake_content as content
 
-__all__ = ["JobBook", "Reply", "error", "rfc3339"]
+__all__ = ["JobBook", "JsonFileState", "Reply", "StateBackend", "error", "rfc3339"]
 
 _STATUS = {
     400: "INVALID_ARGUMENT",
@@ -72,8 +75,60 @@ def _snake(d: dict[str, Any], camel: str) -> Any:
     return d.get(camel, d.get(snake))
 
 
+class StateBackend(Protocol):
+    """Where a persistent fake keeps its jobs: one JSON object, read whole and rewritten whole.
+
+    `edit` must make its read-modify-write atomic against every other process using the same backend (a
+    database transaction holding a write lock, a file lock): two processes creating jobs at once must not lose
+    one another's job. The workspace's backend is the database (``humortune.app``); `JsonFileState` is a file.
+    """
+
+    def read(self) -> dict[str, Any] | None:
+        """The state as last stored, or ``None`` when nothing is stored yet."""
+        ...
+
+    def edit(self) -> AbstractContextManager[dict[str, Any]]:
+        """Yield the stored state (``{}`` when there is none) and store it as the block leaves it."""
+        ...
+
+
+class JsonFileState:
+    """A `StateBackend` in one local JSON file (atomic rewrites under an ``flock`` on ``<file>.lock``)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def read(self) -> dict[str, Any] | None:
+        if not self.path.is_file():
+            return None
+        value = json.loads(self.path.read_text("utf-8"))
+        return value if isinstance(value, dict) else None
+
+    @contextmanager
+    def edit(self) -> Iterator[dict[str, Any]]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(f"{self.path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            value = self.read() or {}
+            yield value
+            with atomic_write(self.path, "w") as fh:
+                fh.write(json.dumps(value, ensure_ascii=False))
+        finally:
+            os.close(fd)  # closing releases the lock
+
+
+def _fresh_state() -> dict[str, Any]:
+    return {"counter": 0, "tuning": {}, "batch": {}, "memories": {}, "fail_next": None}
+
+
 class JobBook:
-    """Tuning and batch jobs of one fake project/region."""
+    """Tuning and batch jobs of one fake project/region.
+
+    With a ``store``, every request runs in a `session`: it reads the stored state first, and a request that
+    changes jobs (create, poll, cancel) writes it back in the same atomic edit, so several processes (or
+    machines sharing the store) share one set of jobs. Without one, the jobs live in this object only.
+    """
 
     def __init__(
         self,
@@ -85,24 +140,45 @@ class JobBook:
         clock: Callable[[], float] | None,
         allow_file_uris: bool,
         reader: Callable[[str], bytes | None],
-        state_path: Path | None,
+        store: StateBackend | None,
     ) -> None:
         self.project, self.location = project, location
         self.pending, self.running = pending, running
         self.clock = clock
         self.allow_file_uris = allow_file_uris
         self.reader = reader
-        self.state_path = state_path
-        self.state: dict[str, Any] = {"counter": 0, "tuning": {}, "batch": {}, "memories": {}, "fail_next": None}
-        if state_path is not None and state_path.is_file():
-            self.state.update(json.loads(state_path.read_text("utf-8")))
+        self.store = store
+        self.state: dict[str, Any] = _fresh_state()
+        self._depth = 0  # sessions nest: a control call inside a request joins the request's session
 
     # -- bookkeeping ---------------------------------------------------------------------------------
 
-    def _save(self) -> None:
-        if self.state_path is not None:
-            with atomic_write(self.state_path, "w") as fh:
-                fh.write(json.dumps(self.state, ensure_ascii=False))
+    @contextmanager
+    def session(self, *, write: bool) -> Iterator[None]:
+        """Run one request against the stored state: a fresh read, or (``write``) an atomic read-modify-write.
+
+        The caller serialises sessions of this object (`FakeGemini` holds its lock around them).
+        """
+        if self.store is None or self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        if not write:
+            self.state = _fresh_state() | (self.store.read() or {})
+            yield
+            return
+        with self.store.edit() as stored:
+            self.state = _fresh_state() | stored
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            stored.clear()
+            stored.update(self.state)
 
     def _new_id(self, kind: str) -> str:
         self.state["counter"] += 1
@@ -123,13 +199,13 @@ class JobBook:
 
     def fail_next(self, message: str, code: int) -> None:
         """The next tuning job fails with ``message``."""
-        self.state["fail_next"] = [message, code]
-        self._save()
+        with self.session(write=True):
+            self.state["fail_next"] = [message, code]
 
     def remember(self, train_uri: str, memory: dict[str, str]) -> None:
         """Rows for a dataset URI the reader cannot open."""
-        self.state["memories"][train_uri] = memory
-        self._save()
+        with self.session(write=True):
+            self.state["memories"][train_uri] = memory
 
     # -- tuning --------------------------------------------------------------------------------------
 
@@ -206,7 +282,6 @@ class JobBook:
             if not last_only or e == epochs
         ]
         self.state["tuning"][job_id] = rec
-        self._save()
         return Reply(200, self._render(rec))
 
     def get_tuning(self, job_id: str) -> Reply:
@@ -215,7 +290,6 @@ class JobBook:
         if rec is None:
             return error(404, f"TuningJob {self._prefix()}/tuningJobs/{job_id} does not exist.")
         rec["polls"] += 1
-        self._save()
         return Reply(200, self._render(rec))
 
     def list_tuning(self, page_size: int, token: str) -> Reply:
@@ -239,7 +313,6 @@ class JobBook:
             reply.body["error"]["status"] = "FAILED_PRECONDITION"
             return reply
         rec["cancelled_at"] = self._step(rec)
-        self._save()
         return Reply(200, {})
 
     def _state(self, rec: dict[str, Any]) -> str:
@@ -362,7 +435,8 @@ class JobBook:
                 file_data = part.get("fileData") or part.get("file_data")
                 if isinstance(file_data, dict):
                     uri_in = str(file_data.get("fileUri") or file_data.get("file_uri") or "")
-                    seconds = content.video_seconds(uri_in, self.reader(uri_in) if uri_in.startswith("file:") else None)
+                    data = self.reader(uri_in) if uri_in.startswith("file:") else None
+                    seconds = content.video_seconds(content.clip_seed(uri_in, data), data)
                     tokens += math.ceil(seconds) * per_second + 8
         return rows, tokens, invalid
 
@@ -400,7 +474,6 @@ class JobBook:
             "result": None,
         }
         self.state["batch"][job_id] = rec
-        self._save()
         return Reply(200, self._render_batch(rec))
 
     def get_batch(self, job_id: str, generate: _Generate) -> Reply:
@@ -411,7 +484,6 @@ class JobBook:
         rec["polls"] += 1
         if self._state(rec) == "JOB_STATE_SUCCEEDED" and rec["result"] is None:
             rec["result"] = self._run_batch(rec, generate)
-        self._save()
         return Reply(200, self._render_batch(rec))
 
     def cancel_batch(self, job_id: str) -> Reply:
@@ -424,7 +496,6 @@ class JobBook:
             reply.body["error"]["status"] = "FAILED_PRECONDITION"
             return reply
         rec["cancelled_at"] = self._step(rec)
-        self._save()
         return Reply(200, {})
 
     def _run_batch(

@@ -10,8 +10,8 @@ What it serves (``/v1beta1/projects/{p}/locations/{l}/…``):
   SUCCEEDED (by number of polls, or by a clock you control), FAILED with a dataset error on demand,
   CANCELLED; ``tunedModel{model, endpoint, checkpoints}`` and ``tuningDataStats`` with int64-as-string counts;
 * ``publishers/google/models/*:generateContent`` and ``endpoints/*:generateContent``: Swedish narratives in
-  the owner's form derived from a hash of the video URI (tuned endpoints remember their training rows), JSON
-  records when a ``responseSchema`` is requested, ``usageMetadata``;
+  the owner's form derived from the clip's content, never its location (tuned endpoints remember their
+  training rows), JSON records when a ``responseSchema`` is requested, ``usageMetadata``;
 * ``batchPredictionJobs`` create / get (writes ``predictions.jsonl`` for ``file://`` input and output);
 * faults on demand: 429 with ``Retry-After``, 500, 503, 403, connection resets, safety blocks, empty
   candidates, MAX_TOKENS; a per-call latency.
@@ -42,13 +42,13 @@ import httpx
 
 import humortune.catalog as catalog  # not via the root package (tests/test_layers.py)
 from humortune.testing import _fake_content as content
-from humortune.testing._fake_jobs import JobBook, Reply, error
+from humortune.testing._fake_jobs import JobBook, JsonFileState, Reply, StateBackend, error
 from humortune.testing.vertex_schema import VertexSchemaError, message_for, validate
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.settings import Settings
 
-__all__ = ["DATASET_ERROR_MESSAGE", "FAULTS", "FakeGemini", "FakeRequest", "Reply"]
+__all__ = ["DATASET_ERROR_MESSAGE", "FAULTS", "FakeGemini", "FakeRequest", "JsonFileState", "Reply", "StateBackend"]
 
 DATASET_ERROR_MESSAGE = (
     "Dataset validation failed: 3 of 12 examples (25.0%) in the training dataset are invalid, more than "
@@ -62,6 +62,9 @@ _ADAPTERS = {"ADAPTER_SIZE_ONE": 1, "ADAPTER_SIZE_TWO": 2, "ADAPTER_SIZE_FOUR": 
 _ADAPTERS |= {"ADAPTER_SIZE_SIXTEEN": 16, "ADAPTER_SIZE_THIRTY_TWO": 32}
 _PATH = re.compile(r"^/v1(?:beta1)?/projects/([^/]+)/locations/(.+)$")
 _PUBLISHER_MODEL = re.compile(r"^/v1(?:beta1)?/publishers/google/models/([^/:]+)$")
+LEGACY_STATE = Path("offline") / "fake_gemini.json"
+"""Where an offline workspace kept the fake's jobs before they moved to the workspace database (it is imported
+from there once)."""
 FAULTS = ("429", "500", "503", "403", "reset", "safety", "prompt_blocked", "empty", "max_tokens")
 """Fault kinds `FakeGemini.inject` understands."""
 
@@ -112,8 +115,10 @@ class FakeGemini:
         allow_file_uris: accept ``file://`` dataset URIs (offline mode); Vertex itself only reads gs://.
         reader: reads a dataset/batch URI's bytes (``None`` when it cannot), so tuned endpoints can remember
             training rows. Defaults to local ``file://`` files.
-        state_path: a JSON file that keeps jobs across processes (``humortune tune --offline`` then
-            ``humortune jobs wait --offline``).
+        state_path: a JSON file that keeps jobs across processes on one machine (a `JsonFileState`).
+        state: where jobs are kept across processes (a `StateBackend`); wins over ``state_path``. Offline
+            workspaces keep them in the workspace database, shared by every machine using it
+            (``humortune.app.default_client``).
     """
 
     def __init__(
@@ -129,6 +134,7 @@ class FakeGemini:
         allow_file_uris: bool = True,
         reader: Callable[[str], bytes | None] | None = read_local,
         state_path: str | Path | None = None,
+        state: StateBackend | None = None,
     ) -> None:
         self.project = project
         self.location = location
@@ -147,16 +153,25 @@ class FakeGemini:
             clock=clock,
             allow_file_uris=allow_file_uris,
             reader=self._read,
-            state_path=Path(state_path) if state_path else None,
+            store=state if state is not None else JsonFileState(Path(state_path)) if state_path else None,
         )
 
     @classmethod
-    def for_settings(cls, settings: Settings) -> FakeGemini:
-        """The offline backend of a workspace: persistent under ``<workspace>/offline/``, local files only."""
+    def for_settings(
+        cls,
+        settings: Settings,
+        *,
+        state: StateBackend | None = None,
+        reader: Callable[[str], bytes | None] | None = read_local,
+    ) -> FakeGemini:
+        """The offline backend of a workspace, its jobs kept in ``state`` (else in `LEGACY_STATE` under the
+        workspace, one machine only); ``reader`` opens dataset URIs (default: local files)."""
         return cls(
             project=settings.project or "offline-project",
             location=settings.location,
-            state_path=settings.workspace / "offline" / "fake_gemini.json",
+            reader=reader,
+            state_path=None if state is not None else settings.workspace / LEGACY_STATE,
+            state=state,
         )
 
     # -- control ------------------------------------------------------------------------------------
@@ -173,11 +188,13 @@ class FakeGemini:
 
     def fail_next_job(self, message: str = DATASET_ERROR_MESSAGE, *, code: int = 3) -> None:
         """The next tuning job created fails after PENDING with ``message`` (Vertex's dataset-error form)."""
-        self.book.fail_next(message, code)
+        with self._lock:  # the book's sessions run under this lock
+            self.book.fail_next(message, code)
 
     def remember(self, jsonl: str, *, train_uri: str) -> None:
         """Teach future jobs on ``train_uri`` its rows (for gs:// datasets the fake cannot read)."""
-        self.book.remember(train_uri, content.training_memory(jsonl))
+        with self._lock:
+            self.book.remember(train_uri, content.training_memory(jsonl))
 
     def training_metrics(self, info: Any) -> dict[str, Any] | None:
         """Pretend ``/eval_total_loss`` per checkpoint of a finished job (a `TuningJobInfo`), deterministic.
@@ -282,7 +299,10 @@ class FakeGemini:
             return error(403, f"Permission denied on resource project {project}.")
         with self._lock:
             self.book.project = project
-            return self._route(method, rest, query, body or {}, fault)
+            if not _reads_jobs(method, rest):  # base-model generation: no stored state to read
+                return self._route(method, rest, query, body or {}, fault)
+            with self.book.session(write=_writes_jobs(method, rest)):
+                return self._route(method, rest, query, body or {}, fault)
 
     def _take_fault(self, path: str) -> _Fault | None:
         for fault in self._faults:
@@ -390,13 +410,15 @@ class FakeGemini:
         video = next((_file_uri(p) for p in parts if _file_uri(p)), None)
         prompt = " ".join(p.get("text", "") for p in parts if "text" in p)
         config = body.get("generationConfig") or {}
-        narrative = content.narrative_for(video, memory=memory)
+        data = self._local_bytes(video)
+        seed = content.clip_seed(video, data)
+        narrative = content.narrative_for(video, memory=memory, seed=seed)
         if "Det roliga i detta klipp är" in prompt:  # second stage: a record from a given narrative
             narrative = prompt[prompt.index("Det roliga i detta klipp är") :]
         text = narrative
         if config.get("responseMimeType") == "application/json":
             schema = config.get("responseSchema") or {"type": "OBJECT", "properties": {}}
-            value = content.fill_schema(schema, seed=video or prompt, narrative=narrative)
+            value = content.fill_schema(schema, seed=seed if video else prompt, narrative=narrative)
             text = json.dumps(value, ensure_ascii=False)
         finish = "STOP"
         limit = config.get("maxOutputTokens")
@@ -409,14 +431,14 @@ class FakeGemini:
         per_second = (66 if resolution == "MEDIA_RESOLUTION_LOW" else 258) + 32
         prompt_tokens = content.token_count(prompt + json.dumps(body.get("systemInstruction") or ""))
         if video:
-            prompt_tokens += int(content.video_seconds(video) * per_second)
+            prompt_tokens += int(content.video_seconds(seed, data) * per_second)
         out_tokens = content.token_count(text) if text else 0
         usage = {
             "promptTokenCount": prompt_tokens,
             "candidatesTokenCount": out_tokens,
             "totalTokenCount": prompt_tokens + out_tokens,
         }
-        response_id = f"fake-{content.seed_int(video or '', prompt, text) % 10**12:012d}"
+        response_id = f"fake-{content.seed_int(seed if video else '', prompt, text) % 10**12:012d}"
         base: dict[str, Any] = {"usageMetadata": usage, "modelVersion": model_version, "responseId": response_id}
         if kind == "prompt_blocked":
             return {"promptFeedback": {"blockReason": "SAFETY"}, **base, "usageMetadata": {"promptTokenCount": 1}}
@@ -433,6 +455,10 @@ class FakeGemini:
         memory, version = found if found else (None, f"{model.rsplit('/', 1)[-1]}-001")
         return self.answer(request, memory=memory, model_version=version)
 
+    def _local_bytes(self, uri: str | None) -> bytes | None:
+        """A local clip's bytes (what its answers derive from); clips in Cloud Storage are not downloaded."""
+        return self._read(uri) if uri and uri.startswith("file://") else None
+
     def _read(self, uri: str) -> bytes | None:
         if self.reader is None:
             return None
@@ -440,6 +466,18 @@ class FakeGemini:
             return self.reader(uri)
         except OSError:
             return None
+
+
+def _reads_jobs(method: str, rest: str) -> bool:
+    """Whether the request needs the stored jobs: everything but generation on a publisher model."""
+    return not (method == "POST" and "/publishers/" in rest and rest.endswith(":generateContent"))
+
+
+def _writes_jobs(method: str, rest: str) -> bool:
+    """Whether the request may change the stored jobs (creating, polling, cancelling); reads need no lock."""
+    if not _reads_jobs(method, rest) or rest.endswith(":generateContent"):
+        return False
+    return not (method == "GET" and rest.rsplit("/", 1)[-1] in ("tuningJobs", "batchPredictionJobs"))
 
 
 def _file_uri(part: dict[str, Any]) -> str | None:

@@ -258,7 +258,18 @@ _V5 = """
 -- v5 (review queue on PostgreSQL): nothing to do on SQLite
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5]
+
+# v6: the offline FakeGemini's persistent state (its tuning and batch jobs), one JSON document per key, so two
+# machines sharing the workspace database see the same offline jobs and tuned models (issue 16).
+_V6_OFFLINE_STATE = """
+CREATE TABLE offline_state (
+    key         TEXT PRIMARY KEY,
+    value_json  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6_OFFLINE_STATE]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 REVISIONS: list[str] = [f"{n:04d}" for n in range(1, SCHEMA_VERSION + 1)]

@@ -31,6 +31,7 @@ from humortune.workspace.stores.ingest_status import IngestState, IngestStatusSt
 from humortune.workspace.stores.jobs import JobRecord, JobStore, SweepRecord
 from humortune.workspace.stores.labels import LabelStore, StoredLabel
 from humortune.workspace.stores.models import ModelStore
+from humortune.workspace.stores.offline_state import OfflineStateStore
 from humortune.workspace.stores.prompts import PromptStore, StoredPrompt
 from humortune.workspace.stores.reviews import ReviewEvent, ReviewLog
 from humortune.workspace.stores.videos import VideoFacts, VideoStore
@@ -59,6 +60,7 @@ __all__ = [
     "ModelAlias",
     "ModelStore",
     "NicheCount",
+    "OfflineStateStore",
     "PromptStore",
     "ReviewEvent",
     "ReviewLog",
@@ -88,6 +90,7 @@ class Stores:
     corrections: CorrectionStore
     videos: VideoStore
     ingest: IngestStatusStore
+    offline: OfflineStateStore
 
     @classmethod
     def of(cls, db: Database) -> Stores:
@@ -106,4 +109,5 @@ class Stores:
             corrections=CorrectionStore(db),
             videos=VideoStore(db),
             ingest=IngestStatusStore(db),
+            offline=OfflineStateStore(db),
         )
