@@ -12,6 +12,7 @@ import pytest
 from humortune.errors import CorpusError
 from humortune.settings import Settings
 from humortune.workspace import Corpus
+from humortune.workspace.migrations import SCHEMA_VERSION
 from humortune.workspace.stores.review_queue import QueueScope, ReviewQueueStore
 from tests._postgres import PostgresServer
 
