@@ -45,6 +45,8 @@ with App.from_env() as app:
         seen["queue_error"] = traceback.format_exc()
     print(json.dumps(seen))
 """
+
+
 @pytest.fixture
 def shared(postgres: PostgresServer) -> Iterator[dict[str, str]]:
     """What the two machines share: the database URL and the bucket (everything else is per machine)."""
