@@ -17,7 +17,6 @@ status that says whose fault it was. The review UI mounts its own routers on the
 from __future__ import annotations
 
 import functools
-import re
 import secrets
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
@@ -29,7 +28,6 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -40,9 +38,9 @@ from humortune.service.docs_assets import add_swagger_ui
 from humortune.service.memo import DEFAULT_RECHECK_S, AnswerKey, ServiceMemo
 from humortune.service.openapi import (
     ANALYSIS_ID_PATTERN,
-    VIDEO_DESCRIPTION,
-    VIDEO_PATTERN,
+    SHA256,
     AnalysisResponse,
+    AnalyzeRequest,
     ErrorBody,
     Health,
     error_responses,
@@ -66,64 +64,10 @@ __all__ = ["AnalyzeRequest", "ErrorBody", "Service", "create_app", "require_toke
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 """A request names a video; it never uploads one. 16 KiB is far more than any valid body needs."""
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = SHA256
 _ANALYSIS_ID = ANALYSIS_ID_PATTERN
-_bearer = HTTPBearer(auto_error=False, description="The token printed by `humortune serve` or HUMORTUNE_API_TOKEN")
-
-
-class AnalyzeRequest(BaseModel):
-    """Which clip to analyse, and optionally with which model and output mode."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"video": "gs://my-bucket/training/videos/7301234567890123456.mp4"}]},
-    )
-
-    video: str = Field(
-        min_length=1,
-        max_length=2048,
-        pattern=VIDEO_PATTERN,
-        description=VIDEO_DESCRIPTION,
-    )
-    model: str | None = Field(
-        None, max_length=512, description="Alias, model id, endpoint or base model; default: the server's."
-    )
-    mode: OutputMode | None = Field(None, description="two-stage (default), joint or narrative.")
-    refresh: bool = Field(
-        False,
-        strict=True,  # it triggers a billed model call: only a JSON true/false, never 0, 1 or "yes"
-        description="Ignore the cache and call the model again (costs money). JSON true or false only.",
-    )
-
-    @field_validator("video", mode="before")  # before the pattern: local paths get the clearer message
-    @classmethod
-    def _remote_only(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        value = value.strip()
-        if value.startswith("gs://"):
-            return _check_gs_uri(value)
-        if _SHA256.match(value) or value.startswith(("http://", "https://")):
-            return value
-        raise ValueError("must be a gs:// URI, an http(s) URL, or the sha256 of a stored video (no local paths)")
-
-
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._\-]{0,221}$")  # lower case, digits, . _ -
-
-
-def _check_gs_uri(uri: str) -> str:
-    """A well-formed ``gs://bucket/object`` URI: no query, no empty, ``.`` or ``..`` segments, no controls."""
-    bucket, _, name = uri.removeprefix("gs://").partition("/")
-    if not _BUCKET.match(bucket):
-        raise ValueError("gs:// URI needs a valid bucket name (gs://bucket/object)")
-    segments = name.split("/")
-    if not name or any(seg in ("", ".", "..") for seg in segments):
-        raise ValueError("gs:// URI needs an object name without empty, '.' or '..' segments")
-    if any(c in name for c in "?#\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise ValueError("gs:// object name must not hold '?', '#', '\\' or control characters")
-    if len(name.encode()) > 1024:
-        raise ValueError("gs:// object name is longer than 1024 bytes")
-    return uri
+_BEARER = "The token printed by `humortune serve` or HUMORTUNE_API_TOKEN"
+_bearer = HTTPBearer(auto_error=False, description=_BEARER)
 
 
 @dataclass
@@ -217,6 +161,10 @@ async def require_token(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """Dependency: reject the request with 401 unless it carries the service's bearer token."""
+    _check_token(request, credentials)
+
+
+def _check_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> None:
     expected: str = request.app.state.service.token
     given = credentials.credentials if credentials is not None else ""
     if not given or not secrets.compare_digest(given.encode(), expected.encode()):
@@ -227,16 +175,24 @@ async def require_token(
         )
 
 
-async def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
+class _BearerCheck(HTTPBearer):
+    """`require_token` as one dependency: the same ``HTTPBearer`` scheme in the OpenAPI schema, without a
+    sub-dependency to solve on every request (each level costs ~10 µs)."""
+
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]
+        _check_token(request, await super().__call__(request))
 
 
-def _router() -> APIRouter:
-    router = APIRouter(prefix="/v1", dependencies=[Depends(require_token)], tags=["analysis"])
+_token_check = _BearerCheck(auto_error=False, description=_BEARER, scheme_name="HTTPBearer")
 
-    @router.post(
-        "/analyze",
+
+def _add_routes(app: FastAPI) -> None:
+    """The /v1 routes, on the app itself: an included router is one more level of routing per request."""
+    v1: dict[str, Any] = {"dependencies": [Depends(_token_check)], "tags": ["analysis"]}
+
+    @app.post(
+        "/v1/analyze",
+        **v1,
         response_model=AnalysisResponse,
         responses=error_responses(
             **{
@@ -246,13 +202,14 @@ def _router() -> APIRouter:
             }
         ),
     )
-    async def analyze(body: AnalyzeRequest, service: Annotated[Service, Depends(_service)]) -> Response:
+    async def analyze(body: AnalyzeRequest, request: Request) -> Response:
         """Analyse one clip: the narrative, the structured record, usage, cost and warnings.
 
         Cached: the same clip, model, prompt version and mode is answered from the corpus for free unless
         ``refresh`` is true. A repeated cached answer comes from memory (`humortune.service.memo`); the rest
         runs in a worker thread, so concurrent requests are analysed concurrently.
         """
+        service: Service = request.app.state.service  # not a dependency: each one costs ~10 µs to solve
         # Only TikTok links are fetched on demand: a generic URL would let callers make the server download
         # anything yt-dlp can reach.
         fetch = service.fetch_urls and body.video.startswith("http") and parse_source(body.video).kind != "http"
@@ -261,21 +218,21 @@ def _router() -> APIRouter:
             return _json(hit)
         return await run_in_threadpool(_analyze, service, body, key)
 
-    @router.get(
-        "/analyses/{analysis_id}",
+    @app.get(
+        "/v1/analyses/{analysis_id}",
+        **v1,
         response_model=AnalysisResponse,
         responses=error_responses(**{"404": "No analysis has this id"}),
     )
     async def get_analysis(
         analysis_id: Annotated[str, Path(pattern=_ANALYSIS_ID, description="an-<16 hex digits>")],
-        service: Annotated[Service, Depends(_service)],
+        request: Request,
     ) -> Response:
         """A stored analysis by id (the ``id`` returned by ``POST /v1/analyze``)."""
+        service: Service = request.app.state.service
         if (hit := service.memo.analysis(analysis_id)) is not None:
             return _json(hit)
         return await run_in_threadpool(_stored_analysis, service, analysis_id)
-
-    return router
 
 
 def _analyze(service: Service, body: AnalyzeRequest, key: AnswerKey) -> Response:
@@ -423,7 +380,7 @@ def create_app(
             alias=served.alias,
         )
 
-    app.include_router(_router())
+    _add_routes(app)
     for router in routers:
         app.include_router(router)
     if review_ctx is not None:
