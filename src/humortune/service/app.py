@@ -206,9 +206,10 @@ def _add_routes(app: FastAPI) -> None:
         """Analyse one clip: the narrative, the structured record, usage, cost and warnings.
 
         Cached: the same clip, model, prompt version and mode is answered from the corpus for free unless
-        ``refresh`` is true. A repeated cached answer comes from memory (`humortune.service.memo`); the rest
-        runs in a worker thread, so concurrent requests are analysed concurrently.
+        ``refresh`` is true. Runs in a worker thread, so concurrent requests are analysed concurrently.
         """
+        # (The docstring is the OpenAPI description.) A repeated cached answer comes from memory without a
+        # thread hop (`humortune.service.memo`); everything else runs `_analyze` in a worker thread.
         service: Service = request.app.state.service  # not a dependency: each one costs ~10 µs to solve
         # Only TikTok links are fetched on demand: a generic URL would let callers make the server download
         # anything yt-dlp can reach.
