@@ -16,7 +16,7 @@ status that says whose fault it was. The review UI mounts its own routers on the
 
 from __future__ import annotations
 
-import re
+import functools
 import secrets
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping, Sequence
@@ -28,18 +28,19 @@ from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import humortune
 from humortune.errors import AnalysisError, HumortuneError, ModelNotFoundError, SourceError
-from humortune.schema import Analysis, OutputMode, VideoAsset
+from humortune.schema import OutputMode, VideoAsset
 from humortune.service.docs_assets import add_swagger_ui
+from humortune.service.memo import DEFAULT_RECHECK_S, AnswerKey, ServiceMemo
 from humortune.service.openapi import (
     ANALYSIS_ID_PATTERN,
-    VIDEO_DESCRIPTION,
-    VIDEO_PATTERN,
+    SHA256,
     AnalysisResponse,
+    AnalyzeRequest,
     ErrorBody,
     Health,
     error_responses,
@@ -63,64 +64,10 @@ __all__ = ["AnalyzeRequest", "ErrorBody", "Service", "create_app", "require_toke
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 """A request names a video; it never uploads one. 16 KiB is far more than any valid body needs."""
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHA256 = SHA256
 _ANALYSIS_ID = ANALYSIS_ID_PATTERN
-_bearer = HTTPBearer(auto_error=False, description="The token printed by `humortune serve` or HUMORTUNE_API_TOKEN")
-
-
-class AnalyzeRequest(BaseModel):
-    """Which clip to analyse, and optionally with which model and output mode."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"video": "gs://my-bucket/training/videos/7301234567890123456.mp4"}]},
-    )
-
-    video: str = Field(
-        min_length=1,
-        max_length=2048,
-        pattern=VIDEO_PATTERN,
-        description=VIDEO_DESCRIPTION,
-    )
-    model: str | None = Field(
-        None, max_length=512, description="Alias, model id, endpoint or base model; default: the server's."
-    )
-    mode: OutputMode | None = Field(None, description="two-stage (default), joint or narrative.")
-    refresh: bool = Field(
-        False,
-        strict=True,  # it triggers a billed model call: only a JSON true/false, never 0, 1 or "yes"
-        description="Ignore the cache and call the model again (costs money). JSON true or false only.",
-    )
-
-    @field_validator("video", mode="before")  # before the pattern: local paths get the clearer message
-    @classmethod
-    def _remote_only(cls, value: object) -> object:
-        if not isinstance(value, str):
-            return value
-        value = value.strip()
-        if value.startswith("gs://"):
-            return _check_gs_uri(value)
-        if _SHA256.match(value) or value.startswith(("http://", "https://")):
-            return value
-        raise ValueError("must be a gs:// URI, an http(s) URL, or the sha256 of a stored video (no local paths)")
-
-
-_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._\-]{0,221}$")  # lower case, digits, . _ -
-
-
-def _check_gs_uri(uri: str) -> str:
-    """A well-formed ``gs://bucket/object`` URI: no query, no empty, ``.`` or ``..`` segments, no controls."""
-    bucket, _, name = uri.removeprefix("gs://").partition("/")
-    if not _BUCKET.match(bucket):
-        raise ValueError("gs:// URI needs a valid bucket name (gs://bucket/object)")
-    segments = name.split("/")
-    if not name or any(seg in ("", ".", "..") for seg in segments):
-        raise ValueError("gs:// URI needs an object name without empty, '.' or '..' segments")
-    if any(c in name for c in "?#\\") or any(ord(c) < 32 or ord(c) == 127 for c in name):
-        raise ValueError("gs:// object name must not hold '?', '#', '\\' or control characters")
-    if len(name.encode()) > 1024:
-        raise ValueError("gs:// object name is longer than 1024 bytes")
-    return uri
+_BEARER = "The token printed by `humortune serve` or HUMORTUNE_API_TOKEN"
+_bearer = HTTPBearer(auto_error=False, description=_BEARER)
 
 
 @dataclass
@@ -142,11 +89,17 @@ class Service:
     """Close ``corpus`` on shutdown although it was given (the App closes only what it opened itself)."""
     owns_client: bool = False
     """Close ``client`` on shutdown although it was given (as `create_app(client=…)` always did)."""
+    recheck_s: float = DEFAULT_RECHECK_S
+    """How long what was read from the workspace (the model an alias names, an analysis) is trusted."""
+    memo: ServiceMemo = field(init=False, repr=False)  # analyzers and answers between requests
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    def __post_init__(self) -> None:
+        self.memo = ServiceMemo(recheck_s=self.recheck_s)
+
     def analyzer(self, model: str | None, mode: OutputMode | None, *, fetch_urls: bool = False) -> Analyzer:
-        """An analyzer sharing the service's corpus and client. "current" is resolved on every request,
-        so a promotion takes effect without a restart."""
+        """A new analyzer sharing the service's corpus and client ("current" is resolved now). Requests
+        share one per (model, mode), resolved again after `recheck_s` (`request_analyzer`)."""
         chosen_model, chosen_mode = model or self.model, mode or self.mode
         if self.analyzer_factory is not None:
             return self.analyzer_factory(chosen_model, chosen_mode)
@@ -167,20 +120,35 @@ class Service:
             fetch_urls=fetch_urls,
         )
 
+    def request_analyzer(
+        self, model: str | None, mode: OutputMode | None, *, fetch_urls: bool
+    ) -> tuple[Analyzer, float, bool]:
+        """The analyzer a request uses, when its model was resolved, and whether the caller must close it."""
+        if self.analyzer_factory is not None:  # custom set-ups own what they build: one per request, closed
+            resolved_at = self.memo.clock()
+            return self.analyzer(model, mode, fetch_urls=fetch_urls), resolved_at, True
+        build = functools.partial(self.analyzer, model, mode, fetch_urls=fetch_urls)
+        return (*self.memo.analyzer((model, mode, fetch_urls), build), False)
+
     def served_model(self) -> ResolvedModel:
-        """The model a request without ``model`` is answered by, resolved now (as each request does)."""
+        """The model a request without ``model`` is answered by, resolved now; if the analyzers remembered
+        for such requests say otherwise, they are dropped (so ``/healthz`` and ``/v1`` agree at once)."""
         from humortune.analyzer.resolve import resolve_model
         from humortune.errors import ModelNotFoundError
 
         if self.model is not None:
-            return resolve_model(self.model, db=self.corpus.db)
-        try:
-            return resolve_model("current", db=self.corpus.db)
-        except ModelNotFoundError:
-            return resolve_model(self.settings.base_model, db=self.corpus.db)
+            resolved = resolve_model(self.model, db=self.corpus.db)
+        else:
+            try:
+                resolved = resolve_model("current", db=self.corpus.db)
+            except ModelNotFoundError:
+                resolved = resolve_model(self.settings.base_model, db=self.corpus.db)
+        self.memo.served(resolved)
+        return resolved
 
     def close(self) -> None:
         """Close the App (what it built) and what the service was handed to own."""
+        self.memo.models_changed()
         self.app.close()
         if self.owns_client and self.client is not None:
             self.client.close()
@@ -193,6 +161,10 @@ async def require_token(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> None:
     """Dependency: reject the request with 401 unless it carries the service's bearer token."""
+    _check_token(request, credentials)
+
+
+def _check_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> None:
     expected: str = request.app.state.service.token
     given = credentials.credentials if credentials is not None else ""
     if not given or not secrets.compare_digest(given.encode(), expected.encode()):
@@ -203,16 +175,24 @@ async def require_token(
         )
 
 
-async def _service(request: Request) -> Service:
-    service: Service = request.app.state.service
-    return service
+class _BearerCheck(HTTPBearer):
+    """`require_token` as one dependency: the same ``HTTPBearer`` scheme in the OpenAPI schema, without a
+    sub-dependency to solve on every request (each level costs ~10 µs)."""
+
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]
+        _check_token(request, await super().__call__(request))
 
 
-def _router() -> APIRouter:
-    router = APIRouter(prefix="/v1", dependencies=[Depends(require_token)], tags=["analysis"])
+_token_check = _BearerCheck(auto_error=False, description=_BEARER, scheme_name="HTTPBearer")
 
-    @router.post(
-        "/analyze",
+
+def _add_routes(app: FastAPI) -> None:
+    """The /v1 routes, on the app itself: an included router is one more level of routing per request."""
+    v1: dict[str, Any] = {"dependencies": [Depends(_token_check)], "tags": ["analysis"]}
+
+    @app.post(
+        "/v1/analyze",
+        **v1,
         response_model=AnalysisResponse,
         responses=error_responses(
             **{
@@ -222,67 +202,85 @@ def _router() -> APIRouter:
             }
         ),
     )
-    def analyze(body: AnalyzeRequest, service: Annotated[Service, Depends(_service)]) -> Response:
+    async def analyze(body: AnalyzeRequest, request: Request) -> Response:
         """Analyse one clip: the narrative, the structured record, usage, cost and warnings.
 
         Cached: the same clip, model, prompt version and mode is answered from the corpus for free unless
         ``refresh`` is true. Runs in a worker thread, so concurrent requests are analysed concurrently.
         """
-        video: str | VideoAsset = body.video
-        if body.video.startswith("gs://") and not _own_object(service, body.video):
-            return _error(
-                422,
-                "ForeignObjectError",
-                "this gs:// object is not in this server's storage",
-                hint=f"analyse videos stored under {redact(service.settings.storage_uri)}/ (ingest them first)",
-                item=redact(body.video),
-                fields=["video"],
-            )
-        if _SHA256.match(body.video):
-            asset = service.corpus.video(body.video)
-            if asset is None:
-                return _error(
-                    404, "NotFound", "no stored video has this sha256", hint="ingest it first", item=body.video
-                )
-            video = asset
+        # (The docstring is the OpenAPI description.) A repeated cached answer comes from memory without a
+        # thread hop (`humortune.service.memo`); everything else runs `_analyze` in a worker thread.
+        service: Service = request.app.state.service  # not a dependency: each one costs ~10 µs to solve
         # Only TikTok links are fetched on demand: a generic URL would let callers make the server download
         # anything yt-dlp can reach.
         fetch = service.fetch_urls and body.video.startswith("http") and parse_source(body.video).kind != "http"
-        analyzer = service.analyzer(body.model, body.mode, fetch_urls=fetch)
-        try:
-            return _analysis_json(analyzer.analyze(video, refresh=body.refresh))
-        finally:
-            analyzer.close()
+        key: AnswerKey = (body.video, body.model, body.mode, fetch)
+        if not body.refresh and (hit := service.memo.answer(key)) is not None:
+            return _json(hit)
+        return await run_in_threadpool(_analyze, service, body, key)
 
-    @router.get(
-        "/analyses/{analysis_id}",
+    @app.get(
+        "/v1/analyses/{analysis_id}",
+        **v1,
         response_model=AnalysisResponse,
         responses=error_responses(**{"404": "No analysis has this id"}),
     )
-    def get_analysis(
+    async def get_analysis(
         analysis_id: Annotated[str, Path(pattern=_ANALYSIS_ID, description="an-<16 hex digits>")],
-        service: Annotated[Service, Depends(_service)],
+        request: Request,
     ) -> Response:
         """A stored analysis by id (the ``id`` returned by ``POST /v1/analyze``)."""
-        from humortune.analyzer.cache import AnalysisCache
-
-        found = AnalysisCache(service.corpus.db).by_id(analysis_id)
-        if found is None:
-            return _error(404, "NotFound", "no analysis has this id", item=analysis_id)
-        return _analysis_json(found)
-
-    return router
+        service: Service = request.app.state.service
+        if (hit := service.memo.analysis(analysis_id)) is not None:
+            return _json(hit)
+        return await run_in_threadpool(_stored_analysis, service, analysis_id)
 
 
-def _analysis_json(analysis: Analysis) -> Response:
-    """The analysis as `AnalysisResponse` JSON, serialised once in the endpoint's own worker thread.
+def _analyze(service: Service, body: AnalyzeRequest, key: AnswerKey) -> Response:
+    """``POST /v1/analyze`` the slow way, in a worker thread: read the workspace, maybe call the model."""
+    video: str | VideoAsset = body.video
+    if body.video.startswith("gs://") and not _own_object(service, body.video):
+        return _error(
+            422,
+            "ForeignObjectError",
+            "this gs:// object is not in this server's storage",
+            hint=f"analyse videos stored under {redact(service.settings.storage_uri)}/ (ingest them first)",
+            item=redact(body.video),
+            fields=["video"],
+        )
+    if _SHA256.match(body.video):
+        asset = service.corpus.video(body.video)
+        if asset is None:
+            return _error(404, "NotFound", "no stored video has this sha256", hint="ingest it first", item=body.video)
+        video = asset
+    seen_at = service.memo.clock()
+    analyzer, resolved_at, owned = service.request_analyzer(body.model, body.mode, fetch_urls=key[3])
+    try:
+        analysis = analyzer.analyze(video, refresh=body.refresh)
+    finally:
+        if owned:
+            analyzer.close()
+    if not analysis.cached and analysis.id is not None:  # just written: the next request reads the row
+        service.memo.forget(analysis.id)
+        return _json(analysis.model_dump_json().encode())
+    return _json(service.memo.remember(analysis, seen_at=seen_at, key=key, resolved_at=resolved_at).hit)
 
-    Returning the model would validate it again through ``response_model`` in a second thread hop (issue 13);
-    the route keeps ``response_model`` for the OpenAPI schema. A stored analysis always has its id.
-    """
-    if analysis.id is None:
-        raise RuntimeError("an analysis without an id cannot be served")  # → 500, as response validation did
-    return Response(analysis.model_dump_json(), media_type="application/json")
+
+def _stored_analysis(service: Service, analysis_id: str) -> Response:
+    """``GET /v1/analyses/{id}`` the slow way, in a worker thread."""
+    from humortune.analyzer.cache import AnalysisCache
+
+    seen_at = service.memo.clock()
+    found = AnalysisCache(service.corpus.db).by_id(analysis_id)
+    if found is None:
+        return _error(404, "NotFound", "no analysis has this id", item=analysis_id)
+    return _json(service.memo.remember(found, seen_at=seen_at).stored)
+
+
+def _json(body: bytes) -> Response:
+    """Serialised once, as `AnalysisResponse` JSON: returning the model would have FastAPI validate it again
+    through ``response_model`` (issue 13); the route keeps ``response_model`` for the OpenAPI schema."""
+    return Response(body, media_type="application/json")
 
 
 def _own_object(service: Service, uri: str) -> bool:
@@ -309,6 +307,7 @@ def create_app(
     analyzer_factory: Callable[[str | None, OutputMode], Analyzer] | None = None,
     fetch_urls: bool = True,
     review: bool | ReviewSecurity = False,
+    recheck_s: float = DEFAULT_RECHECK_S,
 ) -> FastAPI:
     """Build the FastAPI app (run it with uvicorn; `humortune serve` does).
 
@@ -320,6 +319,8 @@ def create_app(
     service's App is closed on shutdown (``app.state.service.app``).
     ``review`` (``True`` or a `ReviewSecurity`) also mounts the review UI under ``/review`` (state in
     ``app.state.review``): its token then opens the ``/v1`` API too and its body limit applies to the whole app.
+    ``recheck_s`` bounds how stale a served model or analysis may be when another process changes it
+    (`humortune.service.memo`; ``0``: read the workspace on every request).
     """
     from humortune.app import App
 
@@ -342,6 +343,7 @@ def create_app(
         analyzer_factory=analyzer_factory,
         fetch_urls=fetch_urls,
         owns_client=client is not None,
+        recheck_s=recheck_s,
     )
 
     @asynccontextmanager
@@ -379,13 +381,14 @@ def create_app(
             alias=served.alias,
         )
 
-    app.include_router(_router())
+    _add_routes(app)
     for router in routers:
         app.include_router(router)
     if review_ctx is not None:
         from humortune.feedback.app import mount_review
 
         mount_review(app, review_ctx)
+        service.memo.watch_promotions(review_ctx)
     return app
 
 

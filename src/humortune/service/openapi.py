@@ -1,4 +1,4 @@
-"""The service's OpenAPI contract: response models a generated client can trust, and the schema file.
+"""The service's OpenAPI contract: the request model, response models a generated client can trust, the schema file.
 
 Responses use ``json_schema_serialization_defaults_required``: a field the server always sends is *required*
 in the schema (it may still be ``null`` where the type says so), while request fields with defaults stay
@@ -9,19 +9,22 @@ writes the schema offline (`write_openapi`), which is what ``clients/typescript`
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from humortune._util import atomic_write
-from humortune.schema import Analysis
+from humortune.schema import Analysis, OutputMode
 
 __all__ = [
     "ANALYSIS_ID_PATTERN",
+    "SHA256",
     "VIDEO_PATTERN",
     "AnalysisResponse",
+    "AnalyzeRequest",
     "ErrorBody",
     "Health",
     "error_responses",
@@ -41,6 +44,65 @@ VIDEO_DESCRIPTION = (
     "the sha256 (64 lowercase hex digits) of a stored video; a TikTok URL; or another http(s) URL that was "
     "ingested before. Local paths are refused."
 )
+
+SHA256 = re.compile(r"^[0-9a-f]{64}$")
+"""A stored video's content hash, as ``video`` may name it."""
+
+
+class AnalyzeRequest(BaseModel):
+    """Which clip to analyse, and optionally with which model and output mode."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"video": "gs://my-bucket/training/videos/7301234567890123456.mp4"}]},
+    )
+
+    video: str = Field(
+        min_length=1,
+        max_length=2048,
+        pattern=VIDEO_PATTERN,
+        description=VIDEO_DESCRIPTION,
+    )
+    model: str | None = Field(
+        None, max_length=512, description="Alias, model id, endpoint or base model; default: the server's."
+    )
+    mode: OutputMode | None = Field(None, description="two-stage (default), joint or narrative.")
+    refresh: bool = Field(
+        False,
+        strict=True,  # it triggers a billed model call: only a JSON true/false, never 0, 1 or "yes"
+        description="Ignore the cache and call the model again (costs money). JSON true or false only.",
+    )
+
+    @field_validator("video", mode="before")  # before the pattern: local paths get the clearer message
+    @classmethod
+    def _remote_only(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        value = value.strip()
+        if value.startswith("gs://"):
+            return _check_gs_uri(value)
+        if SHA256.match(value) or value.startswith(("http://", "https://")):
+            return value
+        raise ValueError("must be a gs:// URI, an http(s) URL, or the sha256 of a stored video (no local paths)")
+
+
+_BUCKET = re.compile(r"^[a-z0-9][a-z0-9._\-]{0,221}$")  # lower case, digits, . _ -
+_FORBIDDEN = re.compile(r"[?#\\\x00-\x1f\x7f]")  # one regex: a loop over the characters cost ~30 µs a request
+
+
+def _check_gs_uri(uri: str) -> str:
+    """A well-formed ``gs://bucket/object`` URI: no query, no empty, ``.`` or ``..`` segments, no controls."""
+    bucket, _, name = uri.removeprefix("gs://").partition("/")
+    if not _BUCKET.match(bucket):
+        raise ValueError("gs:// URI needs a valid bucket name (gs://bucket/object)")
+    segments = name.split("/")
+    if not name or any(seg in ("", ".", "..") for seg in segments):
+        raise ValueError("gs:// URI needs an object name without empty, '.' or '..' segments")
+    if _FORBIDDEN.search(name):
+        raise ValueError("gs:// object name must not hold '?', '#', '\\' or control characters")
+    if len(name.encode()) > 1024:
+        raise ValueError("gs:// object name is longer than 1024 bytes")
+    return uri
 
 
 class ErrorBody(BaseModel):
