@@ -143,6 +143,7 @@ def test_an_unreachable_server_is_a_corpus_error_without_the_password() -> None:
     assert "s3cret-pw" not in text and "HUMORTUNE_DATABASE_URL" in text
 
 
+@pytest.mark.sqlite_only("asserts the SQLite default when HUMORTUNE_DATABASE_URL is unset")
 def test_database_url_selects_the_engine(tmp_path: Path) -> None:
     settings = Settings(workspace=tmp_path / "ws", database_url=f"sqlite:///{tmp_path / 'elsewhere.db'}")
     with Corpus.open(settings=settings) as corpus:
