@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from humortune.workspace import Corpus
+from tests._workspace_support import open_workspace
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "review_and_retrain.py"
 
@@ -29,7 +29,7 @@ def test_example_reviews_retrains_and_promotes(tmp_path: Path) -> None:
     assert "4 blind A/B choice(s) stored" in out
     assert "rerun (as cron would): proposed:" in out and "already proposed" in out
     assert out.count("is now 'current'") == 2
-    with Corpus.open(ws / "humortune.db") as corpus:
+    with open_workspace(ws) as corpus:
         assert len(corpus.corrections(source="review")) == 6  # 2 accepted + 4 edited
         history = [r["action"] for r in corpus.db.query("SELECT action FROM alias_history ORDER BY id")]
         assert history == ["propose", "promote", "propose", "promote"]

@@ -23,6 +23,7 @@ from humortune.storage import LocalStorage, video_key
 from humortune.testing.sources import FakeDownloader
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
+from tests._postgres import PostgresServer
 
 TT = "https://www.tiktok.com/@kocken/video/{}"
 
@@ -367,3 +368,10 @@ def test_ingest_layers_import_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == []
+
+
+def test_a_postgresql_corpus_without_settings_downloads_into_the_workspace(postgres: PostgresServer) -> None:
+    # the corpus's "path" is its redacted URL there: its parent is no directory to download into
+    with postgres.migrated_schema() as url, Corpus.open(url) as corpus:
+        ingestor = Ingestor(corpus)
+        assert ingestor.tmp_root == Settings().workspace / "tmp" / "ingest"
