@@ -149,3 +149,13 @@ def test_database_url_selects_the_engine(tmp_path: Path) -> None:
     with Corpus.open(settings=settings) as corpus:
         assert corpus.db.dialect is SQLITE and corpus.path == tmp_path / "elsewhere.db"
     assert Settings(workspace=tmp_path / "ws").database_target == tmp_path / "ws" / "humortune.db"
+
+
+def test_a_percent_sign_in_sql_without_parameters_stays_one(settings: Settings) -> None:
+    # psycopg parses % even when no parameters are given: unescaped, 'a%b' came back as 'a$1'
+    with Corpus.open(settings=settings) as corpus:
+        db = corpus.db
+        db.execute("INSERT INTO prompts (version, text, created_at) VALUES ('v1', '50% rolig, %b', 'now')")
+        assert db.query_one("SELECT text FROM prompts WHERE version LIKE 'v%'")[0] == "50% rolig, %b"  # type: ignore[index]
+        with db.transaction() as conn:
+            assert conn.execute("SELECT COUNT(*) FROM prompts WHERE text LIKE '50%'").fetchone()[0] == 1

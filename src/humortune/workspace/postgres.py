@@ -220,8 +220,8 @@ class PostgresDatabase(Database):
             self._reads.dispose()
 
     def _run(self, conn: Connection, sql: str, params: Sequence[Any] | Mapping[str, Any]) -> _Cursor:
-        if not params:  # psycopg leaves % alone without parameters
-            return _Cursor(conn.exec_driver_sql(sql))
+        # always rewritten, even without parameters: SQLAlchemy still hands psycopg a parameter list, so a bare
+        # ``%`` would be parsed as a placeholder (``LIKE 'ev-%'`` fails, ``'a%b'`` reads back as ``'a$1'``)
         return _Cursor(conn.exec_driver_sql(to_pyformat(sql), _bind(params)))
 
     def _error(self, exc: SQLAlchemyError) -> CorpusError:
