@@ -22,7 +22,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_init_creates_the_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "-w", str(tmp_path / "ws"), "init")
     assert code == 0 and "workspace ready" in out
-    assert has_database(tmp_path / "ws")
+    assert has_database(tmp_path / "ws") and (tmp_path / "ws").is_dir()  # the folder too, on either engine
 
 
 def test_import_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -24,6 +23,7 @@ from humortune.testing.sources import FakeDownloader
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
 from tests._postgres import PostgresServer
+from tests._workspace_support import has_database
 
 TT = "https://www.tiktok.com/@kocken/video/{}"
 
@@ -357,7 +357,7 @@ def test_default_storage_comes_from_settings(corpus: Corpus, settings: Settings)
     assert ingestor.tmp_root == settings.workspace / "tmp" / "ingest"
     with pytest.raises(StorageError):
         ingestor.storage.open_read("training/videos/none.mp4")
-    assert os.path.isdir(settings.workspace)
+    assert has_database(settings.workspace)
 
 
 def test_ingest_layers_import_light() -> None:
