@@ -27,6 +27,17 @@ SAMPLE_BATTERY = REPO / "datasets" / "sample_battery.json"
 SAMPLE_VIDEOS = REPO / "datasets" / "sample_videos"
 
 
+def subprocess_env() -> dict[str, str]:
+    """The environment for a program a test starts: no ``HUMORTUNE_*``/``GOOGLE_*`` settings from the developer's
+    shell, but this test's workspace database (``HUMORTUNE_DATABASE_URL``, under ``HUMORTUNE_TEST_ENGINE=postgresql``).
+    """
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HUMORTUNE_", "GOOGLE_")) or k == "HUMORTUNE_DATABASE_URL"
+    }
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Block every socket except loopback, for every test (pytest-socket).
     config.option.disable_socket = True

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from tests._workspace_support import open_workspace
+from tests.conftest import subprocess_env
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "review_and_retrain.py"
 
 
 def test_example_reviews_retrains_and_promotes(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUMORTUNE_")} | {"NO_GCE_CHECK": "true"}
+    env = subprocess_env() | {"NO_GCE_CHECK": "true"}
     ws = tmp_path / "ws"
     result = subprocess.run(
         [sys.executable, str(EXAMPLE), "--workspace", str(ws), "--yes"],
