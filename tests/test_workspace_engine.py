@@ -42,6 +42,7 @@ def test_postgres_scripts_are_the_sqlite_ones_translated() -> None:
     assert all("json_" not in s for s in statements(1, "postgresql"))
 
 
+@pytest.mark.sqlite_only("a SQLite file of a pre-Alembic release upgraded in place")
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
 def test_a_workspace_made_before_alembic_is_upgraded_in_place(tmp_path: Path, version: int) -> None:
     path = tmp_path / f"v{version}.db"
