@@ -41,6 +41,8 @@ class PostgresServer:
         self._migration: str | None = None
         self._migration_lock = threading.Lock()
         self._free: list[str] = []  # migrated schemas a test left untouched, ready for the next one
+        self._admin_conn: Any = None
+        self._admin_lock = threading.Lock()
         self._tables: list[str] = []  # and the tables and alembic head of a migrated one
         self._template_head: list[Any] = []
 
@@ -65,26 +67,39 @@ class PostgresServer:
     def migrated_schema(self) -> Iterator[str]:
         """A schema at the newest revision with no rows, for one test. A schema the test left untouched (no rows,
         no tables of its own) goes back to a free list for the next test instead of being dropped."""
-        import psycopg
-
-        with self._migration_lock:
+        script = self.migration_script()
+        with self._admin() as conn:
             name = self._free.pop() if self._free else None
-        with psycopg.connect(self.url, autocommit=True) as conn:
             if name is None:
                 name = f"t_{uuid.uuid4().hex[:12]}"
                 # one round trip: schema, search_path and every migration statement in one implicit transaction
-                conn.execute(f"CREATE SCHEMA {name}; SET search_path TO {name}; {self.migration_script()}".encode())
+                conn.execute(f"CREATE SCHEMA {name}; SET search_path TO {name}; {script}; RESET search_path".encode())
         try:
             yield self.schema_url(name)
         finally:
-            with psycopg.connect(self.url, autocommit=True) as conn:
-                # a connection the test leaked inside a transaction must not hang the suite: leave its schema
-                conn.execute("SET lock_timeout = '10s'")
+            with self._admin() as conn:
                 if self._untouched(conn, name):
-                    with self._migration_lock:
-                        self._free.append(name)
+                    self._free.append(name)
                 else:
                     conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+    @contextmanager
+    def _admin(self) -> Iterator[Any]:
+        """The rig's own autocommit connection (one per session: connecting costs more than the queries)."""
+        import psycopg
+
+        with self._admin_lock:
+            if self._admin_conn is None or self._admin_conn.closed:
+                self._admin_conn = psycopg.connect(self.url, autocommit=True)
+                # a connection the test leaked inside a transaction must not hang the suite
+                self._admin_conn.execute("SET lock_timeout = '10s'")
+            yield self._admin_conn
+
+    def close(self) -> None:
+        """Close the rig's own connection (before the server stops)."""
+        with self._admin_lock:
+            if self._admin_conn is not None:
+                self._admin_conn.close()
 
     def _untouched(self, conn: Any, name: str) -> bool:
         tables = [str(t) for (t,) in conn.execute(_TABLES, {"schema": name})]
@@ -162,8 +177,10 @@ def running_server() -> Iterator[PostgresServer]:
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
     start = _as_postgres(bin_dir / "pg_ctl", "-D", data, "-o", options, "-l", root / "log", "-w", "start")
     subprocess.run(start, check=True, capture_output=True)
+    server = PostgresServer(port)
     try:
-        yield PostgresServer(port)
+        yield server
     finally:
+        server.close()
         subprocess.run(_as_postgres(bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"), capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
