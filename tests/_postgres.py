@@ -2,6 +2,11 @@
 
 initdb and the server refuse to run as root, so both run as the ``postgres`` user (``runuser``). Each test gets
 its own schema (the URL's ``search_path``), dropped afterwards, so tests never see each other's rows.
+
+Migrating a schema with Alembic costs ~150 ms, too much for every test of the whole suite on PostgreSQL
+(``HUMORTUNE_TEST_ENGINE=postgresql``): `PostgresServer.migrated_schema` records the SQL one real migration sent
+(once per session) and replays it into each new schema in one round trip (tests/test_postgres_rig.py checks that
+the copy equals a migrated schema).
 """
 
 from __future__ import annotations
@@ -11,10 +16,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 __all__ = ["PostgresServer", "postgres_bin", "running_server"]
 
@@ -31,6 +38,13 @@ class PostgresServer:
     def __init__(self, port: int) -> None:
         self.port = port
         self.url = f"postgresql://postgres@127.0.0.1:{port}/postgres"
+        self._migration: str | None = None
+        self._migration_lock = threading.Lock()
+        self._free: list[str] = []  # migrated schemas a test left untouched, ready for the next one
+        self._admin_conn: Any = None
+        self._admin_lock = threading.Lock()
+        self._tables: list[str] = []  # and the tables and alembic head of a migrated one
+        self._template_head: list[Any] = []
 
     def schema_url(self, schema: str) -> str:
         return f"{self.url}?options=-csearch_path%3D{schema}"
@@ -48,6 +62,90 @@ class PostgresServer:
         finally:
             with psycopg.connect(self.url, autocommit=True) as conn:
                 conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+    @contextmanager
+    def migrated_schema(self) -> Iterator[str]:
+        """A schema at the newest revision with no rows, for one test. A schema the test left untouched (no rows,
+        no tables of its own) goes back to a free list for the next test instead of being dropped."""
+        script = self.migration_script()
+        with self._admin() as conn:
+            name = self._free.pop() if self._free else None
+            if name is None:
+                name = f"t_{uuid.uuid4().hex[:12]}"
+                # one round trip: schema, search_path and every migration statement in one implicit transaction
+                conn.execute(f"CREATE SCHEMA {name}; SET search_path TO {name}; {script}; RESET search_path".encode())
+        try:
+            yield self.schema_url(name)
+        finally:
+            with self._admin() as conn:
+                if self._untouched(conn, name):
+                    self._free.append(name)
+                else:
+                    conn.execute(f"DROP SCHEMA {name} CASCADE")
+
+    @contextmanager
+    def _admin(self) -> Iterator[Any]:
+        """The rig's own autocommit connection (one per session: connecting costs more than the queries)."""
+        import psycopg
+
+        with self._admin_lock:
+            if self._admin_conn is None or self._admin_conn.closed:
+                self._admin_conn = psycopg.connect(self.url, autocommit=True)
+                # a connection the test leaked inside a transaction must not hang the suite
+                self._admin_conn.execute("SET lock_timeout = '10s'")
+            yield self._admin_conn
+
+    def close(self) -> None:
+        """Close the rig's own connection (before the server stops)."""
+        with self._admin_lock:
+            if self._admin_conn is not None:
+                self._admin_conn.close()
+
+    def _untouched(self, conn: Any, name: str) -> bool:
+        tables = [str(t) for (t,) in conn.execute(_TABLES, {"schema": name})]
+        if sorted(tables) != self._tables:
+            return False
+        head = [tuple(r) for r in conn.execute(f"SELECT version_num FROM {name}.alembic_version")]
+        rows = " OR ".join(f"EXISTS (SELECT 1 FROM {name}.{t})" for t in tables if t != "alembic_version")
+        return bool(head == self._template_head and not conn.execute(f"SELECT {rows}").fetchone()[0])
+
+    def migration_script(self) -> str:
+        """The SQL an Alembic upgrade of an empty schema sent, parameters inlined (recorded once)."""
+        with self._migration_lock:
+            if self._migration is None:
+                self._migration = self._record_migration()
+            return self._migration
+
+    def _record_migration(self) -> str:
+        import psycopg
+        from sqlalchemy import create_engine, event
+        from sqlalchemy.pool import NullPool
+
+        from humortune.workspace.schema import upgrade
+
+        sent: list[tuple[str, Any]] = []
+        with self.schema() as url:
+            engine = create_engine("postgresql+psycopg://" + url.split("://", 1)[1], poolclass=NullPool)
+            event.listen(engine, "before_cursor_execute", lambda _c, _k, sql, params, *_: sent.append((sql, params)))
+            with engine.begin() as conn:
+                upgrade(conn, legacy_version=0, item="template")
+                migration = list(sent)
+                self._tables = sorted(conn.exec_driver_sql(_TABLES, {"schema": _schema_of(url)}).scalars())
+                self._template_head = [
+                    tuple(r) for r in conn.exec_driver_sql("SELECT version_num FROM alembic_version")
+                ]
+            engine.dispose()
+        with psycopg.connect(self.url) as conn:
+            cursor = psycopg.ClientCursor(conn)
+            script = ";\n".join(cursor.mogrify(sql, params or None) for sql, params in migration)
+        return script + ";"
+
+
+_TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = %(schema)s"
+
+
+def _schema_of(url: str) -> str:
+    return url.rsplit("%3D", 1)[1]
 
 
 def _free_port() -> int:
@@ -79,8 +177,10 @@ def running_server() -> Iterator[PostgresServer]:
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
     start = _as_postgres(bin_dir / "pg_ctl", "-D", data, "-o", options, "-l", root / "log", "-w", "start")
     subprocess.run(start, check=True, capture_output=True)
+    server = PostgresServer(port)
     try:
-        yield PostgresServer(port)
+        yield server
     finally:
+        server.close()
         subprocess.run(_as_postgres(bin_dir / "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"), capture_output=True)
         shutil.rmtree(root, ignore_errors=True)

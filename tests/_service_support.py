@@ -109,6 +109,8 @@ def serve_like_the_container(workspace: Path, **extra_env: str) -> Iterator[Serv
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("HUMORTUNE_")},
         **image_env(),
+        # the workspace's database goes along, as a deployment passes it (HUMORTUNE_TEST_ENGINE=postgresql)
+        **{k: v for k, v in os.environ.items() if k == "HUMORTUNE_DATABASE_URL"},
         "HUMORTUNE_WORKSPACE": str(workspace),
         "HUMORTUNE_HOST": "127.0.0.1",  # the image binds 0.0.0.0; tests stay on loopback
         "PORT": str(port),

@@ -3,9 +3,29 @@
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 
 from humortune.schema import Correction, HumorRecord, TunedModel, VideoAsset
+from humortune.settings import Settings
 from humortune.workspace import Corpus
+
+
+def open_workspace(workspace: str | Path) -> Corpus:
+    """The corpus of the workspace directory ``workspace`` as a command run on it sees it: its SQLite file, or the
+    database ``HUMORTUNE_DATABASE_URL`` names (``HUMORTUNE_TEST_ENGINE=postgresql``)."""
+    return Corpus.open(settings=Settings(workspace=Path(workspace)))
+
+
+def has_database(workspace: str | Path) -> bool:
+    """Whether the workspace's database was made: its SQLite file exists, or its PostgreSQL schema is migrated
+    (looked at without opening a `Corpus`, which would migrate it)."""
+    import psycopg
+
+    target = Settings(workspace=Path(workspace)).database_target
+    if isinstance(target, Path):
+        return target.is_file()
+    with psycopg.connect(target) as conn:
+        return conn.execute("SELECT to_regclass('alembic_version')").fetchone() not in (None, (None,))
 
 
 def sha(n: int) -> str:

@@ -18,15 +18,39 @@ if TYPE_CHECKING:
 
 os.environ.setdefault("NO_GCE_CHECK", "true")  # google-auth must never probe the metadata server
 
+TEST_ENGINE = os.environ.get("HUMORTUNE_TEST_ENGINE", "sqlite")
+"""Where every test's workspace lives: ``sqlite`` (the file inside it) or ``postgresql`` (a fresh schema per test on
+the session's server). Read before `_clean_environ` removes every ``HUMORTUNE_*`` variable."""
+
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_BATTERY = REPO / "datasets" / "sample_battery.json"
 SAMPLE_VIDEOS = REPO / "datasets" / "sample_videos"
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for a program a test starts: no ``HUMORTUNE_*``/``GOOGLE_*`` settings from the developer's
+    shell, but this test's workspace database (``HUMORTUNE_DATABASE_URL``, under ``HUMORTUNE_TEST_ENGINE=postgresql``).
+    """
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("HUMORTUNE_", "GOOGLE_")) or k == "HUMORTUNE_DATABASE_URL"
+    }
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Block every socket except loopback, for every test (pytest-socket).
     config.option.disable_socket = True
     config.option.allow_hosts = "127.0.0.1,localhost,::1"
+    if TEST_ENGINE not in ("sqlite", "postgresql"):
+        raise pytest.UsageError(f"HUMORTUNE_TEST_ENGINE={TEST_ENGINE!r}: use sqlite (the default) or postgresql")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None and not (marker.args or marker.kwargs.get("reason")):
+            raise pytest.UsageError(f"{item.nodeid}: @pytest.mark.sqlite_only needs a reason")
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +75,9 @@ _SQLITE_ONLY: set[str] = set()
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     module = metafunc.module.__name__.rsplit(".", 1)[-1]
     if "engine" in metafunc.fixturenames and module.startswith(_BOTH_ENGINES):
+        engines = ["sqlite", "postgresql"] if TEST_ENGINE == "sqlite" else ["postgresql"]  # sqlite ran already
         both = metafunc.function.__name__ not in _SQLITE_ONLY
-        metafunc.parametrize("engine", ["sqlite", "postgresql"] if both else ["sqlite"], indirect=True)
+        metafunc.parametrize("engine", engines if both else ["sqlite"], indirect=True)
 
 
 @pytest.fixture(scope="session")
@@ -62,10 +87,34 @@ def postgres() -> Iterator[PostgresServer]:
         yield server
 
 
+def _keeps_sqlite(request: pytest.FixtureRequest) -> bool:
+    """Whether this test runs on SQLite whatever `TEST_ENGINE` says: it is about SQLite itself (marked
+    ``sqlite_only`` with a reason) or parametrized onto it."""
+    callspec = getattr(request.node, "callspec", None)
+    on_sqlite = callspec is not None and callspec.params.get("engine") == "sqlite"
+    return on_sqlite or request.node.get_closest_marker("sqlite_only") is not None
+
+
+@pytest.fixture(autouse=True)
+def _workspace_engine(
+    _clean_environ: None, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[None]:
+    """``HUMORTUNE_TEST_ENGINE=postgresql``: every workspace of the test (``settings``, ``Settings(...)``, CliRunner,
+    subprocesses, which inherit the variable) is a fresh migrated schema on the session's server."""
+    if TEST_ENGINE != "postgresql" or _keeps_sqlite(request):
+        yield
+        return
+    server: PostgresServer = request.getfixturevalue("postgres")
+    with server.migrated_schema() as url:
+        monkeypatch.setenv("HUMORTUNE_DATABASE_URL", url)
+        yield
+
+
 @pytest.fixture
 def engine(request: pytest.FixtureRequest) -> str:
-    """The workspace engine of this test: ``sqlite`` unless the module runs on both."""
-    return str(getattr(request, "param", "sqlite"))
+    """The workspace engine of this test: `TEST_ENGINE` unless the module runs on both (or it keeps SQLite)."""
+    default = "sqlite" if _keeps_sqlite(request) else TEST_ENGINE
+    return str(getattr(request, "param", default))
 
 
 @pytest.fixture
@@ -73,6 +122,9 @@ def database_url(engine: str, request: pytest.FixtureRequest) -> Iterator[str | 
     """``None`` (the SQLite file in the workspace) or a fresh PostgreSQL schema's URL."""
     if engine == "sqlite":
         yield None
+        return
+    if TEST_ENGINE == "postgresql":  # `_workspace_engine` made this test's schema already
+        yield os.environ["HUMORTUNE_DATABASE_URL"]
         return
     server: PostgresServer = request.getfixturevalue("postgres")
     with server.schema() as url:

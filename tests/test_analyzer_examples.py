@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from humortune.testing.videos import make_test_video
+from tests.conftest import subprocess_env
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUMORTUNE_")} | {"NO_GCE_CHECK": "true"}
+    env = subprocess_env() | {"NO_GCE_CHECK": "true"}
     return subprocess.run([sys.executable, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from humortune.cli import main
+from tests._workspace_support import has_database
 
 from .conftest import SAMPLE_BATTERY
 
@@ -21,7 +22,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 def test_init_creates_the_workspace(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "-w", str(tmp_path / "ws"), "init")
     assert code == 0 and "workspace ready" in out
-    assert (tmp_path / "ws" / "humortune.db").is_file()
+    assert has_database(tmp_path / "ws") and (tmp_path / "ws").is_dir()  # the folder too, on either engine
 
 
 def test_import_then_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from humortune import catalog
 from humortune.cli import main
+from tests._workspace_support import has_database
 
 from .conftest import SAMPLE_BATTERY
 
@@ -26,9 +27,9 @@ def test_workspace_works_before_and_after_the_subcommand(tmp_path: Path, capsys:
     after, before = tmp_path / "after", tmp_path / "before"
     code, out, _ = run(capsys, "import", str(SAMPLE_BATTERY), "--workspace", str(after))
     assert code == 0 and "12 new" in out
-    assert (after / "humortune.db").is_file()
+    assert has_database(after)
     code, out, _ = run(capsys, "-w", str(before), "import", str(SAMPLE_BATTERY))
-    assert code == 0 and (before / "humortune.db").is_file()
+    assert code == 0 and has_database(before)
     code, out, _ = run(capsys, "datasets", "list", "-w", str(after))  # nested subcommand too
     assert code == 0 and "no dataset versions yet" in out
     assert not (Path.cwd() / ".humortune").exists()  # nothing went to the default workspace

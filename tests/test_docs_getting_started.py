@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from humortune.cli import main
+from tests._workspace_support import has_database
 
 from .conftest import REPO
 
@@ -58,4 +59,4 @@ def test_every_offline_command_runs(capsys: pytest.CaptureFixture[str], monkeypa
             assert "promoted" in out
     assert len(served) == 1
     assert not list(Path.cwd().glob("*.db"))  # everything went to the workspace
-    assert (Path.cwd() / ".humortune" / "humortune.db").is_file()
+    assert has_database(Path.cwd() / ".humortune")

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from humortune.cli import main
+from tests._workspace_support import open_workspace
 
 from .conftest import SAMPLE_BATTERY
 
@@ -26,9 +26,9 @@ def sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> tuple[str, str
     assert run(capsys, "-w", ws, "prepare", str(SAMPLE_BATTERY))[0] == 0
     assert run(capsys, "-w", ws, "build", "--split", "0.4,0.1,0.5")[0] == 0
     assert run(capsys, "-w", ws, "tune", "--offline", "--yes")[0] == 0
-    with sqlite3.connect(Path(ws) / "humortune.db") as db:
-        (model,) = db.execute("SELECT id FROM models").fetchone()
-    return ws, str(model)
+    with open_workspace(ws) as corpus:
+        (model,) = corpus.db.query("SELECT id FROM models")
+    return ws, str(model[0])
 
 
 def test_eval_and_compare_write_reports_offline(sample: tuple[str, str], capsys: pytest.CaptureFixture[str]) -> None:
@@ -71,11 +71,12 @@ def test_promote_and_rollback_with_lineage(sample: tuple[str, str], capsys: pyte
     code, out, err = run(capsys, "-w", ws, "rollback", "--reason", "demo")
     assert code == 0, err
     assert "gemini-3.5-flash" in out
-    with sqlite3.connect(Path(ws) / "humortune.db") as db:
-        assert db.execute("SELECT model_id FROM aliases WHERE name = 'current'").fetchone() == ("gemini-3.5-flash",)
-        actions = [r[0] for r in db.execute("SELECT action FROM alias_history ORDER BY id")]
+    with open_workspace(ws) as corpus:
+        db = corpus.db
+        assert tuple(db.query_one("SELECT model_id FROM aliases WHERE name = 'current'") or ()) == ("gemini-3.5-flash",)
+        actions = [r[0] for r in db.query("SELECT action FROM alias_history ORDER BY id")]
         evidence = json.loads(
-            db.execute("SELECT evidence_json FROM alias_history WHERE action = 'promote'").fetchone()[0]
+            (db.query_one("SELECT evidence_json FROM alias_history WHERE action = 'promote'") or [""])[0]
         )
     assert actions == ["refuse", "promote", "rollback"]
     # `forced`: --force overrode a gate that refused even with the judge overridden. The fake judge's verdicts

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.conftest import subprocess_env
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "evaluate_models.py"
 
 
 def _run(*args: str, cwd: Path, stdin: str = "") -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUMORTUNE_")} | {"NO_GCE_CHECK": "true"}
+    env = subprocess_env() | {"NO_GCE_CHECK": "true"}
     env["COLUMNS"] = "200"
     return subprocess.run(
         [sys.executable, str(EXAMPLE), *args],

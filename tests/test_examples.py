@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import REPO
+from .conftest import REPO, subprocess_env
 
 
 @pytest.mark.parametrize(
@@ -22,7 +21,7 @@ from .conftest import REPO
     ],
 )
 def test_example_runs_offline(tmp_path: Path, script: str, expected: str) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMORTUNE_", "GOOGLE_"))}
+    env = subprocess_env()
     cwd, temp = tmp_path / "cwd", tmp_path / "tmp"
     cwd.mkdir()
     temp.mkdir()

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
-from humortune.workspace import Corpus
+from tests._workspace_support import open_workspace
+from tests.conftest import subprocess_env
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "review_and_retrain.py"
 
 
 def test_example_reviews_retrains_and_promotes(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("HUMORTUNE_")} | {"NO_GCE_CHECK": "true"}
+    env = subprocess_env() | {"NO_GCE_CHECK": "true"}
     ws = tmp_path / "ws"
     result = subprocess.run(
         [sys.executable, str(EXAMPLE), "--workspace", str(ws), "--yes"],
@@ -29,7 +29,7 @@ def test_example_reviews_retrains_and_promotes(tmp_path: Path) -> None:
     assert "4 blind A/B choice(s) stored" in out
     assert "rerun (as cron would): proposed:" in out and "already proposed" in out
     assert out.count("is now 'current'") == 2
-    with Corpus.open(ws / "humortune.db") as corpus:
+    with open_workspace(ws) as corpus:
         assert len(corpus.corrections(source="review")) == 6  # 2 accepted + 4 edited
         history = [r["action"] for r in corpus.db.query("SELECT action FROM alias_history ORDER BY id")]
         assert history == ["propose", "promote", "propose", "promote"]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +16,7 @@ from humortune.feedback.promotions import decide_proposal, pending_proposals
 from humortune.feedback.retrain import Retrainer, RetrainPolicy, leaked_examples
 from humortune.settings import Settings
 from humortune.workspace import Corpus
+from humortune.workspace.db import Database
 from tests.conftest import SAMPLE_BATTERY
 
 
@@ -213,14 +212,16 @@ def test_leakage_guard(ws: Corpus, offline: Settings, monkeypatch: pytest.Monkey
 
 
 def test_overlapping_runs_do_not_collide(ws: Corpus, offline: Settings) -> None:
-    lock = offline.workspace / ".retrain.lock"
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT)
+    # another opener of the workspace holds the retrain lock, as a second process would (flock on SQLite, an
+    # advisory lock on PostgreSQL)
+    other = Database(offline.database_target)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        outcome = Retrainer(ws, RetrainPolicy(min_new_corrections=1), settings=offline).run(yes=True)
-        assert outcome.status == "busy" and count(ws, "dataset_versions") == 0
+        with other.exclusive("retrain") as held:
+            assert held
+            outcome = Retrainer(ws, RetrainPolicy(min_new_corrections=1), settings=offline).run(yes=True)
+            assert outcome.status == "busy" and count(ws, "dataset_versions") == 0
     finally:
-        os.close(fd)
+        other.close()
 
 
 # -- CLI ------------------------------------------------------------------------------------------

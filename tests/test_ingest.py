@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -23,6 +22,8 @@ from humortune.storage import LocalStorage, video_key
 from humortune.testing.sources import FakeDownloader
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
+from tests._postgres import PostgresServer
+from tests._workspace_support import has_database
 
 TT = "https://www.tiktok.com/@kocken/video/{}"
 
@@ -356,7 +357,7 @@ def test_default_storage_comes_from_settings(corpus: Corpus, settings: Settings)
     assert ingestor.tmp_root == settings.workspace / "tmp" / "ingest"
     with pytest.raises(StorageError):
         ingestor.storage.open_read("training/videos/none.mp4")
-    assert os.path.isdir(settings.workspace)
+    assert has_database(settings.workspace)
 
 
 def test_ingest_layers_import_light() -> None:
@@ -367,3 +368,10 @@ def test_ingest_layers_import_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert json.loads(out) == []
+
+
+def test_a_postgresql_corpus_without_settings_downloads_into_the_workspace(postgres: PostgresServer) -> None:
+    # the corpus's "path" is its redacted URL there: its parent is no directory to download into
+    with postgres.migrated_schema() as url, Corpus.open(url) as corpus:
+        ingestor = Ingestor(corpus)
+        assert ingestor.tmp_root == Settings().workspace / "tmp" / "ingest"

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._workspace_support import has_database
+
 from .conftest import REPO
 
 
@@ -17,7 +19,7 @@ def test_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert out.startswith("Det roliga i detta klipp är")
     assert "category=<Category." in out
-    assert (Path.cwd() / ".humortune" / "humortune.db").is_file()
+    assert has_database(Path.cwd() / ".humortune")
 
 
 def test_readme_starts_with_the_two_commands() -> None:

@@ -16,6 +16,7 @@ from humortune.tuner import ModelRegistry, Tuner
 from humortune.tuner.adopt import adopt
 from humortune.workspace import Corpus
 from tests._tuner_support import Sleeps, local_dataset
+from tests.conftest import subprocess_env
 
 RETIRING_DAY = datetime.date(2027, 5, 1)  # 18 days before gemini-3.5-flash's earliest retirement
 
@@ -130,13 +131,12 @@ def test_adopt_an_unknown_name_says_where_it_looked(client: GeminiClient, db: Co
 
 
 def test_the_adopt_example_runs_offline(tmp_path: Path) -> None:
-    import os
     import subprocess
     import sys
 
     from tests.conftest import REPO
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUMORTUNE_", "GOOGLE_"))}
+    env = subprocess_env()
     done = subprocess.run(
         [sys.executable, str(REPO / "examples" / "adopt_existing_model.py")],
         cwd=tmp_path,

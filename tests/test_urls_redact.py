@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from humortune.testing.sources import FakeDownloader
 from humortune.testing.videos import make_test_video
 from humortune.urls import redact
 from humortune.workspace import Corpus
+from tests._workspace_support import open_workspace
 from tests.rigs.video_server import VideoServer
 
 MARK = "S3CR3T-MARKER-4f1c"
@@ -44,23 +44,25 @@ def test_redact(text: str, shown: str) -> None:
 
 
 def _files_text(root: Path) -> dict[str, str]:
-    """Every file under ``root`` as text; the SQLite corpus as its rows outside ``corrections``."""
+    """Every file under ``root`` as text, and the workspace's database (SQLite file or PostgreSQL schema) as its rows
+    outside ``corrections``."""
     out: dict[str, str] = {}
     for path in root.rglob("*"):
-        if not path.is_file() or path.name.endswith(("-wal", "-shm")):
-            continue
-        if path.suffix == ".db":
-            with sqlite3.connect(path) as conn:
-                tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
-                rows = [
-                    repr(row)
-                    for t in tables
-                    if t != "corrections"  # the owner's input, kept as given: it is what gets downloaded
-                    for row in conn.execute(f"SELECT * FROM {t}")
-                ]
-            out[str(path)] = "\n".join(rows)
-        else:
+        if path.is_file() and path.suffix != ".db" and not path.name.endswith(("-wal", "-shm")):
             out[str(path)] = path.read_bytes().decode("utf-8", "replace")
+    with open_workspace(root) as corpus:
+        db = corpus.db
+        if db.dialect.name == "sqlite":
+            tables = [r[0] for r in db.query("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        else:
+            tables = [r[0] for r in db.query("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")]
+        rows = [
+            repr(tuple(row))
+            for t in tables
+            if t != "corrections"  # the owner's input, kept as given: it is what gets downloaded
+            for row in db.query(f"SELECT * FROM {t}")
+        ]
+    out[f"database ({db.dialect.name})"] = "\n".join(rows)
     return out
 
 
@@ -92,6 +94,7 @@ def test_no_secret_in_any_output_or_file_of_an_ingest_run(
     assert MARK not in caplog.text
     files = _files_text(ws)
     assert any("ingest.json" in name for name in files)
+    assert any(name.startswith("database") and "failed" in rows for name, rows in files.items())  # ingest_status
     for name, content in files.items():
         assert MARK not in content, name
 

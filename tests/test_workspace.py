@@ -34,6 +34,7 @@ def _asset(sha: str = SHA, uri: str = "file:///v.mp4") -> VideoAsset:
     )
 
 
+@pytest.mark.sqlite_only("an empty SQLite file is migrated and switched to WAL")
 def test_migrates_an_empty_file(tmp_path: Path) -> None:
     path = tmp_path / "new.db"
     path.touch()
@@ -56,12 +57,14 @@ def test_migrates_an_empty_file(tmp_path: Path) -> None:
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
+@pytest.mark.sqlite_only("PRAGMA user_version of a SQLite file")
 def test_reopening_does_not_migrate_again(tmp_path: Path) -> None:
     Corpus.open(tmp_path / "c.db").close()
     with Corpus.open(tmp_path / "c.db") as corpus:
         assert corpus.db.schema_version == SCHEMA_VERSION
 
 
+@pytest.mark.sqlite_only("PRAGMA user_version of a SQLite file")
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "future.db"
     conn = sqlite3.connect(path)
@@ -102,6 +105,7 @@ def _v1_workspace(path: Path) -> None:
     conn.close()
 
 
+@pytest.mark.sqlite_only("a SQLite file of schema v1 upgraded in place")
 def test_migrates_v1_to_current_keeping_the_data(tmp_path: Path) -> None:
     path = tmp_path / "v1.db"
     _v1_workspace(path)
@@ -136,6 +140,7 @@ def test_migrates_v1_to_current_keeping_the_data(tmp_path: Path) -> None:
         assert corpus.db.schema_version == SCHEMA_VERSION
 
 
+@pytest.mark.sqlite_only("PRAGMA user_version of a SQLite file")
 def test_v1_humortune_refuses_a_migrated_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "v2.db"
     Corpus.open(path).close()
@@ -145,6 +150,7 @@ def test_v1_humortune_refuses_a_migrated_workspace(tmp_path: Path, monkeypatch: 
         Corpus.open(path)
 
 
+@pytest.mark.sqlite_only("a damaged SQLite file")
 def test_not_a_database_is_a_corpus_error(tmp_path: Path) -> None:
     path = tmp_path / "junk.db"
     path.write_bytes(b"this is not sqlite" * 100)
@@ -213,6 +219,7 @@ def test_failed_transaction_leaves_nothing(corpus: Corpus) -> None:
     assert corpus.corrections() == []
 
 
+@pytest.mark.sqlite_only("SQLite's file locking between processes")
 def test_concurrent_writer_in_another_process(tmp_path: Path) -> None:
     path = tmp_path / "shared.db"
     Corpus.open(path).close()

@@ -5,9 +5,12 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from humortune.workspace.db import Database
 
 
+@pytest.mark.sqlite_only("SQLite's WAL readers")
 def test_a_read_does_not_wait_for_a_write_in_progress(tmp_path: Path) -> None:
     db = Database(tmp_path / "w.db")
     db.execute("CREATE TABLE t (v TEXT)")
@@ -39,6 +42,7 @@ def test_a_read_does_not_wait_for_a_write_in_progress(tmp_path: Path) -> None:
     db.close()
 
 
+@pytest.mark.sqlite_only("SQLite's per-thread read connections")
 def test_readers_are_closed_with_the_database(tmp_path: Path) -> None:
     db = Database(tmp_path / "w.db")
     thread = threading.Thread(target=lambda: db.query("SELECT 1"))

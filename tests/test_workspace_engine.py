@@ -70,6 +70,7 @@ def test_postgres_scripts_are_the_sqlite_ones_translated() -> None:
     assert all("json_" not in s for s in statements(1, "postgresql"))
 
 
+@pytest.mark.sqlite_only("a SQLite file of a pre-Alembic release upgraded in place")
 @pytest.mark.parametrize("version", range(1, SCHEMA_VERSION + 1))
 def test_a_workspace_made_before_alembic_is_upgraded_in_place(tmp_path: Path, version: int) -> None:
     path = tmp_path / f"v{version}.db"
@@ -171,8 +172,19 @@ def test_an_unreachable_server_is_a_corpus_error_without_the_password() -> None:
     assert "s3cret-pw" not in text and "HUMORTUNE_DATABASE_URL" in text
 
 
+@pytest.mark.sqlite_only("asserts the SQLite default when HUMORTUNE_DATABASE_URL is unset")
 def test_database_url_selects_the_engine(tmp_path: Path) -> None:
     settings = Settings(workspace=tmp_path / "ws", database_url=f"sqlite:///{tmp_path / 'elsewhere.db'}")
     with Corpus.open(settings=settings) as corpus:
         assert corpus.db.dialect is SQLITE and corpus.path == tmp_path / "elsewhere.db"
     assert Settings(workspace=tmp_path / "ws").database_target == tmp_path / "ws" / "humortune.db"
+
+
+def test_a_percent_sign_in_sql_without_parameters_stays_one(settings: Settings) -> None:
+    # psycopg parses % even when no parameters are given: unescaped, 'a%b' came back as 'a$1'
+    with Corpus.open(settings=settings) as corpus:
+        db = corpus.db
+        db.execute("INSERT INTO prompts (version, text, created_at) VALUES ('v1', '50% rolig, %b', 'now')")
+        assert db.query_one("SELECT text FROM prompts WHERE version LIKE 'v%'")[0] == "50% rolig, %b"  # type: ignore[index]
+        with db.transaction() as conn:
+            assert conn.execute("SELECT COUNT(*) FROM prompts WHERE text LIKE '50%'").fetchone()[0] == 1

@@ -432,6 +432,9 @@ class Doctor:
         from humortune.workspace import Corpus
 
         settings = _need(found)
+        if settings.workspace.exists() and not settings.workspace.is_dir():  # on PostgreSQL the database still opens
+            hint = "point --workspace (HUMORTUNE_WORKSPACE) at a folder: local storage, reports and downloads go there"
+            return Check("workspace", "fail", f"{settings.workspace} is not a folder", hint)
         with Corpus.open(settings=settings) as corpus:
             total = corpus.status()["corrections"]
         return Check("workspace", "ok", f"{settings.workspace} opens ({total} corrections)")

@@ -242,7 +242,9 @@ class Ingestor:
         self.attempts = max(1, attempts or self.settings.download_attempts)
         self.backoff_s = self.settings.download_backoff_s if backoff_s is None else backoff_s
         self.progress = progress
-        workspace = self.settings.workspace if settings is not None else corpus.path.parent
+        # an ingestor given only a corpus works beside its SQLite file; a PostgreSQL corpus has no directory
+        on_file = settings is None and corpus.db.dialect.name == "sqlite"
+        workspace = corpus.path.parent if on_file else self.settings.workspace
         self.tmp_root = Path(workspace) / "tmp" / "ingest"
         """Where downloads land before they are stored (swept at the start of every run)."""
 

@@ -21,6 +21,7 @@ def init() -> None:
     """Create the workspace (database and local storage) if it does not exist."""
     backends = state().app()  # closed when the command ends
     settings, corpus = backends.settings, backends.corpus
+    settings.workspace.mkdir(parents=True, exist_ok=True)  # on PostgreSQL the database is elsewhere: make the folder
     console.print(f"workspace ready: [bold]{settings.workspace}[/] (database {corpus.path.name})")
     if not settings.config_file.exists():
         console.print(f"optional settings file: {settings.config_file} (see `humortune config`)")
