@@ -68,16 +68,11 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
 _BOTH_ENGINES = ("test_workspace", "test_battery", "test_feedback_queue", "test_feedback_review")
 """Test modules whose workspace runs on SQLite and on PostgreSQL (the store and concurrency tests)."""
 
-_SQLITE_ONLY: set[str] = set()
-"""Test functions of those modules that run on SQLite only (none left)."""
-
-
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     module = metafunc.module.__name__.rsplit(".", 1)[-1]
     if "engine" in metafunc.fixturenames and module.startswith(_BOTH_ENGINES):
         engines = ["sqlite", "postgresql"] if TEST_ENGINE == "sqlite" else ["postgresql"]  # sqlite ran already
-        both = metafunc.function.__name__ not in _SQLITE_ONLY
-        metafunc.parametrize("engine", engines if both else ["sqlite"], indirect=True)
+        metafunc.parametrize("engine", engines, indirect=True)
 
 
 @pytest.fixture(scope="session")
