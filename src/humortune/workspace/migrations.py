@@ -254,8 +254,10 @@ CREATE TABLE text_scores (
 
 # v5: what the last import of each battery file recorded (its bytes' hash and report), and each valid item's
 # parse by a hash of its raw JSON, so an unchanged file costs nothing and a changed one re-validates only the
-# items that changed (issue 13).
+# items that changed (issue 13); and where an evaluation's report is in the workspace's storage, so the review
+# app shows it on any machine sharing that storage (issue 16).
 _V5 = """
+ALTER TABLE evaluations ADD COLUMN report_key TEXT;
 CREATE TABLE battery_imports (
     path         TEXT PRIMARY KEY,
     file_hash    TEXT NOT NULL,
