@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import humortune.evaluator.report as report_module
+from humortune.errors import StorageError
 from humortune.evaluator.judge import LexicalJudge
 from humortune.evaluator.results import EvaluationReport
 from humortune.feedback.app import create_review_app
@@ -118,3 +119,17 @@ def test_the_review_app_shows_a_report_from_storage_on_another_machine(tmp_path:
         shutil.rmtree(shared / "storage" / Path(key).parent)
         gone = client.get(f"/review/reports/{report.id}")
         assert gone.status_code == 404 and "storage" in gone.text
+
+
+def test_a_storage_that_refuses_the_report_does_not_lose_the_evaluation(corpus: Corpus, settings: Settings) -> None:
+    class Refusing(LocalStorage):
+        def put_bytes(self, key: str, data: bytes, *, content_type: str = "application/octet-stream") -> bool:
+            raise StorageError("permission denied", hint="grant write access", item=key)
+
+    build(corpus, 20)
+    ev = evaluator(corpus, settings, storage=Refusing(settings.storage_uri))
+    report = ev.compare(TUNED, BASE)
+    assert Path(str(report.report_path)).is_file()
+    assert any("could not be stored" in w and "permission denied" in w for w in report.warnings)
+    record = _record(corpus, report.id)
+    assert record.report_key is None and record.report_path == report.report_path

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from humortune._client_slot import ClientSlot
 from humortune._util import short_hash
 from humortune.analyzer.cost import estimate_cost
-from humortune.errors import EvaluationError, PromotionRefusedError
+from humortune.errors import EvaluationError, HumortuneError, PromotionRefusedError
 from humortune.evaluator.calibration import (
     CalibrationReport,
     OwnerLabel,
@@ -384,15 +384,22 @@ class Evaluator:
                 override_judge=override,
                 evaluation_id=report.id,
             )
-        report_key = None
+        report_key, storage = None, None
         if write:
             report.report_path = str(self.report_dir / report.id / "report.html")
+            try:
+                storage = self._storage()
+            except HumortuneError as exc:
+                report.warnings.append(f"the report is not stored in the workspace's storage: {exc.message}")
         data = report.as_dict()  # once: the report files and the stored items are both made from it
         if write:
             from humortune.evaluator.report import save_report
 
             # a local copy for the path the CLI prints, and one in storage for the review app on any machine
-            report_key = save_report(data, self.report_dir / report.id, storage=self._storage()).storage_key
+            saved = save_report(data, self.report_dir / report.id, storage=storage)
+            report_key = saved.storage_key
+            if saved.problem:  # told to the caller and kept with the evaluation; the files show the rest
+                report.warnings.append(f"{saved.problem}; the review app shows it only on this machine until rerun")
         self._store(report, report_key, data["clips"])
         return report
 

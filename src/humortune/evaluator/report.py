@@ -26,7 +26,7 @@ from markupsafe import Markup, escape
 
 from humortune._util import atomic_write
 from humortune._version import __version__
-from humortune.errors import EvaluationError
+from humortune.errors import EvaluationError, HumortuneError
 from humortune.evaluator import charts
 from humortune.evaluator.metrics import ENUM_FIELDS, TEXT_FIELDS
 from humortune.evaluator.results import ROLE_LABELS, EvaluationReport
@@ -164,6 +164,8 @@ class SavedReport:
     digest: str
     storage_key: str | None = None
     written: bool = False
+    problem: str | None = None
+    """Why the report is not in storage, when storing it failed (the local files are written all the same)."""
 
 
 def save_report(
@@ -185,15 +187,19 @@ def save_report(
             fh.write(html)
         with atomic_write(folder / _DIGEST_FILE, "w") as fh:
             fh.write(digest)
-    key = None
-    if storage is not None:
-        key = report_key(str(data["id"]), digest)
+    if storage is None:
+        return SavedReport(html_path, digest, None, written)
+    key = report_key(str(data["id"]), digest)
+    try:
         if not storage.exists(key):
             json_bytes = (folder / "report.json").read_bytes()
             storage.put_bytes(report_key(str(data["id"]), digest, "report.json"), json_bytes, content_type=_JSON)
             page = html.encode("utf-8") if html is not None else html_path.read_bytes()
             storage.put_bytes(key, page, content_type=_HTML)  # last: the page is what readers look for
             written = True
+    except HumortuneError as exc:  # the evaluation is not lost for it: the local report is there
+        problem = f"the report could not be stored in {storage.root_uri}: {exc.message}"
+        return SavedReport(html_path, digest, None, written, problem)
     return SavedReport(html_path, digest, key, written)
 
 

@@ -268,11 +268,12 @@ def parse_battery(
     conflicted: set[str] = set()
     candidates: list[_Candidate] = []
     duplicates: list[_Candidate] = []
+    base = path.parent
     for index, raw in enumerate(raw_items):
         if isinstance(raw, _BadLine):
             parsed.problems.append(f"item {index} (line {raw.lineno}): not valid JSON: {raw.message}")
             continue
-        candidate = _candidate(index, raw, path.parent, parsed.problems, source, known or {})
+        candidate = _candidate(index, raw, base, parsed.problems, source, known or {})
         if candidate is None:
             continue
         key = candidate.video_key
