@@ -237,7 +237,7 @@ class _Candidate:
 
     index: int
     correction_id: str
-    video_key: str
+    key_hash: str
     said_hash: str
     item_hash: str | None
     content_hash: str
@@ -245,7 +245,7 @@ class _Candidate:
 
     def known(self, *, imported: bool) -> KnownItem:
         return KnownItem(
-            self.item_hash or "", self.correction_id, self.video_key, self.said_hash, self.content_hash, imported
+            self.item_hash or "", self.correction_id, self.key_hash, self.said_hash, self.content_hash, imported
         )
 
 
@@ -264,7 +264,7 @@ def parse_battery(
     path = Path(path)
     shape, raw_items = _load_raw(path, read_battery(path) if data is None else data)
     parsed = ParsedBattery(shape=shape)
-    seen: dict[str, tuple[int, str]] = {}  # video_key → (index, hash of human_said)
+    seen: dict[str, tuple[int, str]] = {}  # hash of the video key → (index, hash of human_said)
     conflicted: set[str] = set()
     candidates: list[_Candidate] = []
     duplicates: list[_Candidate] = []
@@ -276,7 +276,7 @@ def parse_battery(
         candidate = _candidate(index, raw, base, parsed.problems, source, known or {})
         if candidate is None:
             continue
-        key = candidate.video_key
+        key = candidate.key_hash
         if key in seen:
             first_index, first_said = seen[key]
             if first_said == candidate.said_hash:
@@ -292,9 +292,9 @@ def parse_battery(
         seen[key] = (index, candidate.said_hash)
         candidates.append(candidate)
     clashing_ids = _clashing_ids(candidates, parsed.problems)
-    kept = [c for c in candidates if c.video_key not in conflicted and c.correction_id not in clashing_ids]
+    kept = [c for c in candidates if c.key_hash not in conflicted and c.correction_id not in clashing_ids]
     for c in candidates:
-        if c.video_key in conflicted:
+        if c.key_hash in conflicted:
             parsed.problems.append(f"item {c.index}: video_url: conflicts with a later item (see above)")
     parsed.items = [c.item for c in kept if c.item is not None]
     parsed.known = [c.known(imported=True) for c in kept if c.item is None]
@@ -312,16 +312,16 @@ def _candidate(
     digest = item_hash(raw, source) if isinstance(raw, dict) else None
     hit = known.get(digest) if digest is not None else None
     if hit is not None:
-        return _Candidate(index, hit.correction_id, hit.video_key, hit.said_hash, digest, hit.content_hash)
+        return _Candidate(index, hit.correction_id, hit.key_hash, hit.said_hash, digest, hit.content_hash)
     before = len(problems)
     item = _check_item(index, raw, base, problems, source)
     if item is None or len(problems) > before:
         return None
     revision = correction_revision(item.correction)
     item = BatteryItem(item.index, item.correction, item.video_key, item_hash=digest, content_hash=revision)
-    return _Candidate(
-        index, item.correction.id, item.video_key, _said_hash(item.correction.human_said), digest, revision, item
-    )
+    key_hash = hashlib.sha256(item.video_key.encode("utf-8", "surrogatepass")).hexdigest()
+    said_hash = _said_hash(item.correction.human_said)
+    return _Candidate(index, item.correction.id, key_hash, said_hash, digest, revision, item)
 
 
 def _clashing_ids(candidates: list[_Candidate], problems: list[str]) -> set[str]:

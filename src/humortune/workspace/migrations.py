@@ -268,7 +268,7 @@ CREATE TABLE battery_items (
     path           TEXT NOT NULL,
     item_hash      TEXT NOT NULL,
     correction_id  TEXT NOT NULL,
-    video_key      TEXT NOT NULL,
+    key_hash       TEXT NOT NULL,
     said_hash      TEXT NOT NULL,
     content_hash   TEXT NOT NULL,
     imported       INTEGER NOT NULL,

@@ -20,7 +20,8 @@ _CHUNK = 500  # bound parameters per statement: well under SQLite's and PostgreS
 
 @dataclass(frozen=True, slots=True)
 class KnownItem:
-    """A valid item seen before: the hash of its raw JSON and what it parsed to.
+    """A valid item seen before: the hash of its raw JSON and what it parsed to (its clip's canonical key and
+    the owner's text only as hashes: the cross-item checks compare them, and a key may hold a URL's secrets).
 
     ``current`` says whether the correction it names still has ``content_hash`` (then a re-import has
     nothing to write for it and need not parse it again); ``imported`` whether the last import kept it.
@@ -28,7 +29,7 @@ class KnownItem:
 
     item_hash: str
     correction_id: str
-    video_key: str
+    key_hash: str
     said_hash: str
     content_hash: str
     imported: bool = True
@@ -64,7 +65,7 @@ class BatteryImportStore(Store):
     def known(self, path: str) -> dict[str, KnownItem]:
         """Every item recorded for ``path``, by item hash, each marked current or not."""
         rows = self.db.query(
-            "SELECT b.item_hash, b.correction_id, b.video_key, b.said_hash, b.content_hash, b.imported,"
+            "SELECT b.item_hash, b.correction_id, b.key_hash, b.said_hash, b.content_hash, b.imported,"
             " CASE WHEN c.content_hash = b.content_hash THEN 1 ELSE 0 END"
             " FROM battery_items b LEFT JOIN corrections c ON c.id = b.correction_id WHERE b.path = ?",
             (path,),
@@ -93,10 +94,10 @@ class BatteryImportStore(Store):
                     (path, *chunk),
                 )
             conn.executemany(
-                "INSERT INTO battery_items (path, item_hash, correction_id, video_key, said_hash, content_hash,"
+                "INSERT INTO battery_items (path, item_hash, correction_id, key_hash, said_hash, content_hash,"
                 " imported) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, item_hash) DO NOTHING",
                 [
-                    (path, i.item_hash, i.correction_id, i.video_key, i.said_hash, i.content_hash, int(i.imported))
+                    (path, i.item_hash, i.correction_id, i.key_hash, i.said_hash, i.content_hash, int(i.imported))
                     for i in added
                 ],
             )
