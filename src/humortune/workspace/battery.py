@@ -143,10 +143,13 @@ def battery_hash(data: bytes, source: str) -> str:
     return content_hash([PARSER_REVISION, source, hashlib.sha256(data).hexdigest()])
 
 
+_ITEM_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # built once; ASCII: lone surrogates stay escaped
+
+
 def item_hash(raw: Any, source: str) -> str | None:
     """A hash of one item's raw JSON (key order ignored), or ``None`` for an item that cannot be re-encoded."""
     try:
-        text = json.dumps(raw, sort_keys=True, separators=(",", ":"))  # ASCII: lone surrogates stay escaped
+        text = _ITEM_JSON.encode(raw)
     except (RecursionError, ValueError, TypeError):
         return None
     return hashlib.sha256(f"{PARSER_REVISION}\x1f{source}\x1f{text}".encode("ascii")).hexdigest()
