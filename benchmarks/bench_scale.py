@@ -150,17 +150,20 @@ def _report(sizes: list[int], results: dict[int, dict[str, float]]) -> None:
     for step in [*STEPS, "peak RSS MB"]:
         cells = "".join(f"{results[n][step]:>10.2f}" for n in sizes)
         factors = [results[b][step] / results[a][step] for a, b in itertools.pairwise(sizes)]
-        if step != "peak RSS MB":
-            worst = max(worst, *factors)
+        # a step that takes under 20 ms at the smaller size (an unchanged re-import) grows from timer noise
+        timed = [f for f, (a, _) in zip(factors, itertools.pairwise(sizes), strict=True) if results[a][step] >= 0.02]
+        if step != "peak RSS MB" and timed:
+            worst = max(worst, *timed)
         print(f"{step:<20}{cells}" + "".join(f"{f:>12.1f}" for f in factors))
     biggest = results[sizes[-1]]
     warm = biggest["ingest warm"] / biggest["ingest cold"]
-    again = biggest["re-import"] / biggest["import"]
+    again = max(results[n]["re-import"] / results[n]["import"] for n in sizes)  # the target holds at every size
     rss = [results[b]["peak RSS MB"] / results[a]["peak RSS MB"] for a, b in itertools.pairwise(sizes)]
     verdict = {True: "OK", False: "MISSED"}
-    print(f"\nworst growth per 10×: ×{worst:.1f} — {verdict[worst <= 12]} (target ≤ 12×)")
+    print(f"\nworst growth per 10×: ×{worst:.1f} — {verdict[worst <= 12]} (target ≤ 12×; steps under 20 ms left out)")
     print(f"warm ingest: {warm:.0%} of cold — {verdict[warm <= 0.10]} (target ≤ 10%)")
-    print(f"unchanged re-import: {again:.0%} of the first — {verdict[again <= 0.25]} (target ≤ 25%)")
+    per_size = ", ".join(f"{results[n]['re-import'] / results[n]['import']:.1%} at {n // 1000}k" for n in sizes)
+    print(f"unchanged re-import: {per_size} of the first — {verdict[again <= 0.25]} (target ≤ 25%)")
     if rss:
         print(f"peak RSS per 10×: ×{max(rss):.1f} — {verdict[max(rss) < 10]} (target sub-linear, < 10×)")
 

@@ -68,6 +68,7 @@ def _clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.Tem
 _BOTH_ENGINES = ("test_workspace", "test_battery", "test_feedback_queue", "test_feedback_review")
 """Test modules whose workspace runs on SQLite and on PostgreSQL (the store and concurrency tests)."""
 
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     module = metafunc.module.__name__.rsplit(".", 1)[-1]
     if "engine" in metafunc.fixturenames and module.startswith(_BOTH_ENGINES):

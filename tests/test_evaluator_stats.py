@@ -9,6 +9,7 @@ import pytest
 
 from humortune.evaluator.stats import (
     bootstrap_ci,
+    bootstrap_cis,
     outcome_from_scores,
     paired_stats,
     sign_test,
@@ -101,3 +102,14 @@ def test_slice_stats_groups_and_orders_by_size() -> None:
     assert slices["pets"].n == 3 and slices["pets"].win_rate.estimate == pytest.approx(2.5 / 3)
     assert slices["food"].losses == 2 and slices["food"].small
     assert slices["retail"].small and not slices["pets"].small
+
+
+@pytest.mark.parametrize("n", [1, 2, 9, 250])
+def test_intervals_sharing_their_resamples_equal_one_at_a_time(n: int) -> None:
+    # paired_stats draws the bootstrap indices once for the win rate and the mean difference (issue 13)
+    rng = np.random.default_rng(n)
+    columns = [rng.random(n), rng.integers(-1, 2, n).astype(float), np.full(n, 0.5)]
+    shared = bootstrap_cis(columns, resamples=300, seed=7)
+    assert shared == [bootstrap_ci(c, resamples=300, seed=7) for c in columns]
+    with pytest.raises(ValueError, match="same length"):
+        bootstrap_cis([rng.random(n + 1), rng.random(n + 2)], resamples=10)

@@ -265,6 +265,6 @@ def test_import_folds_each_local_path_once(tmp_path: Path, monkeypatch: pytest.M
         assert corpus.import_battery(battery).added == 5
         assert len(resolved) == 5
         assert corpus.import_battery(battery).unchanged == 5
-        assert len(resolved) == 10
+        assert len(resolved) == 5  # an unchanged file is not parsed again (issue 13)
         keys = [r[0] for r in corpus.db.query("SELECT video_key FROM corrections ORDER BY id")]
     assert sorted(keys) == sorted(f"file:{c.resolve()}" for c in clips)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from humortune._client_slot import ClientSlot
 from humortune._util import short_hash
 from humortune.analyzer.cost import estimate_cost
-from humortune.errors import EvaluationError, PromotionRefusedError
+from humortune.errors import EvaluationError, HumortuneError, PromotionRefusedError
 from humortune.evaluator.calibration import (
     CalibrationReport,
     OwnerLabel,
@@ -51,6 +51,7 @@ from humortune.workspace.stores.analyses import STALE_RECORD
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.app import App
     from humortune.gemini import GeminiClient
+    from humortune.storage.base import Storage
 
 __all__ = ["AnalyzerFactory", "AnalyzerLike", "Evaluator"]
 
@@ -97,6 +98,7 @@ class Evaluator:
         resamples: int = DEFAULT_BOOTSTRAP,
         policy: GatePolicy | None = None,
         report_dir: str | Path | None = None,
+        storage: Storage | None = None,
         progress: EvalProgress | None = None,
     ) -> None:
         self.corpus = corpus
@@ -123,12 +125,22 @@ class Evaluator:
             min_labels=self.settings.judge_min_labels,
         )
         self.report_dir = Path(report_dir) if report_dir else self.settings.workspace / "reports"
+        self._storage: Callable[[], Storage] = (lambda: storage) if storage is not None else self._open_storage
+
+    def _open_storage(self) -> Storage:
+        from humortune.storage import open_storage  # only when a report is written
+
+        opened = open_storage(settings=self.settings)
+        self._storage = lambda: opened
+        return opened
 
     @classmethod
     def from_app(cls, app: App, **options: Any) -> Evaluator:
         """An evaluator on the App's settings and corpus; its client is the App's, built on first use."""
         evaluator = cls(app.corpus, settings=app.settings, **options)
         evaluator._client = ClientSlot.borrowed(lambda: app.gemini)
+        if "storage" not in options:
+            evaluator._storage = lambda: app.storage
         return evaluator
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -372,12 +384,23 @@ class Evaluator:
                 override_judge=override,
                 evaluation_id=report.id,
             )
+        report_key, storage = None, None
         if write:
-            from humortune.evaluator.report import write_report
-
             report.report_path = str(self.report_dir / report.id / "report.html")
-            write_report(report, self.report_dir / report.id)
-        self._store(report)
+            try:
+                storage = self._storage()
+            except HumortuneError as exc:
+                report.warnings.append(f"the report is not stored in the workspace's storage: {exc.message}")
+        data = report.as_dict()  # once: the report files and the stored items are both made from it
+        if write:
+            from humortune.evaluator.report import save_report
+
+            # a local copy for the path the CLI prints, and one in storage for the review app on any machine
+            saved = save_report(data, self.report_dir / report.id, storage=storage)
+            report_key = saved.storage_key
+            if saved.problem:  # told to the caller and kept with the evaluation; the files show the rest
+                report.warnings.append(f"{saved.problem}; the review app shows it only on this machine until rerun")
+        self._store(report, report_key, data["clips"])
         return report
 
     def _judge_info(
@@ -407,7 +430,7 @@ class Evaluator:
         report.judges = info
         return calibrations
 
-    def _store(self, report: EvaluationReport) -> None:
+    def _store(self, report: EvaluationReport, report_key: str | None, clips: list[dict[str, Any]]) -> None:
         record = EvaluationRecord(
             id=report.id,
             model=report.model,
@@ -416,9 +439,19 @@ class Evaluator:
             created_at=utcnow(),
             summary=report.summary_dict(),
             report_path=report.report_path,
+            report_key=report_key,
         )
-        items = [EvaluationItem(correction_id=c.correction_id, scores=_item(c, report.subject)) for c in report.clips]
-        self.stores.evaluations.replace(record, items)
+        evaluations = self.stores.evaluations
+        earlier = evaluations.get(report.id) if report_key is not None else None
+        if earlier is not None and earlier.report_key == report_key:
+            # the same report (its key names its content digest): its items are what they were
+            evaluations.replace(record, None)
+            return
+        items = [
+            EvaluationItem(correction_id=c.correction_id, scores=_item(c, data, report.subject))
+            for c, data in zip(report.clips, clips, strict=True)
+        ]
+        evaluations.replace(record, items)
 
     # -- calibration and promotion ----------------------------------------------------------------
 
@@ -503,9 +536,9 @@ class Evaluator:
         return self.registry.rollback(alias=alias, to=target, evidence={"reason": reason} if reason else None)
 
 
-def _item(clip: ClipResult, subject: str) -> dict[str, Any]:
+def _item(clip: ClipResult, as_dict: dict[str, Any], subject: str) -> dict[str, Any]:
     # ``score`` is the model under test's composite score for this clip: the review queue reads it.
-    data: dict[str, Any] = clip.as_dict()
+    data = dict(as_dict)
     answer = clip.answers.get(subject)
     data["score"] = round(answer.score, 6) if answer is not None else None
     return data

@@ -16,7 +16,8 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -38,9 +39,11 @@ __all__ = [
     "MechanismJudge",
     "MechanismJudgement",
     "MechanismVerdict",
+    "NotCached",
     "PairwiseJudge",
     "PairwiseJudgement",
     "PreferenceVerdict",
+    "cache_only",
     "combine_orders",
 ]
 
@@ -117,6 +120,47 @@ class GenerateClient(Protocol):
 
 JudgeBackend = GenerateClient | Callable[..., Any]
 """A Gemini-client-like object, or a function taking the same keyword arguments and returning text."""
+
+
+class NotCached(Exception):
+    """Raised inside `cache_only` by a question whose answer is not cached yet."""
+
+
+class _CacheHits:
+    """The judges that answered from their cache inside `cache_only`: counted at `commit`, or dropped."""
+
+    def __init__(self) -> None:
+        self.judges: list[_Judge] = []
+
+    def commit(self) -> None:
+        """Count the hits since the last commit or discard as cached (the work they were for is done)."""
+        for judge in set(self.judges):
+            judge._count_cached(self.judges.count(judge))
+        self.judges.clear()
+
+    def discard(self) -> None:
+        """Forget the hits since the last commit or discard (the work stopped at a miss and is redone later)."""
+        self.judges.clear()
+
+
+class _CacheOnly(threading.local):
+    def __init__(self) -> None:
+        self.hits: _CacheHits | None = None
+
+
+_CACHE_ONLY = _CacheOnly()
+
+
+@contextmanager
+def cache_only() -> Iterator[_CacheHits]:
+    """On this thread, judges answer only from their cache inside the block: a question that is not cached
+    raises `NotCached` instead of calling the model. Hits count as cached (`JudgeUsage.cached`) only when the
+    caller ``commit()``s the yielded hits (or ``discard()``s them: work abandoned at a miss is redone later)."""
+    outer, _CACHE_ONLY.hits = _CACHE_ONLY.hits, _CacheHits()
+    try:
+        yield _CACHE_ONLY.hits
+    finally:
+        _CACHE_ONLY.hits = outer
 
 
 @dataclass(slots=True)
@@ -230,10 +274,16 @@ class _Judge:
         key = short_hash([self.model, JUDGE_PROMPT_VERSION, schema.__name__, system, prompt], 24)
         # One call per question even under concurrency: a second asker waits for the first instead of
         # also missing the cache (that race made identical runs spend different numbers of calls).
+        hits = _CACHE_ONLY.hits
         with self._lock:
             if key in self._cache:
-                self.usage.cached += 1
+                if hits is not None:
+                    hits.judges.append(self)
+                else:
+                    self.usage.cached += 1
                 return self._cache[key]
+            if hits is not None:
+                raise NotCached(key)
             pending = self._pending.get(key)
             if pending is None:
                 self._pending[key] = done = threading.Event()
@@ -253,6 +303,10 @@ class _Judge:
                 del self._pending[key]
             done.set()
         return value
+
+    def _count_cached(self, n: int) -> None:
+        with self._lock:
+            self.usage.cached += n
 
     def _call(self, schema: type[BaseModel], system: str, prompt: str) -> BaseModel:
         kwargs: dict[str, Any] = {

@@ -5,26 +5,52 @@ The terminal summary of the same JSON is drawn by the CLI (`humortune.cli._rende
 The HTML has no scripts and loads nothing: charts are inline SVG, styles inline. Every figure in it carries
 ``data-key`` (a JSON Pointer into the JSON report), so a test — or a reader — can check that the page shows
 what the JSON says.
+
+A report is written only when what it shows changed (`report_digest`: everything but when it ran and what that
+run's judges spent), so a warm rerun leaves the files alone. With a `humortune.storage.Storage`, both files are
+also stored under ``evaluations/reports/<id>/<digest>/`` (put-if-absent), where the review app reads them on
+any machine that shares the workspace's storage.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from humortune._util import atomic_write
 from humortune._version import __version__
-from humortune.errors import EvaluationError
+from humortune.errors import EvaluationError, HumortuneError
 from humortune.evaluator import charts
 from humortune.evaluator.metrics import ENUM_FIELDS, TEXT_FIELDS
 from humortune.evaluator.results import ROLE_LABELS, EvaluationReport
 
-__all__ = ["json_pointer", "load_report", "render_html", "report_title", "write_report"]
+if TYPE_CHECKING:  # pragma: no cover
+    from humortune.storage.base import Storage
+
+__all__ = [
+    "REPORT_PREFIX",
+    "SavedReport",
+    "json_pointer",
+    "load_report",
+    "render_html",
+    "report_digest",
+    "report_key",
+    "report_title",
+    "save_report",
+    "write_report",
+]
+
+REPORT_PREFIX = "evaluations/reports/"
+_LAYOUT = "1"
+"""Part of every report digest: bump it when the page changes for the same JSON (template, charts)."""
+_DIGEST_FILE = ".digest"  # beside report.json/report.html: the digest of what they show, written last
 
 _ENV: Environment | None = None
 
@@ -107,16 +133,93 @@ def render_html(data: dict[str, Any]) -> str:
     )
 
 
-def write_report(report: EvaluationReport | dict[str, Any], directory: str | Path) -> Path:
-    """Write ``report.json`` and ``report.html`` into ``directory`` (atomically); returns the HTML path."""
-    data = _clean(report.as_dict() if isinstance(report, EvaluationReport) else report)
+def report_digest(data: dict[str, Any]) -> str:
+    """What a report shows, as a sha256: its JSON without ``created_at`` and without the judges' spend of
+    the run that made it (a rerun served from the caches shows the same figures, so its files stay)."""
+    content = {k: v for k, v in data.items() if k != "created_at"}
+    judges = content.get("judges")
+    if isinstance(judges, dict):
+        content["judges"] = {k: _unspent(v) for k, v in judges.items()}
+    # The C encoder (no indent, NaN allowed): cheap next to rendering. Keys keep their order (the report is
+    # built in one order; another order only costs a rewrite), sorting them tripled the cost.
+    text = json.dumps([__version__, _LAYOUT, content], ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _unspent(value: Any) -> Any:
+    return {k: v for k, v in value.items() if k not in ("usage", "cost_usd")} if isinstance(value, dict) else value
+
+
+def report_key(evaluation_id: str, digest: str, name: str = "report.html") -> str:
+    """``evaluations/reports/<evaluation id>/<digest>/<name>``: where a report's files are stored."""
+    return f"{REPORT_PREFIX}{evaluation_id}/{digest[:32]}/{name}"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedReport:
+    """Where a report's HTML is: the local file, and its storage key (with a storage); whether anything
+    was written this time."""
+
+    html_path: Path
+    digest: str
+    storage_key: str | None = None
+    written: bool = False
+    problem: str | None = None
+    """Why the report is not in storage, when storing it failed (the local files are written all the same)."""
+
+
+def save_report(
+    report: EvaluationReport | dict[str, Any], directory: str | Path, *, storage: Storage | None = None
+) -> SavedReport:
+    """Write ``report.json`` and ``report.html`` into ``directory`` (atomically) unless they already show
+    this report, and store both in ``storage`` unless they are there."""
+    data = report.as_dict() if isinstance(report, EvaluationReport) else report
+    digest = report_digest(data)
     folder = Path(directory)
-    with atomic_write(folder / "report.json", "w") as fh:
-        fh.write(json.dumps(data, ensure_ascii=False, indent=1))
-    html_path = folder / "report.html"
-    with atomic_write(html_path, "w") as fh:
-        fh.write(render_html(data))
-    return html_path
+    html_path, html = folder / "report.html", None
+    written = not _shows(folder, digest)
+    if written:
+        clean = _clean(data)
+        html = render_html(clean)
+        with atomic_write(folder / "report.json", "w") as fh:
+            fh.write(json.dumps(clean, ensure_ascii=False, indent=1))
+        with atomic_write(html_path, "w") as fh:
+            fh.write(html)
+        with atomic_write(folder / _DIGEST_FILE, "w") as fh:
+            fh.write(digest)
+    if storage is None:
+        return SavedReport(html_path, digest, None, written)
+    key = report_key(str(data["id"]), digest)
+    try:
+        if not storage.exists(key):
+            json_bytes = (folder / "report.json").read_bytes()
+            storage.put_bytes(report_key(str(data["id"]), digest, "report.json"), json_bytes, content_type=_JSON)
+            page = html.encode("utf-8") if html is not None else html_path.read_bytes()
+            storage.put_bytes(key, page, content_type=_HTML)  # last: the page is what readers look for
+            written = True
+    except HumortuneError as exc:  # the evaluation is not lost for it: the local report is there
+        problem = f"the report could not be stored in {storage.root_uri}: {exc.message}"
+        return SavedReport(html_path, digest, None, written, problem)
+    return SavedReport(html_path, digest, key, written)
+
+
+_JSON, _HTML = "application/json", "text/html; charset=utf-8"
+
+
+def _shows(folder: Path, digest: str) -> bool:
+    """Whether the report files in ``folder`` are there and show the report with this digest."""
+    try:
+        recorded = (folder / _DIGEST_FILE).read_text("utf-8")
+    except OSError:
+        return False
+    return recorded == digest and (folder / "report.json").is_file() and (folder / "report.html").is_file()
+
+
+def write_report(
+    report: EvaluationReport | dict[str, Any], directory: str | Path, *, storage: Storage | None = None
+) -> Path:
+    """Write ``report.json`` and ``report.html`` into ``directory`` (see `save_report`); returns the HTML path."""
+    return save_report(report, directory, storage=storage).html_path
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

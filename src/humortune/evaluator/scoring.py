@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol, TypeVar
 
 from humortune._util import short_hash
-from humortune.evaluator.judge import MechanismJudge, MechanismJudgement, PairwiseJudge
+from humortune.evaluator.judge import MechanismJudge, MechanismJudgement, NotCached, PairwiseJudge, cache_only
 from humortune.evaluator.metrics import TEXT_FIELDS, FieldAccuracy, chrf, rouge_l, score_record
 from humortune.evaluator.results import Answer, ClipResult, SystemSummary
 from humortune.evaluator.stats import Outcome, PairedStats, outcome_from_scores, paired_stats, slice_stats
@@ -55,8 +55,22 @@ class TextScoreCache(Protocol):
 
 
 def _map(fn: Callable[[T], R], items: Iterable[T], concurrency: int) -> list[R]:
-    with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="humortune-judge") as pool:
-        return list(pool.map(fn, items))
+    # What the judges have cached is answered here, on this thread (a warm run spends no pool hops on it);
+    # only the rest goes to the pool, where the judges call the model.
+    todo, done = list(items), {}
+    with cache_only() as hits:
+        for index, item in enumerate(todo):
+            try:
+                done[index] = fn(item)
+            except NotCached:
+                hits.discard()
+                continue
+            hits.commit()
+    missing = [i for i in range(len(todo)) if i not in done]
+    if missing:
+        with ThreadPoolExecutor(max(1, concurrency), thread_name_prefix="humortune-judge") as pool:
+            done.update(zip(missing, pool.map(fn, [todo[i] for i in missing]), strict=True))
+    return [done[i] for i in range(len(todo))]
 
 
 def with_mechanism(text: str, record: HumorRecord | None) -> str:

@@ -27,6 +27,7 @@ __all__ = [
     "Outcome",
     "PairedStats",
     "bootstrap_ci",
+    "bootstrap_cis",
     "outcome_from_scores",
     "paired_stats",
     "sign_test",
@@ -91,23 +92,49 @@ def bootstrap_ci(
     level: float = 0.95,
 ) -> Interval:
     """Percentile bootstrap CI of the mean of ``values`` (resampling items with replacement)."""
-    data = np.asarray(values, dtype=np.float64)
-    if data.size == 0:
-        return Interval(math.nan, math.nan, math.nan)
-    estimate = float(data.mean())
-    if data.size == 1 or np.all(data == data[0]):
-        return Interval(estimate, estimate, estimate)
-    rng = np.random.default_rng(seed)
-    means = np.empty(resamples, dtype=np.float64)
-    # Chunked so 1,000 clips × 2,000 resamples never holds more than ~16 MB of indices at once.
-    chunk = max(1, 2_000_000 // data.size)
-    for start in range(0, resamples, chunk):
-        stop = min(resamples, start + chunk)
-        idx = rng.integers(0, data.size, size=(stop - start, data.size))
-        means[start:stop] = data[idx].mean(axis=1)
-    alpha = (1 - level) / 2
-    low, high = np.quantile(means, [alpha, 1 - alpha])
-    return Interval(estimate, float(low), float(high))
+    return bootstrap_cis([values], resamples=resamples, seed=seed, level=level)[0]
+
+
+def bootstrap_cis(
+    columns: Sequence[Sequence[float] | npt.NDArray[np.float64]],
+    *,
+    resamples: int = DEFAULT_BOOTSTRAP,
+    seed: int = DEFAULT_SEED,
+    level: float = 0.95,
+) -> list[Interval]:
+    """`bootstrap_ci` of each column (all of one length), drawing the resampled indices once for all of them.
+
+    Each interval equals ``bootstrap_ci(column, resamples=…, seed=…)`` exactly: every column is resampled with
+    the indices one generator seeded with ``seed`` draws, which is what drawing them per column would give.
+    """
+    data = [np.asarray(c, dtype=np.float64) for c in columns]
+    out: list[Interval | None] = [None] * len(data)
+    live: list[int] = []
+    for i, col in enumerate(data):
+        if col.size == 0:
+            out[i] = Interval(math.nan, math.nan, math.nan)
+        elif col.size == 1 or np.all(col == col[0]):
+            out[i] = Interval(float(col.mean()), float(col.mean()), float(col.mean()))
+        else:
+            live.append(i)
+    if live:
+        size = data[live[0]].size
+        if any(data[i].size != size for i in live):
+            raise ValueError("bootstrap_cis: every column must have the same length")
+        rng = np.random.default_rng(seed)
+        means = {i: np.empty(resamples, dtype=np.float64) for i in live}
+        # Chunked so 1,000 clips × 2,000 resamples never holds more than ~16 MB of indices at once.
+        chunk = max(1, 2_000_000 // size)
+        for start in range(0, resamples, chunk):
+            stop = min(resamples, start + chunk)
+            idx = rng.integers(0, size, size=(stop - start, size))
+            for i in live:
+                means[i][start:stop] = data[i][idx].mean(axis=1)
+        alpha = (1 - level) / 2
+        for i in live:
+            low, high = np.quantile(means[i], [alpha, 1 - alpha])
+            out[i] = Interval(float(data[i].mean()), float(low), float(high))
+    return [interval for interval in out if interval is not None]
 
 
 @dataclass(slots=True)
@@ -172,13 +199,14 @@ def paired_stats(
     small = n < small_below
     if small:
         notes.append(f"small sample: n={n} < {small_below}; treat these figures as anecdotes")
+    win_rate, mean_difference = bootstrap_cis([values, cand - inc], resamples=resamples, seed=seed)
     return PairedStats(
         n=n,
         wins=wins,
         ties=ties,
         losses=losses,
-        win_rate=bootstrap_ci(values, resamples=resamples, seed=seed),
-        mean_difference=bootstrap_ci(cand - inc, resamples=resamples, seed=seed),
+        win_rate=win_rate,
+        mean_difference=mean_difference,
         mean_candidate=float(cand.mean()) if n else math.nan,
         mean_incumbent=float(inc.mean()) if n else math.nan,
         sign_test_p=sign_test(wins, losses),

@@ -3,24 +3,42 @@
 Accepted shapes: a JSON list of items; a JSON object holding the list under ``examples`` (or ``items``,
 ``questions``, ``battery``, ``corrections``, ``data``, or its only list-valued key); or JSONL, one item per
 line. Fields humortune does not know are kept.
+
+A re-import can hand `parse_battery` the items it parsed before (`KnownItem`, by a hash of each item's raw
+JSON): those are taken as they were instead of being validated again, and only new or changed items are.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from humortune._util import short_hash
+from humortune._util import content_hash, short_hash
 from humortune.errors import CorpusError, HumortuneError
 from humortune.schema import Correction, HumorRecord
 from humortune.urls import is_url_like, parse_source, redact
 from humortune.workspace.stores._base import nul_path
+from humortune.workspace.stores.battery_imports import KnownItem
 
-__all__ = ["BatteryItem", "ParsedBattery", "parse_battery"]
+__all__ = [
+    "PARSER_REVISION",
+    "BatteryItem",
+    "ParsedBattery",
+    "battery_hash",
+    "correction_revision",
+    "item_hash",
+    "parse_battery",
+    "read_battery",
+]
+
+PARSER_REVISION = "1"
+"""Bump when what an item parses to changes: parses recorded by an older revision are then not reused."""
 
 _LIST_KEYS = ("examples", "items", "questions", "battery", "corrections", "data")
 # Other spellings seen in real exports, folded to our field names.
@@ -40,19 +58,30 @@ _KNOWN = {"id", "video_url", "gemini_said", "human_said", "record", "niche", "cr
 
 @dataclass(frozen=True, slots=True)
 class BatteryItem:
-    """One valid item: its position in the file, the correction, and its canonical video key."""
+    """One valid item: its position in the file, the correction, and its canonical video key.
+
+    ``item_hash`` names the item's raw JSON (`item_hash`), ``content_hash`` the correction (`correction_revision`).
+    """
 
     index: int
     correction: Correction
     video_key: str
+    item_hash: str | None = None
+    content_hash: str = ""
 
 
 @dataclass(slots=True)
 class ParsedBattery:
-    """The valid items, every problem (with index and field), and what was dropped as an exact duplicate."""
+    """The valid items, every problem (with index and field), and what was dropped as an exact duplicate.
+
+    ``items`` were validated now; ``known`` are valid items taken from the parses handed in (not validated
+    again). ``parses`` holds every item that is valid by itself, marked ``imported`` when it is in either list.
+    """
 
     shape: str
     items: list[BatteryItem] = field(default_factory=list)
+    known: list[KnownItem] = field(default_factory=list)
+    parses: list[KnownItem] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     duplicates: int = 0
     skipped: int = 0
@@ -102,11 +131,51 @@ def _json(text: str) -> Any:
         raise json.JSONDecodeError("nested too deeply", text, 0) from None
 
 
-def _load_raw(path: Path) -> tuple[str, list[Any]]:
+def read_battery(path: str | Path) -> bytes:
+    """The battery file's bytes. Raises `CorpusError` when it cannot be read."""
     try:
-        text = _decode(path, path.read_bytes())
+        return Path(path).read_bytes()
     except OSError as exc:
         raise CorpusError(f"cannot read the battery: {exc.strerror}", item=str(path)) from exc
+
+
+def battery_hash(data: bytes, source: str) -> str:
+    """What names one import's input: the file's bytes, the ``source`` tag and the parser revision."""
+    return content_hash([PARSER_REVISION, source, hashlib.sha256(data).hexdigest()])
+
+
+_ITEM_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"))  # built once; ASCII: lone surrogates stay escaped
+
+
+def item_hash(raw: Any, source: str) -> str | None:
+    """A hash of one item's raw JSON (key order ignored), or ``None`` for an item that cannot be re-encoded."""
+    try:
+        text = _ITEM_JSON.encode(raw)
+    except (RecursionError, ValueError, TypeError):
+        return None
+    return hashlib.sha256(f"{PARSER_REVISION}\x1f{source}\x1f{text}".encode("ascii")).hexdigest()
+
+
+def correction_revision(correction: Correction) -> str:
+    """The content hash stored with a correction (its revision): what training sees of it, nothing else."""
+    return content_hash(
+        {
+            "video_url": correction.video_url,
+            "gemini_said": correction.gemini_said,
+            "human_said": correction.human_said,
+            "record": correction.record.model_dump(mode="json") if correction.record else None,
+            "niche": correction.niche,
+            "extra": correction.extra,
+        }
+    )
+
+
+def _said_hash(text: str) -> str:
+    return hashlib.sha256(text.strip().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _load_raw(path: Path, data: bytes) -> tuple[str, list[Any]]:
+    text = _decode(path, data)
     stripped = text.lstrip()
     if not stripped:
         raise CorpusError("the battery file is empty", hint="export the battery again", item=str(path))
@@ -166,27 +235,57 @@ def _resolve_local(url: str, base: Path) -> str:
     return (base / url).resolve().as_uri()
 
 
-def parse_battery(path: str | Path, *, source: str = "battery") -> ParsedBattery:
-    """Read and validate a battery file. Raises only when the file itself is unreadable."""
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    """A valid item as the cross-item checks see it: parsed now (``item``) or known from before."""
+
+    index: int
+    correction_id: str
+    key_hash: str
+    said_hash: str
+    item_hash: str | None
+    content_hash: str
+    item: BatteryItem | None = None
+
+    def known(self, *, imported: bool) -> KnownItem:
+        return KnownItem(
+            self.item_hash or "", self.correction_id, self.key_hash, self.said_hash, self.content_hash, imported
+        )
+
+
+def parse_battery(
+    path: str | Path,
+    *,
+    source: str = "battery",
+    data: bytes | None = None,
+    known: Mapping[str, KnownItem] | None = None,
+) -> ParsedBattery:
+    """Read and validate a battery file. Raises only when the file itself is unreadable.
+
+    ``data`` is the file's bytes when the caller has read them already; ``known`` maps `item_hash` to what an
+    earlier parse found, for the items that need not be validated again.
+    """
     path = Path(path)
-    shape, raw_items = _load_raw(path)
+    shape, raw_items = _load_raw(path, read_battery(path) if data is None else data)
     parsed = ParsedBattery(shape=shape)
-    seen: dict[str, tuple[int, str]] = {}  # video_key → (index, human_said)
+    seen: dict[str, tuple[int, str]] = {}  # hash of the video key → (index, hash of human_said)
     conflicted: set[str] = set()
-    candidates: list[BatteryItem] = []
+    candidates: list[_Candidate] = []
+    duplicates: list[_Candidate] = []
+    base = path.parent
     for index, raw in enumerate(raw_items):
-        problems_before = len(parsed.problems)
         if isinstance(raw, _BadLine):
             parsed.problems.append(f"item {index} (line {raw.lineno}): not valid JSON: {raw.message}")
             continue
-        item = _check_item(index, raw, path.parent, parsed.problems, source)
-        if item is None or len(parsed.problems) > problems_before:
+        candidate = _candidate(index, raw, base, parsed.problems, source, known or {})
+        if candidate is None:
             continue
-        key = item.video_key
+        key = candidate.key_hash
         if key in seen:
-            first_index, first_text = seen[key]
-            if first_text.strip() == item.correction.human_said.strip():
+            first_index, first_said = seen[key]
+            if first_said == candidate.said_hash:
                 parsed.duplicates += 1
+                duplicates.append(candidate)
                 continue
             parsed.problems.append(
                 f"item {index}: video_url: same video as item {first_index} with a different human_said; "
@@ -194,24 +293,47 @@ def parse_battery(path: str | Path, *, source: str = "battery") -> ParsedBattery
             )
             conflicted.add(key)
             continue
-        seen[key] = (index, item.correction.human_said)
-        candidates.append(item)
+        seen[key] = (index, candidate.said_hash)
+        candidates.append(candidate)
     clashing_ids = _clashing_ids(candidates, parsed.problems)
-    parsed.items = [c for c in candidates if c.video_key not in conflicted and c.correction.id not in clashing_ids]
+    kept = [c for c in candidates if c.key_hash not in conflicted and c.correction_id not in clashing_ids]
     for c in candidates:
-        if c.video_key in conflicted:
+        if c.key_hash in conflicted:
             parsed.problems.append(f"item {c.index}: video_url: conflicts with a later item (see above)")
-    parsed.skipped = len(raw_items) - len(parsed.items) - parsed.duplicates
+    parsed.items = [c.item for c in kept if c.item is not None]
+    parsed.known = [c.known(imported=True) for c in kept if c.item is None]
+    kept_ids = {id(c) for c in kept}
+    parsed.parses = [c.known(imported=id(c) in kept_ids) for c in [*candidates, *duplicates] if c.item_hash is not None]
+    parsed.skipped = len(raw_items) - len(kept) - parsed.duplicates
     parsed.problems = [redact(p) for p in parsed.problems]  # they quote URLs: no credentials or signatures
     return parsed
 
 
-def _clashing_ids(candidates: list[BatteryItem], problems: list[str]) -> set[str]:
+def _candidate(
+    index: int, raw: Any, base: Path, problems: list[str], source: str, known: Mapping[str, KnownItem]
+) -> _Candidate | None:
+    """The item as the cross-item checks need it: from ``known`` when its raw JSON was parsed before."""
+    digest = item_hash(raw, source) if isinstance(raw, dict) else None
+    hit = known.get(digest) if digest is not None else None
+    if hit is not None:
+        return _Candidate(index, hit.correction_id, hit.key_hash, hit.said_hash, digest, hit.content_hash)
+    before = len(problems)
+    item = _check_item(index, raw, base, problems, source)
+    if item is None or len(problems) > before:
+        return None
+    revision = correction_revision(item.correction)
+    item = BatteryItem(item.index, item.correction, item.video_key, item_hash=digest, content_hash=revision)
+    key_hash = hashlib.sha256(item.video_key.encode("utf-8", "surrogatepass")).hexdigest()
+    said_hash = _said_hash(item.correction.human_said)
+    return _Candidate(index, item.correction.id, key_hash, said_hash, digest, revision, item)
+
+
+def _clashing_ids(candidates: list[_Candidate], problems: list[str]) -> set[str]:
     """Explicit ids used by more than one clip: none of those items imports (either would overwrite the other)."""
     first: dict[str, int] = {}
     clashing: set[str] = set()
     for c in candidates:
-        cid = c.correction.id
+        cid = c.correction_id
         if cid in first:
             problems.append(
                 f"item {c.index} (id={_one_line(cid)}): id: already used by item {first[cid]} for another video; "

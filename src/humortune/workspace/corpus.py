@@ -10,14 +10,14 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from humortune._util import content_hash
 from humortune.errors import BatteryError, CorpusError
 from humortune.schema import Correction, HumorRecord, VideoAsset, utcnow
 from humortune.settings import Settings
 from humortune.urls import parse_source
-from humortune.workspace.battery import parse_battery
+from humortune.workspace.battery import battery_hash, correction_revision, parse_battery, read_battery
 from humortune.workspace.db import Database
 from humortune.workspace.stores._base import nul_path
+from humortune.workspace.stores.battery_imports import BatteryImportStore
 
 __all__ = ["Corpus", "Entry", "ImportReport", "correction_revision"]
 
@@ -62,22 +62,7 @@ class Entry:
     video: VideoAsset | None
 
 
-def _correction_hash(c: Correction) -> str:
-    return content_hash(
-        {
-            "video_url": c.video_url,
-            "gemini_said": c.gemini_said,
-            "human_said": c.human_said,
-            "record": c.record.model_dump(mode="json") if c.record else None,
-            "niche": c.niche,
-            "extra": c.extra,
-        }
-    )
-
-
-def correction_revision(correction: Correction) -> str:
-    """The content hash stored with a correction (its revision): what training sees of it, nothing else."""
-    return _correction_hash(correction)
+_RECORDED = ("shape", "duplicates", "problems", "skipped", "imported")
 
 
 def _refuse_nul(correction: Correction, values: dict[str, Any]) -> None:
@@ -139,21 +124,58 @@ class Corpus:
     # -- corrections ------------------------------------------------------------------------------
 
     def import_battery(self, path: str | Path, *, strict: bool = False, source: str = "battery") -> ImportReport:
-        """Import a battery file; idempotent. Raises `BatteryError` on any bad item when ``strict``."""
-        parsed = parse_battery(path, source=source)
-        if parsed.problems and strict:
-            raise BatteryError(parsed.problems, source=str(path))
+        """Import a battery file; idempotent. Raises `BatteryError` on any bad item when ``strict``.
+
+        An unchanged file whose corrections are all still as it left them writes nothing and reports what its
+        last import found; in a changed file only the items whose raw JSON changed are validated again, and
+        only corrections whose content changed (or that were edited or deleted since) are written.
+        """
+        data = read_battery(path)
+        where, file_hash = str(Path(path).resolve()), battery_hash(data, source)
+        store = BatteryImportStore(self.db)
+        recorded = store.recorded(where)
+        if recorded is not None and recorded.file_hash == file_hash and store.intact(where):
+            report = ImportReport(source=str(path), shape=str(recorded.report["shape"]))
+            _replay(report, recorded.report)
+        else:
+            report = self._import_parsed(path, where, (data, file_hash), store, strict=strict, source=source)
+        if report.problems and strict:
+            raise BatteryError(report.problems, source=str(path))
+        return report
+
+    def _import_parsed(
+        self,
+        path: str | Path,
+        where: str,
+        read: tuple[bytes, str],
+        store: BatteryImportStore,
+        *,
+        strict: bool,
+        source: str,
+    ) -> ImportReport:
+        """Parse (reusing the items parsed before that still hold), write what changed, record what was read."""
+        (data, file_hash), before = read, store.known(where)
+        current = {digest: item for digest, item in before.items() if item.current}
+        parsed = parse_battery(path, source=source, data=data, known=current)
         report = ImportReport(
             source=str(path),
             shape=parsed.shape,
+            unchanged=len(parsed.known),
             duplicates=parsed.duplicates,
             problems=parsed.problems,
             skipped=parsed.skipped,
         )
+        if parsed.problems and strict:
+            return report  # the caller raises; nothing is written
+        # an item that cannot be hashed is not in ``parses``: never let the whole file count as done
+        whole = all(item.item_hash is not None for item in parsed.items)
         with self.db.transaction():
             for item in parsed.items:
-                outcome = self.add_correction(item.correction, video_key=item.video_key)
+                outcome = self._upsert(item.correction, item.video_key, item.content_hash)
                 setattr(report, outcome, getattr(report, outcome) + 1)
+            recorded = {name: getattr(report, name) for name in _RECORDED}
+            done = file_hash if whole else ""
+            store.record(where, file_hash=done, report=recorded, before=before, after=parsed.parses)
         return report
 
     def add_correction(self, correction: Correction, *, video_key: str | None = None) -> str:
@@ -163,7 +185,9 @@ class Corpus:
         folding a local path resolves it on disk, which dominated a re-import's time.
         """
         key = video_key if video_key is not None else parse_source(correction.video_url).key
-        digest = _correction_hash(correction)
+        return self._upsert(correction, key, correction_revision(correction))
+
+    def _upsert(self, correction: Correction, key: str, digest: str) -> str:
         now = _iso(utcnow())
         with self.db.transaction() as conn:
             row = conn.execute(
@@ -288,6 +312,14 @@ class Corpus:
         missing = self.db.query_one("SELECT COUNT(*) FROM corrections WHERE video_sha256 IS NULL")
         counts["corrections_without_video"] = int(missing[0]) if missing else 0
         return counts
+
+
+def _replay(report: ImportReport, recorded: dict[str, Any]) -> None:
+    """An unchanged file's report: what its last import found, with every imported item now unchanged."""
+    report.unchanged = int(recorded["imported"])
+    report.duplicates = int(recorded["duplicates"])
+    report.skipped = int(recorded["skipped"])
+    report.problems = [str(p) for p in recorded["problems"]]
 
 
 def _row_to_correction(row: sqlite3.Row) -> Correction:

@@ -269,7 +269,32 @@ CREATE TABLE offline_state (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6_OFFLINE_STATE]
+
+# v7: what the last import of each battery file recorded (its bytes' hash and report), and each valid item's
+# parse by a hash of its raw JSON, so an unchanged file costs nothing and a changed one re-validates only the
+# items that changed (issue 13); and where an evaluation's report is in the workspace's storage, so the review
+# app shows it on any machine sharing that storage (issue 16).
+_V7_BATTERY_IMPORTS = """
+ALTER TABLE evaluations ADD COLUMN report_key TEXT;
+CREATE TABLE battery_imports (
+    path         TEXT PRIMARY KEY,
+    file_hash    TEXT NOT NULL,
+    report_json  TEXT NOT NULL,
+    imported_at  TEXT NOT NULL
+);
+CREATE TABLE battery_items (
+    path           TEXT NOT NULL,
+    item_hash      TEXT NOT NULL,
+    correction_id  TEXT NOT NULL,
+    key_hash       TEXT NOT NULL,
+    said_hash      TEXT NOT NULL,
+    content_hash   TEXT NOT NULL,
+    imported       INTEGER NOT NULL,
+    PRIMARY KEY (path, item_hash)
+);
+"""
+
+MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6_OFFLINE_STATE, _V7_BATTERY_IMPORTS]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 REVISIONS: list[str] = [f"{n:04d}" for n in range(1, SCHEMA_VERSION + 1)]

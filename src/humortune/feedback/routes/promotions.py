@@ -38,10 +38,20 @@ def decide(r: Review, event_id: int, decision: str) -> Response:
 
 @router.get("/reports/{evaluation_id}")
 def report(r: Review, evaluation_id: Annotated[str, path_id()]) -> Response:
-    # Only a path the evaluator recorded is served: the URL names an evaluation, never a file.
+    # Only what the evaluator recorded is served: the URL names an evaluation, never a file or key.
     record = r.stores.evaluations.get(evaluation_id)
-    path = Path(record.report_path) if record is not None and record.report_path else None
-    if path is None or not path.is_file():
-        raise HTTPException(404, "no report for this evaluation on this machine; rerun `humortune compare`")
+    page = _stored_report(r, record.report_key) if record is not None and record.report_key else None
+    if page is None and record is not None and record.report_path:
+        path = Path(record.report_path)  # evaluations from before reports were stored: the local copy
+        page = path.read_bytes() if path.is_file() else None
+    if page is None:
+        raise HTTPException(404, "no report for this evaluation in the workspace's storage; rerun `humortune compare`")
     headers = {"Content-Security-Policy": _REPORT_CSP}
-    return Response(path.read_bytes(), media_type="text/html; charset=utf-8", headers=headers)
+    return Response(page, media_type="text/html; charset=utf-8", headers=headers)
+
+
+def _stored_report(r: Review, key: str) -> bytes | None:
+    try:
+        return r.storage.read_bytes(key) if r.storage.exists(key) else None
+    except HumortuneError as exc:  # storage unreachable or refusing: say so, not "no report"
+        raise HTTPException(503, f"cannot read the report from the workspace's storage: {exc.message}") from exc

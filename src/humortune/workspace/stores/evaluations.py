@@ -29,6 +29,9 @@ class EvaluationRecord(BaseModel):
     created_at: datetime
     summary: dict[str, Any] = Field(default_factory=dict)
     report_path: str | None = None
+    """The HTML report on the machine that ran the evaluation."""
+    report_key: str | None = None
+    """The HTML report's key in the workspace's storage (readable wherever that storage is shared)."""
 
 
 class EvaluationItem(BaseModel):
@@ -43,22 +46,34 @@ class EvaluationItem(BaseModel):
 class EvaluationStore(Store):
     """Record evaluations with their items; find them again by id, prefix, model or pair."""
 
-    def replace(self, record: EvaluationRecord, items: Iterable[EvaluationItem]) -> None:
-        """Store ``record`` and its items, replacing any evaluation with the same id (reruns are idempotent)."""
+    def replace(self, record: EvaluationRecord, items: Iterable[EvaluationItem] | None) -> None:
+        """Store ``record`` and its items, replacing any evaluation with the same id (reruns are idempotent).
+
+        ``items=None`` updates the record and keeps the items stored under its id (a rerun with the same scores).
+        """
+        values = (
+            record.model,
+            record.incumbent,
+            record.dataset_id,
+            time_text(record.created_at),
+            dumps(record.summary, sort_keys=False),  # reports render it in the order written
+            record.report_path,
+            record.report_key,
+            record.id,
+        )
         with self.db.transaction() as conn:
-            conn.execute("DELETE FROM evaluations WHERE id = ?", (record.id,))
+            if items is None:
+                conn.execute(
+                    "UPDATE evaluations SET model = ?, incumbent = ?, dataset_id = ?, created_at = ?, summary_json = ?,"
+                    " report_path = ?, report_key = ? WHERE id = ?",
+                    values,
+                )
+                return
+            conn.execute("DELETE FROM evaluations WHERE id = ?", (record.id,))  # its items go with it (cascade)
             conn.execute(
-                "INSERT INTO evaluations (id, model, incumbent, dataset_id, created_at, summary_json, report_path)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (
-                    record.id,
-                    record.model,
-                    record.incumbent,
-                    record.dataset_id,
-                    time_text(record.created_at),
-                    dumps(record.summary, sort_keys=False),  # reports render it in the order written
-                    record.report_path,
-                ),
+                "INSERT INTO evaluations (model, incumbent, dataset_id, created_at, summary_json, report_path,"
+                " report_key, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
             )
             conn.executemany(
                 "INSERT INTO evaluation_items (evaluation_id, correction_id, scores_json) VALUES (?, ?, ?)",
@@ -148,4 +163,5 @@ def _record(row: Any) -> EvaluationRecord:
         created_at=parse_time(row["created_at"]),
         summary=loads_dict(row["summary_json"]),
         report_path=row["report_path"],
+        report_key=row["report_key"],
     )

@@ -1,0 +1,113 @@
+"""What the last import of each battery file recorded, so a re-import does only the work that changed.
+
+Two tables: ``battery_imports`` (per file: the hash of its bytes and the report of its last import) and
+``battery_items`` (per file and item: the hash of the item's raw JSON and what it parsed to). Both are a cache:
+each entry counts only while the correction it names still holds the content it had (checked against
+``corrections.content_hash`` on every read), so an edit, a review or a deletion elsewhere is never hidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from humortune.workspace.stores._base import Store, dumps, loads_dict, now_text
+
+__all__ = ["BatteryImportStore", "KnownItem", "RecordedImport"]
+
+_CHUNK = 500  # bound parameters per statement: well under SQLite's and PostgreSQL's limits
+
+
+@dataclass(frozen=True, slots=True)
+class KnownItem:
+    """A valid item seen before: the hash of its raw JSON and what it parsed to (its clip's canonical key and
+    the owner's text only as hashes: the cross-item checks compare them, and a key may hold a URL's secrets).
+
+    ``current`` says whether the correction it names still has ``content_hash`` (then a re-import has
+    nothing to write for it and need not parse it again); ``imported`` whether the last import kept it.
+    """
+
+    item_hash: str
+    correction_id: str
+    key_hash: str
+    said_hash: str
+    content_hash: str
+    imported: bool = True
+    current: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedImport:
+    """The last import of one battery file: the hash of what it read, and its report's fields."""
+
+    file_hash: str
+    report: dict[str, object]
+
+
+class BatteryImportStore(Store):
+    """Owner of ``battery_imports`` and ``battery_items``."""
+
+    def recorded(self, path: str) -> RecordedImport | None:
+        """The last import of the battery file at ``path`` (resolved), if any."""
+        row = self.db.query_one("SELECT file_hash, report_json FROM battery_imports WHERE path = ?", (path,))
+        return RecordedImport(row[0], loads_dict(row[1])) if row is not None else None
+
+    def intact(self, path: str) -> bool:
+        """Whether every correction the last import of ``path`` kept still holds what that import left."""
+        drifted = self.db.query_one(
+            "SELECT 1 FROM battery_items b LEFT JOIN corrections c ON c.id = b.correction_id"
+            " WHERE b.path = ? AND b.imported = 1 AND (c.content_hash IS NULL OR c.content_hash <> b.content_hash)"
+            " LIMIT 1",
+            (path,),
+        )
+        return drifted is None
+
+    def known(self, path: str) -> dict[str, KnownItem]:
+        """Every item recorded for ``path``, by item hash, each marked current or not."""
+        rows = self.db.query(
+            "SELECT b.item_hash, b.correction_id, b.key_hash, b.said_hash, b.content_hash, b.imported,"
+            " CASE WHEN c.content_hash = b.content_hash THEN 1 ELSE 0 END"
+            " FROM battery_items b LEFT JOIN corrections c ON c.id = b.correction_id WHERE b.path = ?",
+            (path,),
+        )
+        return {r[0]: KnownItem(r[0], r[1], r[2], r[3], r[4], bool(r[5]), bool(r[6])) for r in rows}
+
+    def record(
+        self,
+        path: str,
+        *,
+        file_hash: str,
+        report: dict[str, object],
+        before: dict[str, KnownItem],
+        after: Iterable[KnownItem],
+    ) -> None:
+        """Write what this import of ``path`` found, touching only the item rows that changed."""
+        now_items = {item.item_hash: item for item in after}
+        gone = [h for h in before if h not in now_items]
+        added = [i for h, i in now_items.items() if h not in before]
+        flipped = [i for h, i in now_items.items() if h in before and before[h].imported != i.imported]
+        with self.db.transaction() as conn:
+            for start in range(0, len(gone), _CHUNK):
+                chunk = gone[start : start + _CHUNK]
+                conn.execute(
+                    f"DELETE FROM battery_items WHERE path = ? AND item_hash IN ({', '.join('?' * len(chunk))})",
+                    (path, *chunk),
+                )
+            conn.executemany(
+                "INSERT INTO battery_items (path, item_hash, correction_id, key_hash, said_hash, content_hash,"
+                " imported) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (path, item_hash) DO NOTHING",
+                [
+                    (path, i.item_hash, i.correction_id, i.key_hash, i.said_hash, i.content_hash, int(i.imported))
+                    for i in added
+                ],
+            )
+            conn.executemany(
+                "UPDATE battery_items SET imported = ? WHERE path = ? AND item_hash = ?",
+                [(int(i.imported), path, i.item_hash) for i in flipped],
+            )
+            conn.execute(
+                "INSERT INTO battery_imports (path, file_hash, report_json, imported_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (path) DO UPDATE SET file_hash = excluded.file_hash,"
+                " report_json = excluded.report_json, imported_at = excluded.imported_at",
+                (path, file_hash, dumps(report), now_text()),
+            )
