@@ -12,14 +12,17 @@ and is probed, hashed and stored for real) in a battery file, then, timed:
 * ``review queue page``: ``GET /review/`` right after an outside write (cold), with one cached analysis per
   clip inserted in bulk beforehand (not timed).
 
-Printed: seconds per step and size, each step's growth factor per 10× clips, and peak RSS per size.
-Targets: every step ≤ 12× per 10×; warm ingest ≤ 10% of cold; unchanged re-import ≤ 25% of the first;
-peak RSS grows sub-linearly (< 10× per 10×).
+Printed: wall seconds per step and size, each step's growth factor per 10× clips with met/MISSED, the CPU
+seconds' growth beside it (steadier than wall time on a shared machine), peak RSS per size, and per size and
+per 10× step the targets: every step ≤ 12× per 10×; warm ingest ≤ 10% of cold; unchanged re-import ≤ 25%
+of the first; peak RSS grows sub-linearly (< 10× per 10×). The build uses a validation share Vertex accepts
+(at most 5,000 validation rows: 20% up to 10k clips, 4% at 100k).
 
-100k clips take a long time on a loaded 2-core machine (ingest alone is ~100× the 1k run), so the default
-stops at 10k; ``--max 100000`` adds the 100k run.
+100k clips take a long time on a loaded 2-core machine (25–40 min, mostly the cold ingest), so the default
+stops at 10k; ``--max 100000`` adds the 100k run. ``--save FILE`` keeps each size's figures as it finishes
+and skips sizes already in the file, so a long run can be resumed or reported again.
 
-    python benchmarks/bench_scale.py [--max 10000] [--concurrency 4]
+    python benchmarks/bench_scale.py [--max 10000] [--concurrency 4] [--save FILE]
 """
 
 from __future__ import annotations
