@@ -375,3 +375,28 @@ def test_a_postgresql_corpus_without_settings_downloads_into_the_workspace(postg
     with postgres.migrated_schema() as url, Corpus.open(url) as corpus:
         ingestor = Ingestor(corpus)
         assert ingestor.tmp_root == Settings().workspace / "tmp" / "ingest"
+class _RefusingDownloader:
+    def download(self, source: SourceRef, dest_dir: Path) -> Download:
+        raise PermanentSourceError("removed", item=source.url, category="removed")
+
+
+def test_a_run_holds_little_memory_per_source(tmp_path: Path, settings: Settings) -> None:
+    """100k sources must fit: no whole corrections and no future per source held for the run (issue 13)."""
+    import tracemalloc
+
+    battery = tmp_path / "battery.json"
+    texts = [{"video_url": TT.format(tid(i)), "human_said": "Det roliga är vändningen. " * 8} for i in range(800)]
+    battery.write_text(json.dumps(texts), "utf-8")
+    corpus = Corpus.open(settings=settings)
+    corpus.import_battery(battery)
+    ingestor = _ingestor(corpus, settings, _RefusingDownloader(), concurrency=2)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        report = ingestor.run()
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        corpus.close()
+    assert report.counts["failed"] == 800
+    assert (peak - before) / 800 < 3000  # bytes per source; whole entries and queued futures took > 4.5 KB

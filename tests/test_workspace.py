@@ -206,6 +206,23 @@ def test_videos_link_to_corrections_by_source_key(corpus: Corpus) -> None:
     assert [e.correction.id for e in corpus.entries(source="review")] == ["c2"]
 
 
+def test_source_links_give_each_correction_key_url_and_linked_video_oldest_first(corpus: Corpus) -> None:
+    corpus.add_correction(Correction(id="c1", video_url="https://m.tiktok.com/v/7301.html", human_said="h"))
+    corpus.add_correction(Correction(id="c2", video_url="https://tiktok.com/@x/video/7302", human_said="h2"))
+    corpus.add_video(_asset())
+    corpus.link_video("tiktok:7301", SHA)
+    corpus.add_correction(Correction(id="c3", video_url="https://tiktok.com/@x/video/7301?lang=sv", human_said="h3"))
+    corpus.db.execute("UPDATE corrections SET video_sha256 = NULL WHERE id = 'c3'")  # imported after the link
+    links, entries = corpus.source_links(), corpus.entries()
+    assert [(s.video_key, s.video_url) for s in links] == [(e.video_key, e.correction.video_url) for e in entries]
+    assert [(s.sha256, s.size_bytes, s.uri) for s in links] == [
+        (SHA, _asset().size_bytes, _asset().uri),
+        (None, None, None),
+        (None, None, None),
+    ]
+    assert [s.video_key for s in links] == ["tiktok:7301", "tiktok:7302", "tiktok:7301"]
+
+
 def test_add_video_is_idempotent(corpus: Corpus) -> None:
     corpus.add_video(_asset())
     corpus.add_video(_asset(uri="gs://b/training/videos/7301.mp4"))

@@ -90,6 +90,7 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
     from humortune.workspace import Corpus as Corpus
     from humortune.workspace import Entry as Entry
     from humortune.workspace import ImportReport as ImportReport
+    from humortune.workspace import SourceLink as SourceLink
 
 
 # name → module that defines it; loaded on first attribute access (PEP 562). The pydantic models and settings
@@ -106,6 +107,7 @@ _LAZY: dict[str, str] = {
     "Settings": "humortune.settings",
     **dict.fromkeys(["LocalStorage", "Storage", "open_storage"], "humortune.storage"),
     **dict.fromkeys(["Corpus", "Entry", "ImportReport"], "humortune.workspace"),
+    "SourceLink": "humortune.workspace",
     "Analyzer": "humortune.analyzer.analyzer",
     "AnalysisResult": "humortune.analyzer.analyzer",
     "BuildOptions": "humortune.dataset",

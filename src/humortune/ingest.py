@@ -36,8 +36,8 @@ import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -55,7 +55,7 @@ from humortune.sources.poster import store_poster
 from humortune.sources.probe import ProbeInfo, probe_video
 from humortune.storage import VIDEO_PREFIX, ObjectInfo, Storage, open_storage, video_key
 from humortune.urls import SourceRef, parse_source, redact
-from humortune.workspace import Corpus, Stores
+from humortune.workspace import Corpus, SourceLink, Stores
 from humortune.workspace.stores import IngestState
 
 __all__ = ["IngestProgress", "IngestReport", "Ingestor", "ProgressCallback", "SourceOutcome"]
@@ -191,7 +191,7 @@ class _Item:
     url: str
     ref: SourceRef | None
     error: SourceError | None
-    linked: VideoAsset | None
+    linked: SourceLink | None
     unlinked: bool = False
     """Some correction of this source is not linked to its video yet (imported after the last ingest)."""
 
@@ -289,16 +289,9 @@ class Ingestor:
                 ThreadPoolExecutor(self.concurrency, thread_name_prefix="ingest-fetch") as fetch_pool,
             ):
                 run = _Run(run_dir, threading.BoundedSemaphore(2 * self.concurrency), store_pool)
-                futures: dict[Future[SourceOutcome], int] = {}
-                for item in items:
-                    done: Future[SourceOutcome] = Future()
-                    futures[done] = item.index
-                    fetch_pool.submit(self._fetch_stage, item, run, done)
                 try:
-                    # as_completed: O(n) over the run; wait() on the whole pending set each time was O(n²).
-                    for fut in as_completed(futures):
-                        outcome = fut.result()
-                        outcomes[futures[fut]] = outcome
+                    for index, outcome in self._window(items, run, fetch_pool):
+                        outcomes[index] = outcome
                         self._emit(IngestProgress(len(items), len(outcomes), outcome))
                 except BaseException:  # Ctrl-C: stop downloads, drop queued work, keep what is done
                     self._stop.set()
@@ -310,6 +303,20 @@ class Ingestor:
         report.seconds = round(time.monotonic() - clock, 3)
         return report
 
+    def _window(self, items: list[_Item], run: _Run, pool: ThreadPoolExecutor) -> Iterator[tuple[int, SourceOutcome]]:
+        """(index, outcome) as sources finish, ≤ 4 × concurrency in flight (not 100k futures queued up front)."""
+        pending: dict[Future[SourceOutcome], int] = {}
+        queue = iter(items)
+        while True:
+            while len(pending) < 4 * self.concurrency and (item := next(queue, None)) is not None:
+                done: Future[SourceOutcome] = Future()
+                pending[done] = item.index
+                pool.submit(self._fetch_stage, item, run, done)
+            if not pending:
+                return
+            for fut in wait(pending, return_when=FIRST_COMPLETED).done:
+                yield pending.pop(fut), fut.result()
+
     def _emit(self, event: IngestProgress) -> None:
         if self.progress is not None:
             self.progress(event)
@@ -320,12 +327,12 @@ class Ingestor:
             failed = Stores.of(self.corpus.db).ingest.failed_keys()
         items: list[_Item] = []
         seen: set[str] = set()
-        entries = self.corpus.entries()
+        links = self.corpus.source_links()  # not `entries()`: whole corrections are ~5 KB a row
         # Any correction of a clip may be the linked one (a later import adds unlinked ones beside it).
-        linked = {e.video_key: e.video for e in entries if e.video is not None}
-        unlinked = {e.video_key for e in entries if e.video is None}
-        for entry in entries:
-            key = entry.video_key
+        linked = {link.video_key: link for link in links if link.sha256 is not None}
+        unlinked = {link.video_key for link in links if link.sha256 is None}
+        for link in links:
+            key = link.video_key
             if (
                 key in seen
                 or (failed is not None and redact(key) not in failed)
@@ -333,14 +340,13 @@ class Ingestor:
             ):
                 continue
             seen.add(key)
-            url = entry.correction.video_url
             ref: SourceRef | None = None
             error: SourceError | None = None
             try:
-                ref = parse_source(url)
+                ref = parse_source(link.video_url)
             except SourceError as exc:
                 error = exc
-            items.append(_Item(len(items), key, url, ref, error, linked.get(key), key in unlinked))
+            items.append(_Item(len(items), key, link.video_url, ref, error, linked.get(key), key in unlinked))
         return items
 
     def _prepare_tmp(self) -> Path:
@@ -387,12 +393,12 @@ class Ingestor:
     def _already_stored(self, item: _Item, outcome: SourceOutcome, run: _Run) -> bool:
         """Skip (linked and verified) or adopt (stored under its TikTok id) without touching the source."""
         linked = item.linked
-        if linked is not None:
+        if linked is not None and linked.uri is not None and linked.sha256 is not None:
             object_key = VIDEO_PREFIX + PurePosixPath(linked.uri).name
             info = self.storage.stat(object_key)
             if info is not None and info.sha256 == linked.sha256 and info.size == linked.size_bytes:
                 if linked.uri != self.storage.uri(object_key):  # same bytes, storage moved
-                    self.corpus.add_video(linked.model_copy(update={"uri": self.storage.uri(object_key)}))
+                    self._move_video(linked.sha256, self.storage.uri(object_key))
                 if item.unlinked:  # corrections imported since the last run
                     self.corpus.link_video(item.key, linked.sha256)
                 self._mark(outcome, "present", object_key, linked.sha256)
@@ -404,6 +410,10 @@ class Ingestor:
                 self._adopt(item, object_key, info, outcome, run)
                 return True
         return False
+
+    def _move_video(self, sha256: str, uri: str) -> None:
+        if (video := self.corpus.video(sha256)) is not None:
+            self.corpus.add_video(video.model_copy(update={"uri": uri}))
 
     def _fetch_with_retries(self, item: _Item, ref: SourceRef, run: _Run, outcome: SourceOutcome) -> _Fetched:
         retrying = Retrying(
@@ -589,7 +599,3 @@ def _pid_alive(pid: int) -> bool:
     from humortune.storage.local import _pid_alive as alive
 
     return alive(pid)
-
-
-def _iso(value: datetime) -> str:
-    return value.isoformat(timespec="microseconds")
