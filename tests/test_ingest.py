@@ -375,6 +375,8 @@ def test_a_postgresql_corpus_without_settings_downloads_into_the_workspace(postg
     with postgres.migrated_schema() as url, Corpus.open(url) as corpus:
         ingestor = Ingestor(corpus)
         assert ingestor.tmp_root == Settings().workspace / "tmp" / "ingest"
+
+
 class _RefusingDownloader:
     def download(self, source: SourceRef, dest_dir: Path) -> Download:
         raise PermanentSourceError("removed", item=source.url, category="removed")

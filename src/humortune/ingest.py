@@ -17,10 +17,9 @@ How it stays boring:
 - **Idempotent.** A source already linked to a video whose object is in storage with the same sha256 is
   skipped without any download or upload. A TikTok video already stored under its id (say, after a crash
   between upload and bookkeeping) is adopted from storage instead of downloaded again.
-- **Crash-safe.** Downloads go to a per-run temp directory in the workspace (``tmp/ingest/run-<pid>-…``);
-  directories of dead runs are swept at start, as are the storage backend's stale upload temp files.
-  Objects are published atomically under names derived from the video id or content hash, so a rerun
-  after ``kill -9`` finishes the job with no duplicate and no half-written object.
+- **Crash-safe.** Downloads go to a per-run temp directory in the workspace (``tmp/ingest/run-<pid>-…``),
+  swept at start with the storage's stale upload temp files once their run is dead. Objects are published
+  atomically under names derived from the video id or content hash: a rerun after ``kill -9`` finishes the job.
 - **Isolated failures.** Each source's outcome is recorded in the ``ingest_status`` table; transient
   failures (rate limits, 5xx, resets, timeouts) are retried with exponential backoff, permanent ones are
   not; `run(only_failed=True)` retries just the failures.

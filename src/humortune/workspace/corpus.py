@@ -73,6 +73,7 @@ class SourceLink:
     uri: str | None
 
 
+_RECORDED = ("shape", "duplicates", "problems", "skipped", "imported")
 
 
 def _refuse_nul(correction: Correction, values: dict[str, Any]) -> None:
