@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import os
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,16 @@ def test_prepare_never_breaks_a_file_uri_across_lines(
     uris = [word for line in out.splitlines() for word in line.split() if word.startswith("file://")]
     assert uris and all(uri.endswith((".jsonl", "/storage")) for uri in uris), uris
     assert any(uri.endswith("/train.jsonl") and str(ws) in uri for uri in uris)
+
+
+def test_status_in_a_new_folder_on_a_workspace_with_data_does_not_say_created(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A laptop's new local folder on a shared (or moved) database is not a new, empty workspace."""
+    first = tmp_path / "first"
+    assert run(capsys, "-w", str(first), "import", str(SAMPLE_BATTERY))[0] == 0
+    # the same database from another local folder (SQLite: named explicitly; PostgreSQL: the shared URL)
+    url = os.environ.get("HUMORTUNE_DATABASE_URL") or f"sqlite:///{first / 'humortune.db'}"
+    monkeypatch.setenv("HUMORTUNE_DATABASE_URL", url)
+    code, out, _ = run(capsys, "-w", str(tmp_path / "laptop"), "status")
+    assert code == 0 and "created" not in out and (tmp_path / "laptop").is_dir()

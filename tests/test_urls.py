@@ -131,3 +131,11 @@ def test_other_sites_keep_their_url_without_fragment() -> None:
 )
 def test_is_url_like(text: str, expected: bool) -> None:
     assert is_url_like(text) is expected
+
+
+@pytest.mark.parametrize("source", ["https://www.tiktok.com/@a/video/1\x00", "http://x/\u0083\x00y", "clip\n.mp4"])
+def test_a_source_with_a_control_character_is_refused_naming_it_escaped(source: str) -> None:
+    # schemathesis found a NUL in a /v1/analyze URL reaching PostgreSQL (which cannot store it) as a 500
+    with pytest.raises(UnsupportedSourceError, match="control character") as caught:
+        parse_source(source)
+    assert caught.value.item is not None and "\x00" not in caught.value.item and "\n" not in caught.value.item

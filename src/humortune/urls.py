@@ -68,6 +68,13 @@ def parse_source(text: str) -> SourceRef:
     humortune cannot fetch.
     """
     raw = text.strip()
+    if any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
+        # no URL or path holds one, and the workspace cannot store a NUL (PostgreSQL text)
+        raise UnsupportedSourceError(
+            "the source contains a control character (a NUL, newline or tab inside it)",
+            hint="pass the URL or path alone, without control characters",
+            item=redact(raw.encode("unicode_escape").decode("ascii")),
+        )
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme in {"", "file"} or (len(scheme) == 1 and raw[1:3] in {":\\", ":/"}):

@@ -59,7 +59,8 @@ def status() -> None:
     existed = settings.workspace.exists()
     counts = backends.corpus.status()
     lines = _status_lines(backends.corpus, counts)
-    if not existed:
+    settings.workspace.mkdir(parents=True, exist_ok=True)  # on PostgreSQL nothing else creates the local folder
+    if not existed and not any(counts.values()):  # a new laptop folder on a shared database is not a new workspace
         console.print(f"created {escape(str(settings.workspace))}/ (a new, empty workspace)")
     table = Table(title=f"workspace {escape(str(settings.workspace))}")
     table.add_column("what")
