@@ -27,6 +27,7 @@ from humortune.analyzer.cost import estimate_cost
 from humortune.errors import EvaluationError, HumortuneError, PromotionRefusedError
 from humortune.evaluator.calibration import (
     CalibrationReport,
+    LabelKind,
     OwnerLabel,
     calibrate,
     latest_calibration,
@@ -35,9 +36,10 @@ from humortune.evaluator.calibration import (
     save_calibration,
 )
 from humortune.evaluator.gate import GateDecision, GatePolicy, decide
-from humortune.evaluator.judge import JudgeBackend, JudgeUsage, MechanismJudge, PairwiseJudge
+from humortune.evaluator.judge import JUDGE_PROMPT_VERSION, JudgeBackend, JudgeUsage, MechanismJudge, PairwiseJudge
 from humortune.evaluator.registry import DEFAULT_ALIAS, AliasEvent, AliasRegistry
 from humortune.evaluator.results import Answer, ClipResult, EvaluationReport
+from humortune.evaluator.reuse import StoredRun, as_rerun, fingerprint, load_run, save_run, still_stored
 from humortune.evaluator.scoring import build_clips, pair_clips, paired_figures, score_clips, slice_means, summarise
 from humortune.evaluator.stats import DEFAULT_BOOTSTRAP, DEFAULT_SEED
 from humortune.evaluator.testset import TestSet, TestSetSpec, select_test_set
@@ -335,13 +337,16 @@ class Evaluator:
             models[role] = model_id
             for clip in clips:
                 clip.answers[role] = answers[clip.correction_id]
+        judged_pairs = kind == "compare" and self.use_pairwise
+        inputs = self._inputs(kind, test_set, clips, models, warnings, judged_pairs, override) if write else None
+        if inputs is not None and (reused := self._reuse(inputs)) is not None:
+            return reused
         before = {id(j): j.usage.copy() for j in self._make_judges()} if self.use_judges else {}
         self._report_progress("scoring", 0, len(clips))
         mechanism_judge = self.mechanism_judge if self.use_judges else None
         scores = EvaluationStore(self.corpus.db)  # chrF/ROUGE-L of text pairs scored before
         score_clips(clips, mechanism_judge, concurrency=self.concurrency, cache=scores)
         self._report_progress("scoring", len(clips), len(clips))
-        judged_pairs = kind == "compare" and self.use_pairwise
         report = EvaluationReport(
             id="",
             kind=kind,
@@ -401,7 +406,34 @@ class Evaluator:
             if saved.problem:  # told to the caller and kept with the evaluation; the files show the rest
                 report.warnings.append(f"{saved.problem}; the review app shows it only on this machine until rerun")
         self._store(report, report_key, data["clips"])
+        if inputs is not None and report_key is not None and not saved.problem:
+            self._remember(inputs, StoredRun(report, saved.digest, report_key))
         return report
+
+    # -- reuse of an unchanged evaluation (`humortune.evaluator.reuse`) ----------------------------
+
+    def _inputs(self, kind: str, test_set: TestSet, clips: list[ClipResult], *context: Any) -> str:
+        models, warnings, judged_pairs, override = context
+        version = f"{self.judge_model}@{JUDGE_PROMPT_VERSION}"  # what the judges' `version` is
+        kinds: list[LabelKind] = (
+            (["pass_fail", "pairwise"] if judged_pairs else ["pass_fail"]) if self.use_judges else []
+        )
+        calibrations = [c.as_dict() if (c := latest_calibration(self.corpus, k, version)) else None for k in kinds]
+        settings = [kind, sorted(models.items()), test_set.as_dict(), warnings, self.use_judges, judged_pairs]
+        settings += [version, calibrations, self.seed, self.resamples, repr(self.policy), override]
+        return fingerprint([*settings, str(self.report_dir)], clips)
+
+    def _reuse(self, inputs: str) -> EvaluationReport | None:
+        run = load_run(self.settings.workspace / "cache" / "evaluations", inputs)
+        if run is None or not still_stored(run, self.report_dir, self._storage, self.stores.evaluations):
+            return None  # never run, or its files or items are gone: the full path puts them back
+        run.report.created_at = utcnow().isoformat(timespec="seconds")
+        self._store(run.report, run.report_key, [])  # its items are kept (same report key): none needed
+        return run.report
+
+    def _remember(self, inputs: str, run: StoredRun) -> None:
+        nothing = estimate_cost(TokenUsage(), self.judge_model, overrides=self.settings.inference_price_per_mtok)
+        save_run(self.settings.workspace / "cache" / "evaluations", inputs, as_rerun(run, nothing))
 
     def _judge_info(
         self, report: EvaluationReport, judged_pairs: bool, before: dict[int, JudgeUsage]

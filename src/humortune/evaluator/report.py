@@ -44,6 +44,7 @@ __all__ = [
     "report_key",
     "report_title",
     "save_report",
+    "shows_report",
     "write_report",
 ]
 
@@ -177,7 +178,7 @@ def save_report(
     digest = report_digest(data)
     folder = Path(directory)
     html_path, html = folder / "report.html", None
-    written = not _shows(folder, digest)
+    written = not shows_report(folder, digest)
     if written:
         clean = _clean(data)
         html = render_html(clean)
@@ -206,7 +207,7 @@ def save_report(
 _JSON, _HTML = "application/json", "text/html; charset=utf-8"
 
 
-def _shows(folder: Path, digest: str) -> bool:
+def shows_report(folder: Path, digest: str) -> bool:
     """Whether the report files in ``folder`` are there and show the report with this digest."""
     try:
         recorded = (folder / _DIGEST_FILE).read_text("utf-8")
