@@ -33,6 +33,7 @@ _VIDEO_PATHS = [
 _PHOTO = re.compile(r"^/@[\w.\-]*/photo/\d+/?$")
 _LIVE = re.compile(r"^/@[\w.\-]*/live/?$|^/live(/|$)")
 _PROFILE = re.compile(r"^/@[\w.\-]+/?$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")  # one regex, not a loop per character: every imported item passes here
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +69,7 @@ def parse_source(text: str) -> SourceRef:
     humortune cannot fetch.
     """
     raw = text.strip()
-    if any(ord(ch) < 32 or ord(ch) == 127 for ch in raw):
+    if _CONTROL.search(raw):
         # no URL or path holds one, and the workspace cannot store a NUL (PostgreSQL text)
         raise UnsupportedSourceError(
             "the source contains a control character (a NUL, newline or tab inside it)",
