@@ -6,13 +6,17 @@ import hashlib
 import importlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-__all__ = ["atomic_write", "canonical_json", "content_hash", "file_sha256", "lazy_getattr", "short_hash"]
+__all__ = ["SHA256_HEX", "atomic_write", "canonical_json", "content_hash", "file_sha256", "lazy_getattr", "short_hash"]
+
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+"""A sha256 digest as humortune writes it (64 lowercase hex digits): stored video names, API video ids."""
 
 _CHUNK = 1024 * 1024
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import mimetypes
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from humortune._util import file_sha256
+from humortune._util import SHA256_HEX, file_sha256
 from humortune.errors import AnalysisError, ProbeError, SourceError
 from humortune.schema import VideoAsset
 from humortune.storage.base import Storage, video_key
@@ -35,7 +34,6 @@ __all__ = ["VideoInput", "VideoRef", "describe_input", "mime_for", "prepare_vide
 VideoInput: TypeAlias = "str | os.PathLike[str] | VideoAsset"
 """Anything `Analyzer.analyze` accepts: a path, a ``gs://``/``file://`` URI, an http(s) URL or a `VideoAsset`."""
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _VIDEO_MIME = {
     ".mp4": "video/mp4",
     ".m4v": "video/mp4",
@@ -106,7 +104,7 @@ def _gcs_ref(uri: str, corpus: Corpus | None) -> VideoRef:
         if asset is not None:
             return VideoRef(uri, asset.sha256, asset.mime, asset)
     stem = Path(uri.split("?", 1)[0]).stem
-    return VideoRef(uri, stem if _SHA256.match(stem) else None, mime_for(uri))
+    return VideoRef(uri, stem if SHA256_HEX.match(stem) else None, mime_for(uri))
 
 
 def _url_ref(

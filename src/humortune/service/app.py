@@ -32,13 +32,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import humortune
+from humortune._util import SHA256_HEX
 from humortune.errors import AnalysisError, HumortuneError, ModelNotFoundError, SourceError
 from humortune.schema import OutputMode, VideoAsset
 from humortune.service.docs_assets import add_swagger_ui
 from humortune.service.memo import DEFAULT_RECHECK_S, AnswerKey, ServiceMemo
 from humortune.service.openapi import (
     ANALYSIS_ID_PATTERN,
-    SHA256,
     AnalysisResponse,
     AnalyzeRequest,
     ErrorBody,
@@ -64,7 +64,6 @@ __all__ = ["AnalyzeRequest", "ErrorBody", "Service", "create_app", "require_toke
 DEFAULT_MAX_BODY_BYTES = 16 * 1024
 """A request names a video; it never uploads one. 16 KiB is far more than any valid body needs."""
 
-_SHA256 = SHA256
 _ANALYSIS_ID = ANALYSIS_ID_PATTERN
 _BEARER = "The token printed by `humortune serve` or HUMORTUNE_API_TOKEN"
 _bearer = HTTPBearer(auto_error=False, description=_BEARER)
@@ -248,7 +247,7 @@ def _analyze(service: Service, body: AnalyzeRequest, key: AnswerKey) -> Response
             item=redact(body.video),
             fields=["video"],
         )
-    if _SHA256.match(body.video):
+    if SHA256_HEX.match(body.video):
         asset = service.corpus.video(body.video)
         if asset is None:
             return _error(404, "NotFound", "no stored video has this sha256", hint="ingest it first", item=body.video)

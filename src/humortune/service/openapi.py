@@ -16,12 +16,11 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from humortune._util import atomic_write
+from humortune._util import SHA256_HEX, atomic_write
 from humortune.schema import Analysis, OutputMode
 
 __all__ = [
     "ANALYSIS_ID_PATTERN",
-    "SHA256",
     "VIDEO_PATTERN",
     "AnalysisResponse",
     "AnalyzeRequest",
@@ -44,9 +43,6 @@ VIDEO_DESCRIPTION = (
     "the sha256 (64 lowercase hex digits) of a stored video; a TikTok URL; or another http(s) URL that was "
     "ingested before. Local paths are refused."
 )
-
-SHA256 = re.compile(r"^[0-9a-f]{64}$")
-"""A stored video's content hash, as ``video`` may name it."""
 
 
 class AnalyzeRequest(BaseModel):
@@ -81,7 +77,7 @@ class AnalyzeRequest(BaseModel):
         value = value.strip()
         if value.startswith("gs://"):
             return _check_gs_uri(value)
-        if SHA256.match(value) or value.startswith(("http://", "https://")):
+        if SHA256_HEX.match(value) or value.startswith(("http://", "https://")):
             return value
         raise ValueError("must be a gs:// URI, an http(s) URL, or the sha256 of a stored video (no local paths)")
 

@@ -13,6 +13,8 @@ import json
 import re
 from typing import Any
 
+from humortune._util import SHA256_HEX
+
 __all__ = [
     "clip_seed",
     "fill_schema",
@@ -63,7 +65,6 @@ _NARRATIVE = re.compile(
 
 
 _MECHANISM_MAX_WORDS = 10  # humortune.schema.MECHANISM_WORDS[1]
-_SHA256_NAME = re.compile(r"^[0-9a-f]{64}$")
 
 
 def clip_seed(uri: str | None, data: bytes | None = None) -> str:
@@ -77,7 +78,7 @@ def clip_seed(uri: str | None, data: bytes | None = None) -> str:
         return "no-video"
     name = _basename(uri)
     stem = name.rsplit(".", 1)[0].lower()
-    if _SHA256_NAME.match(stem):
+    if SHA256_HEX.match(stem):
         return stem
     if data is not None:
         return hashlib.sha256(data).hexdigest()
