@@ -106,7 +106,7 @@ class PostgresServer:
         if sorted(tables) != self._tables:
             return False
         head = [tuple(r) for r in conn.execute(f"SELECT version_num FROM {name}.alembic_version")]
-        # the migration itself fills alembic_version and queue_changes (a counter: harmless to hand out bumped)
+        # the migration itself fills alembic_version and the two counters (harmless to hand out bumped)
         rows = " OR ".join(f"EXISTS (SELECT 1 FROM {name}.{t})" for t in tables if t not in _SEEDED)
         return bool(head == self._template_head and not conn.execute(f"SELECT {rows}").fetchone()[0])
 
@@ -142,7 +142,7 @@ class PostgresServer:
         return script + ";"
 
 
-_SEEDED = ("alembic_version", "queue_changes")
+_SEEDED = ("alembic_version", "correction_changes", "queue_changes")
 _TABLES = "SELECT tablename FROM pg_tables WHERE schemaname = %(schema)s"
 
 

@@ -201,3 +201,77 @@ def test_a_strict_import_that_refuses_records_nothing(corpus: Corpus, tmp_path: 
     assert _tables(corpus) == {"corrections": [], "battery_imports": [], "battery_items": []}
     validated[:] = []
     assert corpus.import_battery(path).added == 2 and validated == [0, 1, 2]
+
+
+def _battery_items_reads(corpus: Corpus, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement that reads ``battery_items`` from now on."""
+    seen: list[str] = []
+    real = type(corpus.db).query
+
+    def spy(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
+        if "battery_items" in sql:
+            seen.append(sql)
+        return real(self, sql, *args, **kwargs)
+
+    monkeypatch.setattr(type(corpus.db), "query", spy)
+    return seen
+
+
+def test_an_unchanged_reimport_reads_no_item_while_no_correction_changed(
+    corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "b.json", _items())
+    corpus.import_battery(path)
+    reads = _battery_items_reads(corpus, monkeypatch)
+    assert corpus.import_battery(path).unchanged == 6
+    assert reads == []  # the counter alone says nothing drifted
+    corpus.add_correction(
+        Correction(id="r-new", video_url="https://www.tiktok.com/@u/video/1", human_said="Ny.", source="review")
+    )
+    assert corpus.import_battery(path).unchanged == 6
+    assert len(reads) == 1  # the counter moved: every item checked once, the file found intact and stamped
+    assert corpus.import_battery(path).unchanged == 6
+    assert len(reads) == 1
+
+
+def test_the_counter_moves_with_what_the_check_reads_and_not_with_a_video_link(corpus: Corpus, tmp_path: Path) -> None:
+    store = BatteryImportStore(corpus.db)
+    corpus.import_battery(_write(tmp_path / "b.json", _items(2)))
+    first = corpus.corrections()[0]
+    video = VideoAsset(
+        sha256="b" * 64, source_id="7300", size_bytes=10, duration_s=1.0, width=2, height=2, codec="h264", fps=30.0,
+        has_audio=False, uri="file:///v.mp4",
+    )  # fmt: skip
+    corpus.add_video(video)
+    start = store.changes()
+    corpus.link_video(corpus.entries()[0].video_key, video.sha256)
+    assert store.changes() == start  # linking a clip changes no content hash
+    corpus.add_correction(first.model_copy(update={"human_said": "Ändrad."}))
+    edited = store.changes()
+    assert edited != start
+    CorrectionStore(corpus.db).delete(first.id)
+    assert store.changes() not in (start, edited)
+
+
+def test_a_correction_changed_while_an_import_ran_is_checked_next_time(
+    corpus: Corpus, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = _items(3)
+    path = _write(tmp_path / "b.json", items)
+    corpus.import_battery(path)
+    victim = corpus.corrections()[0]
+    real = BatteryImportStore.known
+
+    def known_then_edited(self: BatteryImportStore, where: str) -> Any:
+        found = real(self, where)  # the import now believes the victim is current
+        corpus.add_correction(victim.model_copy(update={"human_said": "Ändrad under importen."}))
+        return found
+
+    monkeypatch.setattr(BatteryImportStore, "known", known_then_edited)
+    items[2]["human_said"] = "Det roliga är något annat."
+    corpus.import_battery(_write(path, items))
+    monkeypatch.setattr(BatteryImportStore, "known", real)
+    assert corpus.correction(victim.id).human_said == "Ändrad under importen."  # type: ignore[union-attr]
+    report = corpus.import_battery(path)  # the same bytes: only the per-item check can see the edit
+    assert (report.updated, report.unchanged) == (1, 2)
+    assert corpus.correction(victim.id).human_said == victim.human_said  # type: ignore[union-attr]

@@ -144,12 +144,15 @@ class Corpus:
         data = read_battery(path)
         where, file_hash = str(Path(path).resolve()), battery_hash(data, source)
         store = BatteryImportStore(self.db)
+        changes = store.changes()  # before anything is read: a change after it makes the next import check again
         recorded = store.recorded(where)
-        if recorded is not None and recorded.file_hash == file_hash and store.intact(where):
+        if recorded is not None and recorded.file_hash == file_hash and store.intact(where, recorded, changes):
             report = ImportReport(source=str(path), shape=str(recorded.report["shape"]))
             _replay(report, recorded.report)
         else:
-            report = self._import_parsed(path, where, (data, file_hash), store, strict=strict, source=source)
+            report = self._import_parsed(
+                path, where, (data, file_hash), store, strict=strict, source=source, changes=changes
+            )
         if report.problems and strict:
             raise BatteryError(report.problems, source=str(path))
         return report
@@ -163,6 +166,7 @@ class Corpus:
         *,
         strict: bool,
         source: str,
+        changes: int,
     ) -> ImportReport:
         """Parse (reusing the items parsed before that still hold), write what changed, record what was read."""
         (data, file_hash), before = read, store.known(where)
@@ -181,12 +185,13 @@ class Corpus:
         # an item that cannot be hashed is not in ``parses``: never let the whole file count as done
         whole = all(item.item_hash is not None for item in parsed.items)
         with self.db.transaction():
+            unmoved = store.changes() == changes  # under the write lock: nobody changed a correction since `known`
             for item in parsed.items:
                 outcome = self._upsert(item.correction, item.video_key, item.content_hash)
                 setattr(report, outcome, getattr(report, outcome) + 1)
             recorded = {name: getattr(report, name) for name in _RECORDED}
             done = file_hash if whole else ""
-            store.record(where, file_hash=done, report=recorded, before=before, after=parsed.parses)
+            store.record(where, file_hash=done, report=recorded, before=before, after=parsed.parses, current=unmoved)
         return report
 
     def add_correction(self, correction: Correction, *, video_key: str | None = None) -> str:

@@ -294,7 +294,37 @@ CREATE TABLE battery_items (
 );
 """
 
-MIGRATIONS: list[str] = [_V1, _V2, _V3, _V4, _V5, _V6_OFFLINE_STATE, _V7_BATTERY_IMPORTS]
+# v8: a counter of the changes to what a battery import checks (a correction's id and content hash, or its being
+# there at all), bumped by triggers in the writing transaction; each battery import records the value it left, so
+# an unchanged re-import skips the per-item check against ``corrections`` while the counter has not moved (issue
+# 13: that check was 100k random index lookups at 100k clips). SQLite has only row triggers, and counts rows;
+# PostgreSQL counts statements (`_V8_POSTGRES`). Only equality matters: a move, however large, means "check".
+_V8_CORRECTION_CHANGES = """
+CREATE TABLE correction_changes (n BIGINT NOT NULL);
+INSERT INTO correction_changes VALUES (0);
+CREATE TRIGGER corrections_counted_insert AFTER INSERT ON corrections BEGIN
+    UPDATE correction_changes SET n = n + 1;
+END;
+CREATE TRIGGER corrections_counted_update AFTER UPDATE OF id, content_hash ON corrections
+WHEN OLD.id IS NOT NEW.id OR OLD.content_hash IS NOT NEW.content_hash BEGIN
+    UPDATE correction_changes SET n = n + 1;
+END;
+CREATE TRIGGER corrections_counted_delete AFTER DELETE ON corrections BEGIN
+    UPDATE correction_changes SET n = n + 1;
+END;
+ALTER TABLE battery_imports ADD COLUMN corrections_seen BIGINT;
+"""
+
+MIGRATIONS: list[str] = [
+    _V1,
+    _V2,
+    _V3,
+    _V4,
+    _V5,
+    _V6_OFFLINE_STATE,
+    _V7_BATTERY_IMPORTS,
+    _V8_CORRECTION_CHANGES,
+]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 REVISIONS: list[str] = [f"{n:04d}" for n in range(1, SCHEMA_VERSION + 1)]
@@ -380,6 +410,20 @@ END $$""",
     ),
 )
 
+_V8_POSTGRES: tuple[str, ...] = (
+    "CREATE TABLE correction_changes (n BIGINT NOT NULL)",
+    "INSERT INTO correction_changes VALUES (0)",
+    """CREATE FUNCTION humortune_correction_changed() RETURNS trigger
+LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    UPDATE correction_changes SET n = n + 1;
+    RETURN NULL;
+END $$""",
+    "CREATE TRIGGER corrections_counted AFTER INSERT OR DELETE OR TRUNCATE OR UPDATE OF id, content_hash"
+    " ON corrections FOR EACH STATEMENT EXECUTE FUNCTION humortune_correction_changed()",
+    "ALTER TABLE battery_imports ADD COLUMN corrections_seen BIGINT",
+)
+
 # corrections names videos and analyses before they exist: PostgreSQL checks that, SQLite does not.
 _FORWARD_KEYS = (
     "ALTER TABLE corrections ADD FOREIGN KEY (video_sha256) REFERENCES videos(sha256)",
@@ -392,6 +436,8 @@ def statements(version: int, dialect: str) -> list[str]:
     script = MIGRATIONS[version]
     if dialect == "postgresql" and version == 4:
         return list(_V5_POSTGRES)  # dollar-quoted bodies: not for sqlite3.complete_statement
+    if dialect == "postgresql" and version == 7:
+        return list(_V8_POSTGRES)  # statement triggers and a function body, not SQLite's row triggers
     if dialect == "postgresql":
         script = _V2_POSTGRES if version == 1 else _postgres(script)
     found = _split(script)

@@ -4,6 +4,11 @@ Two tables: ``battery_imports`` (per file: the hash of its bytes and the report 
 ``battery_items`` (per file and item: the hash of the item's raw JSON and what it parsed to). Both are a cache:
 each entry counts only while the correction it names still holds the content it had (checked against
 ``corrections.content_hash`` on every read), so an edit, a review or a deletion elsewhere is never hidden.
+
+That check is one index lookup per item; ``correction_changes`` (a counter the schema's triggers bump whenever a
+correction is added, deleted or gets another id or content hash) lets an unchanged re-import skip it: each
+import records the counter's value it left, and while the counter still has that value no correction can have
+drifted. This store is the counter's only reader.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ class RecordedImport:
 
     file_hash: str
     report: dict[str, object]
+    corrections_seen: int | None = None  # `BatteryImportStore.changes` when it was written (None: unknown)
 
 
 class BatteryImportStore(Store):
@@ -49,17 +55,36 @@ class BatteryImportStore(Store):
 
     def recorded(self, path: str) -> RecordedImport | None:
         """The last import of the battery file at ``path`` (resolved), if any."""
-        row = self.db.query_one("SELECT file_hash, report_json FROM battery_imports WHERE path = ?", (path,))
-        return RecordedImport(row[0], loads_dict(row[1])) if row is not None else None
+        row = self.db.query_one(
+            "SELECT file_hash, report_json, corrections_seen FROM battery_imports WHERE path = ?", (path,)
+        )
+        return RecordedImport(row[0], loads_dict(row[1]), row[2]) if row is not None else None
 
-    def intact(self, path: str) -> bool:
-        """Whether every correction the last import of ``path`` kept still holds what that import left."""
+    def changes(self) -> int:
+        """The ``correction_changes`` counter: equal values mean no correction changed in between."""
+        row = self.db.query_one("SELECT n FROM correction_changes")
+        return int(row[0]) if row is not None else -1
+
+    def intact(self, path: str, recorded: RecordedImport, changes: int) -> bool:
+        """Whether every correction the last import of ``path`` kept still holds what that import left.
+
+        ``changes`` is `changes` read before ``recorded``: when it is what the import recorded, nothing can have
+        drifted and nothing is read; otherwise each item is checked, and a file found intact is stamped with
+        ``changes`` so the next unchanged re-import is free again.
+        """
+        if recorded.corrections_seen == changes:
+            return True
         drifted = self.db.query_one(
             "SELECT 1 FROM battery_items b LEFT JOIN corrections c ON c.id = b.correction_id"
             " WHERE b.path = ? AND b.imported = 1 AND (c.content_hash IS NULL OR c.content_hash <> b.content_hash)"
             " LIMIT 1",
             (path,),
         )
+        if drifted is None:
+            self.db.execute(
+                "UPDATE battery_imports SET corrections_seen = ? WHERE path = ? AND file_hash = ?",
+                (changes, path, recorded.file_hash),
+            )
         return drifted is None
 
     def known(self, path: str) -> dict[str, KnownItem]:
@@ -80,8 +105,14 @@ class BatteryImportStore(Store):
         report: dict[str, object],
         before: dict[str, KnownItem],
         after: Iterable[KnownItem],
+        current: bool,
     ) -> None:
-        """Write what this import of ``path`` found, touching only the item rows that changed."""
+        """Write what this import of ``path`` found, touching only the item rows that changed.
+
+        ``current`` says ``before`` was read with no correction changed since but this import's own writes
+        (the caller compared `changes` before reading it with `changes` once its write transaction began);
+        only then is the counter's value recorded, else the next re-import checks every item.
+        """
         now_items = {item.item_hash: item for item in after}
         gone = [h for h in before if h not in now_items]
         added = [i for h, i in now_items.items() if h not in before]
@@ -105,9 +136,11 @@ class BatteryImportStore(Store):
                 "UPDATE battery_items SET imported = ? WHERE path = ? AND item_hash = ?",
                 [(int(i.imported), path, i.item_hash) for i in flipped],
             )
+            seen = self.changes() if current else None
             conn.execute(
-                "INSERT INTO battery_imports (path, file_hash, report_json, imported_at) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (path) DO UPDATE SET file_hash = excluded.file_hash,"
-                " report_json = excluded.report_json, imported_at = excluded.imported_at",
-                (path, file_hash, dumps(report), now_text()),
+                "INSERT INTO battery_imports (path, file_hash, report_json, imported_at, corrections_seen)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (path) DO UPDATE SET file_hash = excluded.file_hash,"
+                " report_json = excluded.report_json, imported_at = excluded.imported_at,"
+                " corrections_seen = excluded.corrections_seen",
+                (path, file_hash, dumps(report), now_text(), seen),
             )
