@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -173,6 +174,14 @@ def test_a_missing_command_and_a_missing_value_are_still_typers_errors(capsys: p
     assert "Missing command" in capsys.readouterr().err
     assert main(["--help", "-w"]) == 2
     assert "requires an argument" in capsys.readouterr().err
+
+
+def test_a_command_still_runs_after_an_invocation_without_one(tmp_path: Path) -> None:
+    import humortune.cli.core  # noqa: F401  # the real commands are registered first (as by an earlier call)
+    from humortune.cli import main
+
+    assert main(["--offline"]) == 2  # no command: the stand-ins are listed for typer's usage error
+    assert main(["init", "-w", str(tmp_path / "ws")]) == 0  # the real `init`, not its stand-in
 
 
 def test_the_typer_app_and_consoles_are_still_reachable_from_the_package() -> None:

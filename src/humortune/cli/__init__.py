@@ -61,11 +61,13 @@ def _not_loaded() -> None:  # pragma: no cover - main imports a command's module
 
 
 def _list_without_importing() -> None:
-    """Stand-ins for the root help: the real command, once its module is imported, replaces each in place."""
+    """Stand-ins for typer's root usage errors: the real command, once its module is imported, replaces each in
+    place. A command whose module is already imported keeps its real registration (a later stand-in would win)."""
     from humortune.cli._app import app
 
-    for name, (_, help_text) in COMMANDS.items():
-        if name not in _listed:
+    for name, (modules, help_text) in COMMANDS.items():
+        loaded = any(f"{__name__}.{module}" in sys.modules for module in modules)  # the first registers the name
+        if name not in _listed and not loaded:
             app.command(name, help=help_text)(_not_loaded)
             _listed.add(name)
 
