@@ -125,8 +125,8 @@ def test_the_root_help_loads_neither_typer_nor_any_command_module(fast_help: dic
     heavy = {"typer", "click", "markdown_it", "pygments", "pydantic"}
     assert sorted({name.split(".")[0] for name in loaded} & heavy) == []
     assert [name for name in loaded if name.startswith("humortune")] == [
-        "humortune", "humortune._util", "humortune._version", "humortune.catalog", "humortune.cli",
-        "humortune.cli._commands", "humortune.cli._root_help", "humortune.errors",
+        "humortune", "humortune._lazy", "humortune._version", "humortune.cli", "humortune.cli._commands",
+        "humortune.cli._root_help", "humortune.errors",
     ]  # fmt: skip
 
 
