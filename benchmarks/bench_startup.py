@@ -10,12 +10,17 @@ use only, by the commands that need it.
 
 Targets: ``humortune --help`` ≤ 8× ``python -c pass``; ``import humortune`` ≤ 100 ms over bare Python.
 
-    python benchmarks/bench_startup.py [--runs 9]
+``--no-site`` runs every interpreter with ``-S`` and this one's ``sys.path``: a machine's ``.pth`` start-up hooks
+(which may import whole packages before ``pass``) then count neither in the baseline nor in the cases, so the
+ratio is the stricter one a plain install would see.
+
+    python benchmarks/bench_startup.py [--runs 9] [--no-site]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -39,22 +44,27 @@ CASES: dict[str, list[str]] = {
 }
 
 
-def _once(args: list[str]) -> float:
+def _once(args: list[str], no_site: bool) -> float:
+    flags, env = ["-S"] if no_site else [], dict(os.environ)
+    if no_site:  # the paths site would have added (sys.path[0] is this script's folder)
+        env["PYTHONPATH"] = os.pathsep.join(sys.path[1:])
     start = time.perf_counter()
-    subprocess.run([sys.executable, *args], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([sys.executable, *flags, *args], check=True, stdout=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=9)
-    runs = parser.parse_args().runs
+    parser.add_argument("--no-site", action="store_true", help="run with python -S (no .pth start-up hooks)")
+    options = parser.parse_args()
+    runs, no_site = options.runs, options.no_site
     times: dict[str, list[float]] = {name: [] for name in CASES}
     for name in CASES:  # warm the OS file cache and .pyc files first
-        _once(CASES[name])
+        _once(CASES[name], no_site)
     for _ in range(runs):
         for name, args in CASES.items():
-            times[name].append(_once(args))
+            times[name].append(_once(args, no_site))
     median = {name: statistics.median(values) for name, values in times.items()}
     base = median["python -c pass (baseline)"]
     print(f"{'command':<36}{'median ms':>10}{'× bare':>8}{'over bare':>11}")

@@ -124,10 +124,21 @@ def test_the_root_help_loads_neither_typer_nor_any_command_module(fast_help: dic
     loaded = fast_help["modules"]
     heavy = {"typer", "click", "markdown_it", "pygments", "pydantic"}
     assert sorted({name.split(".")[0] for name in loaded} & heavy) == []
+    assert "rich._emoji_codes" not in loaded  # no help text names an emoji: rich's table stays unloaded
     assert [name for name in loaded if name.startswith("humortune")] == [
         "humortune", "humortune._lazy", "humortune._version", "humortune.cli", "humortune.cli._commands",
         "humortune.cli._root_help", "humortune.errors",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize("text", ["Plain text, niche:… and /v1/analyses/{id}.", "A :thumbs_up: [bold]and[/] --flag"])
+def test_help_texts_render_as_typer_renders_them(text: str) -> None:
+    from rich.text import Text
+
+    from humortune.cli._root_help import _markup
+
+    rendered, typers = _markup(text), Text.from_markup(text)  # rich markup and emoji codes, as typer's "rich" mode
+    assert (rendered.plain, rendered.spans[: len(typers.spans)]) == (typers.plain, typers.spans)
 
 
 @pytest.mark.parametrize(
