@@ -41,6 +41,23 @@ def test_import_does_not_load_heavy_dependencies() -> None:
     assert heavy == [], heavy
 
 
+def test_import_loads_only_the_errors_until_a_name_is_used() -> None:
+    # Start-up (issue 13): the catalog (dataclasses, inspect, datetime) and _util (hashlib, json, tempfile) wait.
+    code = (
+        "import sys, json; before = set(sys.modules); import humortune; after = set(sys.modules); "
+        "module = humortune.catalog; from humortune import CatalogModel; "
+        "print(json.dumps([sorted(after - before), module is sys.modules['humortune.catalog'], "
+        "CatalogModel is module.CatalogModel]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded, catalog_is_the_module, same_class = json.loads(out)
+    assert [m for m in loaded if m.startswith("humortune")] == [
+        "humortune", "humortune._lazy", "humortune._version", "humortune.errors",
+    ]  # fmt: skip
+    assert sorted({"dataclasses", "datetime", "hashlib", "inspect", "shutil", "tempfile"} & set(loaded)) == []
+    assert catalog_is_the_module and same_class
+
+
 def test_import_builds_no_pydantic_model_until_first_use() -> None:
     # Start-up (issue 13): the pydantic models, pydantic-settings and asyncio load when a name is first used.
     code = (

@@ -1,6 +1,6 @@
 """humortune: teach Gemini to read short-form video the way its owner does.
 
-Only the errors and the model catalog are imported eagerly; every other public name (the pydantic models,
+Only the errors are imported eagerly; every other public name (the model catalog, the pydantic models,
 settings, corpus, and everything that pulls in google-genai, google-cloud-storage, yt-dlp or PyAV) loads on
 first use, so ``import humortune`` stays fast.
 """
@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from humortune import catalog
-from humortune._util import lazy_getattr
+from humortune._lazy import lazy_getattr
 from humortune._version import __version__
-from humortune.catalog import CatalogModel
 from humortune.errors import (
     AnalysisError,
     BatteryError,
@@ -40,11 +38,13 @@ from humortune.errors import (
 )
 
 if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
+    from humortune import catalog as catalog
     from humortune.analyzer.analyzer import AnalysisResult as AnalysisResult
     from humortune.analyzer.analyzer import Analyzer as Analyzer
     from humortune.analyzer.request import BatchRequest as BatchRequest
     from humortune.analyzer.request import GenerationRequest as GenerationRequest
     from humortune.app import App as App
+    from humortune.catalog import CatalogModel as CatalogModel
     from humortune.dataset import BuildOptions as BuildOptions
     from humortune.dataset import DatasetBuilder as DatasetBuilder
     from humortune.dataset import validate_jsonl as validate_jsonl
@@ -96,6 +96,8 @@ if TYPE_CHECKING:  # pragma: no cover - import-time only for type checkers
 # name → module that defines it; loaded on first attribute access (PEP 562). The pydantic models and settings
 # are lazy too: building them is most of a bare `import humortune` (and of every CLI start-up), issue 13.
 _LAZY: dict[str, str] = {
+    "catalog": "humortune.catalog",  # dataclasses, inspect and datetime: most of what was left (issue 13)
+    "CatalogModel": "humortune.catalog",
     "App": "humortune.app",
     "DEFAULT_PROMPT": "humortune.prompts",
     "Prompt": "humortune.prompts",
@@ -142,7 +144,6 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "AnalysisError",
     "BatteryError",
-    "CatalogModel",
     "ConfigError",
     "CorpusError",
     "DatasetError",
@@ -165,7 +166,6 @@ __all__ = [
     "UnknownModelError",
     "UnsupportedSourceError",
     "__version__",
-    "catalog",
     *_LAZY,
 ]
 

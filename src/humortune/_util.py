@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import hashlib
-import importlib
 import json
 import os
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
+
+from humortune._lazy import lazy_getattr  # re-exported: the packages' lazy imports (moved, issue 13)
 
 __all__ = ["SHA256_HEX", "atomic_write", "canonical_json", "content_hash", "file_sha256", "lazy_getattr", "short_hash"]
 
@@ -71,22 +72,3 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
         with suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-def lazy_getattr(package: str, lazy: Mapping[str, str], namespace: dict[str, Any]) -> Callable[[str], Any]:
-    """A PEP 562 module ``__getattr__``: names in ``lazy`` (name → defining module) import on first use.
-
-    Packages use it so heavy dependencies load only when needed::
-
-        __getattr__ = lazy_getattr(__name__, _LAZY, globals())
-    """
-
-    def __getattr__(name: str) -> Any:
-        module = lazy.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
-        namespace[name] = value  # cache: the next access is a plain global lookup
-        return value
-
-    return __getattr__

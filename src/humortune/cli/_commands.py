@@ -1,13 +1,36 @@
 """Which module defines each top-level command, and its one-line help: root ``--help`` without importing them.
 
-`humortune.cli.main` imports only the module(s) of the command being run; the root help lists these entries
-instead of importing every command module (issue 13: start-up). tests/test_cli_lazy.py checks that this table
-matches the commands the modules really register, help text included.
+`humortune.cli.main` imports only the module(s) of the command being run; the root help is drawn from these
+tables (`humortune.cli._root_help`) without importing typer or any command module (issue 13: start-up).
+tests/test_cli_commands.py checks that `COMMANDS` matches the commands the modules really register, help text
+included, and that `ROOT_OPTIONS` matches the root callback's options in `humortune.cli._app`.
 """
 
 from __future__ import annotations
 
-__all__ = ["COMMANDS"]
+from typing import NamedTuple
+
+__all__ = ["COMMANDS", "ROOT_HELP", "ROOT_OPTIONS", "ROOT_USAGE", "RootOption"]
+
+ROOT_USAGE = "humortune [OPTIONS] COMMAND [ARGS]..."
+ROOT_HELP = "Teach Gemini to read short-form video the way its owner does."
+
+
+class RootOption(NamedTuple):
+    """One option of the root command, as its help lists it."""
+
+    flags: tuple[str, ...]  # long name first, then the short one
+    metavar: str  # the value's placeholder, "" for a flag
+    help: str
+
+
+# In the order typer lists them: the root callback's parameters, then click's --help.
+ROOT_OPTIONS: tuple[RootOption, ...] = (
+    RootOption(("--workspace", "-w"), "<path>", "Workspace directory (env HUMORTUNE_WORKSPACE; default .humortune)."),
+    RootOption(("--offline",), "", "Use the bundled FakeGemini (no credentials, no cost)."),
+    RootOption(("--debug",), "", "Show tracebacks."),
+    RootOption(("--help",), "", "Show this message and exit."),
+)
 
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "init": (("core",), "Create the workspace (database and local storage) if it does not exist."),
