@@ -90,6 +90,27 @@ def test_ingests_links_and_is_idempotent(corpus: Corpus, settings: Settings, cli
     assert len(storage.list("training/videos/")) == 3
 
 
+def test_a_rerun_that_finds_every_clip_present_writes_no_status(corpus: Corpus, settings: Settings) -> None:
+    urls = [TT.format(tid(n)) for n in range(1, 4)]
+    _add(corpus, *urls)
+    fake = FakeDownloader(generate=True)
+    _ingestor(corpus, settings, fake).run()
+    old = "2000-01-01T00:00:00+00:00"  # a write would replace it with now
+    corpus.db.execute("UPDATE ingest_status SET updated_at = ?", (old,))
+    again_failed = f"tiktok:{tid(2)}"  # e.g. another process recorded a failure since
+    corpus.db.execute("UPDATE ingest_status SET status = 'failed', category = 'network' WHERE video_key = ?",
+                      (again_failed,))  # fmt: skip
+    report = _ingestor(corpus, settings, fake).run()
+    assert report.counts == {"ok": 0, "present": 3, "failed": 0}
+    rows = {r["video_key"]: (r["status"], r["category"], r["updated_at"]) for r in
+            corpus.db.query("SELECT video_key, status, category, updated_at FROM ingest_status")}  # fmt: skip
+    assert {k: v for k, v in rows.items() if k != again_failed} == {
+        f"tiktok:{tid(n)}": ("ok", None, old) for n in (1, 3)
+    }  # nothing changed, nothing written
+    status, category, updated = rows[again_failed]
+    assert (status, category) == ("ok", None) and updated != old  # found present: recorded ok again
+
+
 def test_one_bad_url_never_stops_the_others(corpus: Corpus, settings: Settings) -> None:
     good = [TT.format(tid(n)) for n in range(1, 6)]
     bad = TT.format(tid(99))

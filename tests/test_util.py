@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
 
-from humortune._util import atomic_write, canonical_json, content_hash, file_sha256
+from humortune._util import atomic_write, canonical_json, content_hash, cyclic_gc_paused, file_sha256
 
 
 def test_canonical_json_ignores_key_order() -> None:
@@ -34,3 +35,29 @@ def test_atomic_write_replaces(tmp_path: Path) -> None:
     with atomic_write(tmp_path / "sub" / "out.txt", "w") as fh:
         fh.write("new")
     assert (tmp_path / "sub" / "out.txt").read_text() == "new"
+
+
+def test_cyclic_gc_paused_pauses_and_resumes_once_even_on_error() -> None:
+    assert gc.isenabled()
+    with cyclic_gc_paused():
+        assert not gc.isenabled()
+        with cyclic_gc_paused():  # nested: the inner one does not resume it
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+    @cyclic_gc_paused()
+    def fails() -> None:
+        assert not gc.isenabled()
+        raise ValueError("boom")
+
+    with pytest.raises(ValueError, match="boom"):
+        fails()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with cyclic_gc_paused():
+            pass
+        assert not gc.isenabled()  # paused by someone else before: left as it was
+    finally:
+        gc.enable()

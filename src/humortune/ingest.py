@@ -44,7 +44,7 @@ from typing import Any, Literal
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from humortune._util import atomic_write, file_sha256
+from humortune._util import atomic_write, file_sha256, pid_alive
 from humortune.app import App
 from humortune.errors import HumortuneError, PermanentSourceError, SourceError, StorageError
 from humortune.schema import VideoAsset, utcnow
@@ -236,6 +236,7 @@ class Ingestor:
         self.settings = settings or Settings()
         self.storage = storage if storage is not None else open_storage(settings=self.settings)
         self._stop = threading.Event()
+        self._ok_before: frozenset[str] = frozenset()  # sources recorded ok when this run began
         self._downloader = downloader
         self.concurrency = max(1, concurrency or self.settings.download_concurrency)
         self.attempts = max(1, attempts or self.settings.download_attempts)
@@ -279,6 +280,7 @@ class Ingestor:
         if items and callable(connect):
             connect()  # e.g. gs:// without credentials: one error now, not one per clip
         report = IngestReport(storage_uri=self.storage.root_uri, started_at=started)
+        self._ok_before = Stores.of(self.corpus.db).ingest.ok_keys()  # a skip that finds them ok writes nothing
         self._emit(IngestProgress(total=len(items), completed=0))
         run_dir = self._prepare_tmp()
         outcomes: dict[int, SourceOutcome] = {}
@@ -356,7 +358,7 @@ class Ingestor:
                 stale = time.time() - child.stat().st_mtime > _STALE_S  # where pids cannot be checked
             except FileNotFoundError:
                 continue
-            if match and (stale or not _pid_alive(int(match.group(1)))):
+            if match and (stale or not pid_alive(int(match.group(1)))):
                 shutil.rmtree(child, ignore_errors=True)
         sweep = getattr(self.storage, "sweep_temp", None)
         if callable(sweep):
@@ -585,16 +587,10 @@ class Ingestor:
             hint=outcome.hint,
             attempts=outcome.attempts,
         )
-        Stores.of(self.corpus.db).ingest.record(state)  # a success clears the failure fields
+        Stores.of(self.corpus.db).ingest.record(state, ok_before=self._ok_before)  # clears failure fields
 
 
 def _new_dir(run: _Run, index: int, attempt: int) -> Path:
     path = run.run_dir / f"{index:05d}-{attempt}"
     path.mkdir(parents=True, exist_ok=True)
     return path
-
-
-def _pid_alive(pid: int) -> bool:
-    from humortune.storage.local import _pid_alive as alive
-
-    return alive(pid)

@@ -22,7 +22,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Unpack
 
-from humortune._util import short_hash
+from humortune._util import cyclic_gc_paused, short_hash
 from humortune.dataset.estimate import estimate_cost
 from humortune.dataset.issues import Issue, ValidationReport, VideoFacts
 from humortune.dataset.limits import LIMITS, MEDIA_RESOLUTIONS
@@ -121,6 +121,7 @@ class DatasetBuilder:
         """Build (or find) the dataset version for the corpus as it is now; see `run` for the details."""
         return self.run(options, **overrides).version
 
+    @cyclic_gc_paused()  # rows and dicts by the 100k, no cycles: full collections only walked the heap
     def run(self, options: BuildOptions | None = None, **overrides: Unpack[BuildOverrides]) -> BuildResult:
         """Build a version and report everything: skipped corrections, split, validation, estimate.
 

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import unquote, urlsplit
 
-from humortune._util import file_sha256
+from humortune._util import file_sha256, pid_alive
 from humortune.errors import StorageError
 from humortune.storage.base import ObjectInfo
 
@@ -22,21 +22,6 @@ __all__ = ["LocalStorage"]
 
 _UPLOAD_SUFFIX = ".upload.tmp"
 _TMP_PID = re.compile(r"\.(\d+)\.[0-9a-f]+\.upload\.tmp$")
-
-
-def _pid_alive(pid: int) -> bool:
-    """Whether a process exists (POSIX). Elsewhere we cannot tell cheaply, so assume it does."""
-    if pid == os.getpid():
-        return True
-    if os.name != "posix":
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class LocalStorage:
@@ -177,7 +162,7 @@ class LocalStorage:
                 except FileNotFoundError:
                     continue
                 match = _TMP_PID.search(name)
-                dead = match is not None and not _pid_alive(int(match.group(1)))
+                dead = match is not None and not pid_alive(int(match.group(1)))
                 if dead or age > max_age_s:
                     path.unlink(missing_ok=True)
                     removed += 1

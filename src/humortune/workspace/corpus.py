@@ -10,6 +10,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from humortune._util import cyclic_gc_paused
 from humortune.errors import BatteryError, CorpusError
 from humortune.schema import Correction, HumorRecord, VideoAsset, utcnow
 from humortune.settings import Settings
@@ -134,6 +135,7 @@ class Corpus:
 
     # -- corrections ------------------------------------------------------------------------------
 
+    @cyclic_gc_paused()  # 100k items, no cycles: full collections only walked the heap (issue 13)
     def import_battery(self, path: str | Path, *, strict: bool = False, source: str = "battery") -> ImportReport:
         """Import a battery file; idempotent. Raises `BatteryError` on any bad item when ``strict``.
 
