@@ -22,7 +22,10 @@ of the first; peak RSS grows sub-linearly (< 10× per 10×). The build uses a va
 stops at 10k; ``--max 100000`` adds the 100k run. ``--save FILE`` keeps each size's figures as it finishes
 and skips sizes already in the file, so a long run can be resumed or reported again.
 
-    python benchmarks/bench_scale.py [--max 10000] [--concurrency 4] [--save FILE]
+Sizes up to 10k run ``--repeat`` times (default 3, each in a fresh child and workspace) and their medians are
+printed: a 1k step takes tens of milliseconds, where one run's noise could decide a growth factor alone.
+
+    python benchmarks/bench_scale.py [--max 10000] [--concurrency 4] [--repeat 3] [--save FILE]
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import io
 import itertools
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -135,6 +139,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--max", type=int, default=10_000, help="largest size: 10000 or 100000")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each size up to 10k (medians are printed)")
     parser.add_argument("--save", type=Path, help="JSON file: sizes in it are not run again, new ones are added")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -149,9 +154,11 @@ def main() -> None:
             print(f"{size:>7} clips: from {args.save}", flush=True)
             continue
         child = [sys.executable, __file__, "--one", str(size), "--concurrency", str(args.concurrency)]
-        clock = time.perf_counter()
-        output = subprocess.run(child, check=True, capture_output=True, text=True).stdout
-        results[size] = json.loads(output.splitlines()[-1])
+        clock, runs = time.perf_counter(), []
+        for _ in range(args.repeat if size <= 10_000 else 1):  # each a fresh child and workspace
+            output = subprocess.run(child, check=True, capture_output=True, text=True).stdout
+            runs.append(json.loads(output.splitlines()[-1]))
+        results[size] = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
         results[size]["wall s"] = time.perf_counter() - clock
         if args.save:
             args.save.write_text(json.dumps({str(n): r for n, r in results.items()}, indent=1), "utf-8")
