@@ -209,8 +209,10 @@ class CorrectionStore(Store):
         params: tuple[str, ...] = ()
         if niche is not None:
             sql, params = sql + " WHERE c.niche = ?", (niche,)
-        rows = self.db.query(sql + " ORDER BY c.id", params)
-        return [_source(r) for r in rows]
+        # sorted here, not by ORDER BY c.id: that walks the id index and visits the rows in random order, which
+        # past the page cache cost 40% of this read at 100k clips (issue 13); code-point order is SQLite's BINARY
+        # order and PostgreSQL's "C", so the order is the same on both engines
+        return sorted((_source(r) for r in self.db.query(sql, params)), key=lambda source: source.correction_id)
 
 
 def _snapshot(row: Any) -> CorrectionSnapshot:
