@@ -15,6 +15,7 @@ from tests._postgres import PostgresServer, running_server
 
 if TYPE_CHECKING:
     from humortune.gemini import GeminiClient
+    from humortune.testing.fake_gemini import FakeGemini
 
 os.environ.setdefault("NO_GCE_CHECK", "true")  # google-auth must never probe the metadata server
 
@@ -140,6 +141,14 @@ def corpus(settings: Settings) -> Iterator[Corpus]:
     """A fresh, migrated corpus."""
     with Corpus.open(settings=settings) as c:
         yield c
+
+
+@pytest.fixture
+def fake() -> FakeGemini:
+    """A strict FakeGemini: every request body must validate against the discovery documents."""
+    from humortune.testing.fake_gemini import FakeGemini
+
+    return FakeGemini(strict=True)
 
 
 # -- Vertex AI contract tests (vcrpy cassettes, replay only) ------------------------------------------------

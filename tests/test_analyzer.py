@@ -53,11 +53,6 @@ RECORD = {
 
 
 @pytest.fixture
-def fake() -> FakeGemini:
-    return FakeGemini(strict=True)  # strict: every request body must validate against the discovery documents
-
-
-@pytest.fixture
 def sleeps() -> Sleeps:
     return Sleeps()
 

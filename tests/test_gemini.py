@@ -40,11 +40,6 @@ def demo(tmp_path: Path) -> Settings:
     return Settings(workspace=tmp_path / "ws", project="demo-proj", location="us-central1")
 
 
-@pytest.fixture
-def fake() -> FakeGemini:
-    return FakeGemini(strict=True)
-
-
 def test_generate_returns_text_usage_and_version(demo: Settings, fake: FakeGemini) -> None:
     client = client_for(demo, fake)
     gen = client.generate(

@@ -30,11 +30,6 @@ VIDEO = "gs://bkt/training/videos/7301234567890123456.mp4"
 
 
 @pytest.fixture
-def fake() -> FakeGemini:
-    return FakeGemini(strict=True)
-
-
-@pytest.fixture
 def client(settings: Settings, fake: FakeGemini) -> Iterator[GeminiClient]:
     c = fake_client(settings, fake, sleeps=Sleeps())
     yield c

@@ -153,11 +153,6 @@ def test_healthz_names_the_model_and_follows_a_promotion_without_restart(
     assert (after["model"], after["model_kind"], after["alias"]) == (model_id, "tuned", "current")
 
 
-@pytest.fixture
-def fake() -> FakeGemini:
-    return FakeGemini(strict=True)
-
-
 def test_serve_writes_the_schema_file_without_starting(
     tmp_path: Path, api: TestClient, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

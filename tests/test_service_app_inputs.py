@@ -22,11 +22,6 @@ OWN = "gs://own-bucket/humortune/training/videos/7301234567890123456.mp4"
 
 
 @pytest.fixture
-def fake() -> FakeGemini:
-    return FakeGemini(strict=True)
-
-
-@pytest.fixture
 def api(settings: Settings, corpus: Corpus, fake: FakeGemini) -> Iterator[TestClient]:
     client: GeminiClient = fake_client(settings, fake, sleeps=Sleeps())
     model_id, endpoint = tuned_endpoint(client)

@@ -171,11 +171,6 @@ def test_a_promotion_in_the_mounted_review_ui_drops_the_models() -> None:
 
 
 @pytest.fixture
-def fake() -> FakeGemini:
-    return FakeGemini(strict=True)
-
-
-@pytest.fixture
 def client(settings: Settings, fake: FakeGemini) -> Iterator[GeminiClient]:
     c = fake_client(settings, fake, sleeps=Sleeps())
     yield c
