@@ -13,8 +13,6 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-from humortune._lazy import lazy_getattr  # re-exported: the packages' lazy imports (moved, issue 13)
-
 __all__ = [
     "SHA256_HEX",
     "atomic_write",
@@ -22,7 +20,6 @@ __all__ = [
     "content_hash",
     "cyclic_gc_paused",
     "file_sha256",
-    "lazy_getattr",
     "pid_alive",
     "short_hash",
 ]

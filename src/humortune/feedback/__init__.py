@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from humortune._util import lazy_getattr
+from humortune._lazy import lazy_getattr
 from humortune.feedback.abtest import ABPair, ABTally, BlindAB, ab_tally
 from humortune.feedback.addclips import AddJob, ClipAdder
 from humortune.feedback.niches import NicheRouter, NicheStatus, Route, niche_report, train_niches

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from humortune._util import lazy_getattr
+from humortune._lazy import lazy_getattr
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.testing.fake_gemini import DATASET_ERROR_MESSAGE, FakeGemini, FakeRequest

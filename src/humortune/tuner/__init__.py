@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from humortune._util import lazy_getattr
+from humortune._lazy import lazy_getattr
 
 if TYPE_CHECKING:  # pragma: no cover
     from humortune.tuner.catalog import TUNABLE_MODELS as TUNABLE_MODELS
