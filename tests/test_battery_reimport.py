@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import humortune.workspace.battery as battery_module
-from humortune.errors import BatteryError
+from humortune.errors import BatteryError, CorpusError
 from humortune.schema import Correction, VideoAsset
 from humortune.workspace import Corpus
 from humortune.workspace.stores import CorrectionStore
@@ -275,3 +275,11 @@ def test_a_correction_changed_while_an_import_ran_is_checked_next_time(
     report = corpus.import_battery(path)  # the same bytes: only the per-item check can see the edit
     assert (report.updated, report.unchanged) == (1, 2)
     assert corpus.correction(victim.id).human_said == victim.human_said  # type: ignore[union-attr]
+
+
+def test_a_missing_counter_row_is_an_error_not_a_free_pass(corpus: Corpus, tmp_path: Path) -> None:
+    path = _write(tmp_path / "b.json", _items(2))
+    corpus.import_battery(path)
+    corpus.db.execute("DELETE FROM correction_changes")
+    with pytest.raises(CorpusError, match="correction_changes counter row is missing"):
+        corpus.import_battery(path)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from humortune.errors import CorpusError
 from humortune.workspace.stores._base import Store, dumps, loads_dict, now_text
 
 __all__ = ["BatteryImportStore", "KnownItem", "RecordedImport"]
@@ -63,7 +64,12 @@ class BatteryImportStore(Store):
     def changes(self) -> int:
         """The ``correction_changes`` counter: equal values mean no correction changed in between."""
         row = self.db.query_one("SELECT n FROM correction_changes")
-        return int(row[0]) if row is not None else -1
+        if row is None:  # a stand-in value could equal a recorded one and hide a drifted correction
+            raise CorpusError(
+                "the workspace's correction_changes counter row is missing",
+                hint="restore it with: INSERT INTO correction_changes VALUES (0)",
+            )
+        return int(row[0])
 
     def intact(self, path: str, recorded: RecordedImport, changes: int) -> bool:
         """Whether every correction the last import of ``path`` kept still holds what that import left.
