@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from humortune.dataset import ValidationReport, VideoFacts
 from humortune.schema import Correction, HumorRecord, VideoAsset
 from humortune.storage import LocalStorage, video_key
 from humortune.workspace import Corpus
@@ -78,3 +79,33 @@ def add_clip(
         )
         corpus.link_video(f"tiktok:{vid}", sha)
     return correction
+
+
+# -- rows for the validator tests ----------------------------------------------------------------
+
+PROMPT = "Analysera denna video. Förklara vad som händer och varför det är roligt eller effektivt. Var specifik."
+OK_FACTS = VideoFacts(exists=True, size_bytes=3_000_000, duration_s=20.0, has_audio=True)
+
+
+def row(
+    n: int = 0, *, uri: str | None = None, text: str | None = None, res: str | None = "MEDIA_RESOLUTION_LOW"
+) -> dict[str, Any]:
+    r: dict[str, Any] = {
+        "contents": [
+            {
+                "role": "user",
+                "parts": [
+                    {"fileData": {"mimeType": "video/mp4", "fileUri": uri or f"gs://b/v/{n}.mp4"}},
+                    {"text": PROMPT},
+                ],
+            },
+            {"role": "model", "parts": [{"text": text or f"Det roliga i klipp {n} är katten."}]},
+        ]
+    }
+    if res:
+        r["generationConfig"] = {"mediaResolution": res}
+    return r
+
+
+def texts(report: ValidationReport, rule: str, severity: str = "error") -> list[str]:
+    return [str(i) for i in report.issues if i.rule == rule and i.severity == severity]

@@ -12,29 +12,7 @@ import pytest
 
 from humortune.dataset import RULES, ValidationReport, Validator, VideoFacts, validate_jsonl
 from humortune.errors import DatasetValidationError
-
-PROMPT = "Analysera denna video. Förklara vad som händer och varför det är roligt eller effektivt. Var specifik."
-OK_FACTS = VideoFacts(exists=True, size_bytes=3_000_000, duration_s=20.0, has_audio=True)
-
-
-def row(
-    n: int = 0, *, uri: str | None = None, text: str | None = None, res: str | None = "MEDIA_RESOLUTION_LOW"
-) -> dict[str, Any]:
-    r: dict[str, Any] = {
-        "contents": [
-            {
-                "role": "user",
-                "parts": [
-                    {"fileData": {"mimeType": "video/mp4", "fileUri": uri or f"gs://b/v/{n}.mp4"}},
-                    {"text": PROMPT},
-                ],
-            },
-            {"role": "model", "parts": [{"text": text or f"Det roliga i klipp {n} är katten."}]},
-        ]
-    }
-    if res:
-        r["generationConfig"] = {"mediaResolution": res}
-    return r
+from tests._dataset_support import OK_FACTS, PROMPT, row, texts
 
 
 def check(
@@ -52,10 +30,6 @@ def check(
     if validation is not None:
         splits["validation"] = validation
     return validator.validate(splits)
-
-
-def texts(report: ValidationReport, rule: str, severity: str = "error") -> list[str]:
-    return [str(i) for i in report.issues if i.rule == rule and i.severity == severity]
 
 
 def many(n: int, start: int = 0) -> list[dict[str, Any]]:
@@ -384,15 +358,22 @@ def test_rule_duplicates() -> None:
     ]
 
 
-def test_external_jsonl_with_public_urls(tmp_path: Path) -> None:
-    path = tmp_path / "mine.jsonl"
-    lines = [json.dumps(row(i, uri=f"https://cdn.example/{i}.mp4"), ensure_ascii=False) for i in range(3)]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    report = validate_jsonl({"train": path})
-    assert report.ok
-    assert texts(report, "uri-scheme", "warning")[0].startswith(
-        "dataset: warning [uri-scheme] public http(s) video URLs: Vertex must be able to fetch them; gs:// is safer"
+def test_aggregated_warnings_count_every_row_and_name_the_first() -> None:
+    report = check([row(1), row(2), copy.deepcopy(row(1)), copy.deepcopy(row(2)), copy.deepcopy(row(1))])
+    assert texts(report, "duplicates", "warning") == [
+        "dataset: warning [duplicates] identical rows (3 row(s), first at train.jsonl:3)"
+    ]
+
+
+def test_a_video_in_three_splits_is_one_leak_naming_all_three() -> None:
+    validator = Validator(base_model="gemini-2.5-flash", facts=lambda _u: OK_FACTS)
+    report = validator.validate(
+        {"train": [row(1), row(2)], "validation": [row(1, text="B.")], "test": [row(1, text="C."), row(3)]}
     )
+    assert texts(report, "split-leakage") == [
+        "dataset: error [split-leakage] video gs://b/v/1.mp4 is in test and train and validation "
+        "— a clip's examples must all be in one split"
+    ]
 
 
 def test_every_rule_has_a_test() -> None:

@@ -27,7 +27,8 @@ from humortune.dataset.registry import (
 )
 from humortune.dataset.rows import TuningExample, dumps_row, example_row, render_target
 from humortune.dataset.split import SplitItem, SplitPlan, assign_splits
-from humortune.dataset.validator import Validator, validate_jsonl
+from humortune.dataset.validate_files import validate_jsonl
+from humortune.dataset.validator import Validator
 
 __all__ = [
     "LIMITS",

@@ -13,13 +13,10 @@ for issue in report.errors:
 
 from __future__ import annotations
 
-import io
 import json
-import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import humortune.catalog as catalog
@@ -37,7 +34,7 @@ from humortune.dataset.limits import (
     model_family,
 )
 
-__all__ = ["RULES", "Issue", "ValidationReport", "Validator", "VideoFacts", "validate_jsonl"]
+__all__ = ["RULES", "Issue", "ValidationReport", "Validator", "VideoFacts"]
 
 
 _DURATION = re.compile(r"^\d+(\.\d+)?s$")
@@ -77,9 +74,11 @@ class Validator:
         else:
             self._facts = lambda uri, m=facts: m.get(uri, _FACTS_UNKNOWN)  # type: ignore[misc]
         self._report = ValidationReport()
-        self._aggregated: dict[tuple[str, Severity, str], list[tuple[str, int]]] = {}
-        self._video_splits: dict[str, set[str]] = {}
-        self._seen_rows: dict[int, tuple[str, int]] = {}
+        # Per-row state is kept small: a 100k-row dataset must not hold 100k sets or tuples for these.
+        self._aggregated: dict[tuple[str, Severity, str], list[Any]] = {}  # → [rows, first split, first line]
+        self._video_split: dict[str, str] = {}  # fileUri → the first split it was seen in
+        self._leaked: dict[str, set[str]] = {}  # fileUri → every split, for the videos in more than one
+        self._seen_rows: set[int] = set()
         self._file_bytes: dict[str, int] = {}
 
     # -- per row ----------------------------------------------------------------------------------
@@ -134,9 +133,10 @@ class Validator:
         self._check_video(videos, resolution, text_chars, split, line, err)
         # Exact duplicates: by the line's text when given (the file's bytes), else the canonical row.
         digest = hash(text if text is not None else json.dumps(row, sort_keys=True, ensure_ascii=False))
-        first = self._seen_rows.setdefault(digest, (split, line))
-        if first != (split, line):
+        if digest in self._seen_rows:
             self._aggregate("duplicates", "warning", "identical rows", split, line)
+        else:
+            self._seen_rows.add(digest)
         return self._finish_row(issues, split, line)
 
     def _check_contents(
@@ -311,7 +311,9 @@ class Validator:
             )
         else:
             err("uri-scheme", f"unsupported URI {uri!r}", "use gs://bucket/path.mp4")
-        self._video_splits.setdefault(uri, set()).add(split)
+        first_split = self._video_split.setdefault(uri, split)
+        if first_split != split:
+            self._leaked.setdefault(uri, {first_split}).add(split)
         facts = self._facts(uri)
         if facts.exists is False:
             err("video-exists", f"video not found in storage: {uri}", "run `humortune ingest` (or fix the URI)")
@@ -391,11 +393,13 @@ class Validator:
             self._report.invalid_lines.setdefault(split, set()).add(line)
         return issues
 
-    def _aggregate(self, rule: str, severity: Severity, message: str, split: str, line: int, **fmt: str) -> None:
+    def _aggregate(self, rule: str, severity: Severity, message: str, split: str, line: int) -> None:
         # Row-level warnings that would repeat on every line are reported once, with a count.
-        self._aggregated.setdefault((rule, severity, message.format(**fmt) if fmt else message), []).append(
-            (split, line)
-        )
+        seen = self._aggregated.get(key := (rule, severity, message))
+        if seen is None:
+            self._aggregated[key] = [1, split, line]
+        else:
+            seen[0] += 1
 
     # -- per dataset ------------------------------------------------------------------------------
 
@@ -421,10 +425,9 @@ class Validator:
         """Apply the dataset-level rules and return the report."""
         report = self._report
         add = report.issues.append
-        for (rule, severity, message), where in self._aggregated.items():
-            first_split, first_line = where[0]
+        for (rule, severity, message), (rows, first_split, first_line) in self._aggregated.items():
             first = f"{self._name(first_split)}:{first_line}"
-            add(Issue(rule, severity, f"{message} ({len(where)} row(s), first at {first})"))
+            add(Issue(rule, severity, f"{message} ({rows} row(s), first at {first})"))
         for split, size in self._file_bytes.items():
             cap = LIMITS["max_file_bytes"].value
             if size > cap:
@@ -462,14 +465,13 @@ class Validator:
                 hint="add corrections; quality beats quantity",
             )
         self._validation_size(train, validation)
-        for uri, splits in self._video_splits.items():
-            if len(splits) > 1:
-                self._add(
-                    "split-leakage",
-                    "error",
-                    f"video {uri} is in {' and '.join(sorted(splits))}",
-                    hint="a clip's examples must all be in one split",
-                )
+        for uri, splits in self._leaked.items():
+            self._add(
+                "split-leakage",
+                "error",
+                f"video {uri} is in {' and '.join(sorted(splits))}",
+                hint="a clip's examples must all be in one split",
+            )
         if len({k for k in report.media_resolutions}) > 1:
             mix = ", ".join(f"{k} in {n} row(s)" for k, n in sorted(report.media_resolutions.items()))
             mixed: Severity = "error" if self.family == "gemini-2.5" else "warning"
@@ -553,48 +555,3 @@ class Validator:
         for split, size in (file_bytes or {}).items():
             self.check_file_size(split, size)
         return self.finish()
-
-
-def validate_jsonl(
-    files: Mapping[str, str | os.PathLike[str] | bytes],
-    *,
-    base_model: str | None = None,
-    for_vertex: bool = True,
-    facts: Mapping[str, VideoFacts] | Callable[[str], VideoFacts] | None = None,
-) -> ValidationReport:
-    """Validate JSONL (split name → path, or the file's bytes), e.g. a file a user wrote or another tool made."""
-    names = {split: Path(source).name for split, source in files.items() if not isinstance(source, bytes)}
-    validator = Validator(
-        base_model=base_model,
-        for_vertex=for_vertex,
-        facts=facts,
-        file_names={split: name for split, name in names.items() if name != f"{split}.jsonl"},
-    )
-    for split, source in files.items():
-        if isinstance(source, bytes):
-            validator.check_file_size(split, len(source))
-            _check_lines(validator, split, io.BytesIO(source))
-        else:
-            path = Path(source)
-            validator.check_file_size(split, path.stat().st_size)
-            with open(path, "rb") as fh:
-                _check_lines(validator, split, fh)
-    return validator.finish()
-
-
-def _check_lines(validator: Validator, split: str, lines: Iterable[bytes]) -> None:
-    for line_no, raw in enumerate(lines, start=1):
-        try:
-            text = raw.decode("utf-8").strip()
-        except UnicodeDecodeError as exc:
-            validator.invalid_line(split, line_no, f"not UTF-8 text (byte {exc.start})")
-            continue
-        if not text:
-            validator.invalid_line(split, line_no, "empty line")
-            continue
-        try:
-            row = json.loads(text)
-        except json.JSONDecodeError as exc:
-            validator.invalid_line(split, line_no, f"not valid JSON: {exc.msg} at column {exc.colno}")
-            continue
-        validator.check_row(row, split=split, line=line_no, text=text)
