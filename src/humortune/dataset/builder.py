@@ -35,7 +35,7 @@ from humortune.dataset.registry import (
     load_version,
     recorded_splits,
     save_version,
-    storage_key,
+    storage_keys,
     tuned_video_keys,
     verify_files,
 )
@@ -90,6 +90,8 @@ class _Example:
     target: str
     line: str
     row_hash: str
+    size: int
+    """The line's length in UTF-8 bytes, its newline included."""
 
 
 class DatasetBuilder:
@@ -273,24 +275,21 @@ class DatasetBuilder:
                     )
                 )
                 continue
-            row_hash = hashlib.sha256(line.encode("utf-8")).hexdigest()
-            examples.append(_Example(source, plan.assignments[source.video_key], target, line, row_hash))
+            data = line.encode("utf-8")
+            split = plan.assignments[source.video_key]
+            examples.append(_Example(source, split, target, line, hashlib.sha256(data).hexdigest(), len(data) + 1))
         order: dict[str, int] = {name: i for i, name in enumerate(SPLITS)}
         examples.sort(key=lambda e: order[e.split])  # stable: correction id order within a split
         return examples
 
     def _version_id(self, examples: list[_Example], target_format: str, build_settings: dict[str, Any]) -> str:
-        rows: dict[str, Any] = {}
-        videos: dict[str, list[str]] = {}
-        for name in SPLITS:
-            digest = hashlib.sha256()
-            shas = []
-            for e in examples:
-                if e.split == name:
-                    digest.update(e.row_hash.encode("ascii"))  # hash of the row hashes, in file order
-                    shas.append(e.source.video_sha256 or "")
-            rows[name] = digest.hexdigest()
-            videos[name] = sorted(shas)
+        digests: dict[str, Any] = {name: hashlib.sha256() for name in SPLITS}
+        shas: dict[str, list[str]] = {name: [] for name in SPLITS}
+        for e in examples:
+            digests[e.split].update(e.row_hash.encode("ascii"))  # hash of the row hashes, in file order
+            shas[e.split].append(e.source.video_sha256 or "")
+        rows = {name: digest.hexdigest() for name, digest in digests.items()}
+        videos = {name: sorted(found) for name, found in shas.items()}
         return "ds-" + short_hash(
             {
                 "rows": rows,
@@ -315,7 +314,7 @@ class DatasetBuilder:
         prompt = self.prompt
         for e in examples:
             line = lines[e.split] = lines.get(e.split, 0) + 1
-            sizes[e.split] = sizes.get(e.split, 0) + len(e.line.encode("utf-8")) + 1
+            sizes[e.split] = sizes.get(e.split, 0) + e.size
             # The row is rebuilt here and dropped right after its check: holding 10,000s of nested dicts
             # alive costs more in garbage-collector passes than building them twice.
             row = example_row(
@@ -332,11 +331,7 @@ class DatasetBuilder:
 
     def _existing(self, uris: set[str]) -> dict[str, bool | None]:
         """uri → whether the object exists in storage (``None``: not in this storage, not checked)."""
-        keys = {}
-        for uri in uris:
-            key = storage_key(self.storage, uri)
-            if key is not None:
-                keys[uri] = key
+        keys = storage_keys(self.storage, uris)
         out: dict[str, bool | None] = dict.fromkeys(uris)
         if len(keys) > _LIST_THRESHOLD and all(k.startswith(VIDEO_PREFIX) for k in keys.values()):
             present = _present_keys(self.storage, VIDEO_PREFIX)

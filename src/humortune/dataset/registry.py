@@ -263,11 +263,14 @@ def verify_files(corpus: Corpus, storage: Storage, version_id: str) -> dict[str,
 
 def storage_key(storage: Storage, uri: str) -> str | None:
     """The object key of ``uri`` in ``storage``, or ``None`` if the URI is not under its root."""
+    return storage_keys(storage, (uri,)).get(uri)
+
+
+def storage_keys(storage: Storage, uris: Iterable[str]) -> dict[str, str]:
+    """uri → object key for the URIs under ``storage``'s root (the root is worked out once, not per URI)."""
     root = storage.root_uri.rstrip("/") + "/"
-    if not uri.startswith(root):
-        return None
-    key = uri[len(root) :]
-    return unquote(key) if root.startswith("file:") else key
+    cut, local = len(root), root.startswith("file:")
+    return {uri: unquote(uri[cut:]) if local else uri[cut:] for uri in uris if uri.startswith(root)}
 
 
 def video_facts(corpus: Corpus, storage: Storage) -> Callable[[str], VideoFacts]:
