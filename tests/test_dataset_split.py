@@ -199,3 +199,14 @@ def test_builder_holds_out_untuned_clips_when_asked_for_a_test_split(corpus: Cor
     third = builder.build(split=(0.4, 0.1, 0.5))
     test_ids = {e.correction_id for e in load_examples(corpus, third.id) if e.split == "test"}
     assert len(test_ids) >= 6 and all(int(cid[1:]) >= 12 for cid in test_ids)
+
+
+def test_where_a_clip_goes_does_not_depend_on_the_order_clips_are_given_in() -> None:
+    items = [SplitItem(f"tiktok:{n}", f"sha-{n}", "gym/" if n % 3 else "food/") for n in range(300)]
+    items.append(SplitItem("file:/same.mp4", "sha-7"))  # one video under two keys: one group
+    first = assign_splits(items, {}, fractions=(0.7, 0.2, 0.1), seed="s")
+    shuffled = items[::-1][150:] + items[::-1][:150]
+    again = assign_splits(shuffled, {}, fractions=(0.7, 0.2, 0.1), seed="s")
+    assert again.assignments == first.assignments and again.new == first.new
+    assert again.strata == first.strata and first.counts() == {"train": 210, "validation": 61, "test": 30}
+    assert first.assignments["file:/same.mp4"] == first.assignments["tiktok:7"]

@@ -19,6 +19,7 @@ Rules:
 from __future__ import annotations
 
 import hashlib
+import math
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -124,13 +125,22 @@ def assign_splits(
     stratum_of = {item.key: item.stratum for item in items}
     per_stratum: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SPLITS, 0))
     overall: dict[str, int] = dict.fromkeys(SPLITS, 0)
-    pending: list[tuple[float, list[str]]] = []
+    # New clips as (seeded hash, index into groups): the hash-ordered pass below then touches only numbers
+    # and a few counters, not 100k keys in random memory order (the old form made the 100k split ×15 a 10k).
+    pending: list[tuple[float, int]] = []
+    group_strata: list[str] = []
 
-    for keys in groups:
-        found = {recorded[k] for k in keys if k in recorded}
-        known = [_as_split(next(iter(found)))] if len(found) == 1 else sorted(map(_as_split, found), key=_rank)
+    for index, keys in enumerate(groups):
+        group_strata.append(stratum_of[keys[0]])
+        if len(keys) == 1:  # nearly every clip: one key, at most one recorded split
+            only = recorded.get(keys[0])
+            known = [] if only is None else [_as_split(only)]
+        else:
+            found = {recorded[k] for k in keys if k in recorded}
+            known = sorted(map(_as_split, found), key=_rank)
         if not known:
-            pending.append((min(hash_unit(k, seed) for k in keys), keys))
+            unit = hash_unit(keys[0], seed) if len(keys) == 1 else min(hash_unit(k, seed) for k in keys)
+            pending.append((unit, index))
             continue
         split = known[-1]  # most held-out wins: a test clip never leaks into training
         if len(known) > 1:
@@ -144,26 +154,31 @@ def assign_splits(
                 plan.new[k] = split
             elif recorded[k] != split:
                 plan.moved[k] = (_as_split(recorded[k]), split)
-        stratum = stratum_of[keys[0]]
-        per_stratum[stratum][split] += 1
+        per_stratum[group_strata[index]][split] += 1
         overall[split] += 1
 
-    open_splits = [s for s in SPLITS if targets[s] > 0]
-    for _, keys in sorted(pending):
-        stratum = stratum_of[keys[0]]
-        local = per_stratum[stratum]
-        n_local, n_all = sum(local.values()), sum(overall.values())
-
-        def shortfall(s: SplitName, local: dict[str, int] = local, n_local: int = n_local, n_all: int = n_all) -> float:
-            # How far below its target share each split would be, within the stratum and overall.
-            return (targets[s] * (n_local + 1) - local[s]) + (targets[s] * (n_all + 1) - overall[s])
-
-        split = max(open_splits, key=lambda s: (shortfall(s), -_HELD_OUT_RANK[s]))
-        for k in keys:
-            assignments[k] = split
-            plan.new[k] = split
+    open_splits = [(s, targets[s]) for s in SPLITS if targets[s] > 0]  # least held-out first: wins a tie
+    n_all = sum(overall.values())
+    pending.sort()
+    chosen: list[SplitName | None] = [None] * len(groups)
+    for _, index in pending:
+        local = per_stratum[group_strata[index]]
+        n_local = sum(local.values())
+        split, most = open_splits[0][0], -math.inf
+        for name, share in open_splits:
+            # How far below its target share the split would be, within the stratum and overall.
+            shortfall = (share * (n_local + 1) - local[name]) + (share * (n_all + 1) - overall[name])
+            if shortfall > most:
+                split, most = name, shortfall
+        n_all += 1
+        chosen[index] = split
         local[split] += 1
         overall[split] += 1
+    for keys, picked in zip(groups, chosen, strict=True):  # groups' order: keys are visited in memory order
+        if picked is not None:
+            for k in keys:
+                assignments[k] = picked
+                plan.new[k] = picked
 
     _hold_out(plan, groups, targets, recorded, set(tuned), seed, stratum_of, per_stratum, overall)
     plan.strata = {s: dict(c) for s, c in sorted(per_stratum.items())}
@@ -232,13 +247,12 @@ def _as_split(value: str) -> SplitName:
 
 
 def _group(items: list[SplitItem]) -> list[list[str]]:
-    """Keys that share a content hash or a canonical key, as sorted groups (union-find over both)."""
-    parent: dict[str, str] = {}
+    """Keys that share a content hash or a canonical key, as groups of sorted keys (union-find over both)."""
+    parent: dict[str, str] = {}  # only keys joined to another: nearly every clip is a group of one
 
     def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
+        while (up := parent.get(x, x)) != x:
+            parent[x] = x = parent.get(up, up)  # path halving
         return x
 
     by_sha: dict[str, str] = {}
@@ -248,10 +262,14 @@ def _group(items: list[SplitItem]) -> list[list[str]]:
             a, b = find(first), find(item.key)
             if a != b:
                 parent[max(a, b)] = min(a, b)
+    keys = dict.fromkeys(item.key for item in items)  # a key listed twice is still one clip
+    if not parent:
+        return [[key] for key in keys]
     members: dict[str, list[str]] = defaultdict(list)
-    for key in dict.fromkeys(item.key for item in items):  # a key listed twice is still one clip
+    for key in keys:
         members[find(key)].append(key)
-    return [keys if len(keys) == 1 else sorted(keys) for _, keys in sorted(members.items())]
+    # In the items' order, not sorted: where a clip goes depends on its seeded hash alone, never on this order.
+    return [group if len(group) == 1 else sorted(group) for group in members.values()]
 
 
 def _imbalance(plan: SplitPlan, targets: Mapping[SplitName, float]) -> list[str]:
