@@ -46,6 +46,15 @@ def test_sources_match_the_dataset_registry(corpus: Corpus) -> None:
     assert [s.video_sha256 for s in store.sources()] == [sha(1), sha(2), None]
 
 
+def test_sources_come_in_code_point_order_of_their_ids_not_insertion_order(corpus: Corpus) -> None:
+    ids = ["c_2", "c1", "C", "c", "c-1", "b9"]  # inserted out of order; "_" < "1" only under some collations
+    for n, cid in enumerate(ids, start=1):
+        add_clip(corpus, n, cid=cid, ingested=n % 2 == 1)
+    sources = CorrectionStore(corpus.db).sources()
+    assert [s.correction_id for s in sources] == sorted(ids) == ["C", "b9", "c", "c-1", "c1", "c_2"]
+    assert [s.video_sha256 is not None for s in sources] == [True, False, False, True, False, True]
+
+
 @pytest.mark.parametrize(
     "changes",
     [{"human_said": "Ägaren\x00"}, {"record": {**RECORD, "summary": "a\x00b"}}, {"tags": [{"k": "\x00"}]}],

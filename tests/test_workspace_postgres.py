@@ -13,8 +13,10 @@ from humortune.errors import CorpusError
 from humortune.settings import Settings
 from humortune.workspace import Corpus
 from humortune.workspace.migrations import SCHEMA_VERSION
+from humortune.workspace.stores import CorrectionStore
 from humortune.workspace.stores.review_queue import QueueScope, ReviewQueueStore
 from tests._postgres import PostgresServer
+from tests._workspace_support import add_clip
 
 
 @pytest.fixture
@@ -109,6 +111,22 @@ def test_the_queue_orders_by_code_point_under_a_linguistic_collation(postgres: P
     with Corpus.open(tmp_path / "sqlite.db") as corpus:
         on_sqlite = _ordered_world(corpus)
     assert on_postgres == on_sqlite == [(aid, "v1", "gym") for aid in sorted(("a_2", "a1", "B", "a", "a-1"))]
+
+
+def test_the_builder_reads_corrections_in_code_point_order_under_a_linguistic_collation(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    url = postgres.url.rsplit("/", 1)[0] + "/icu"  # made by the test above when missing
+    with psycopg.connect(postgres.url, autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = 'icu'").fetchone():
+            admin.execute("CREATE DATABASE icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")  # a fresh workspace in that database
+    ids = ("c_2", "c1", "C", "c", "c-1")
+    with Corpus.open(settings=Settings(workspace=tmp_path / "pg", database_url=url)) as corpus:
+        for n, cid in enumerate(ids, start=1):
+            add_clip(corpus, n, cid=cid)
+        assert [s.correction_id for s in CorrectionStore(corpus.db).sources()] == sorted(ids)
 
 
 def test_a_nul_that_reaches_the_server_says_what_to_remove(shared: Corpus) -> None:

@@ -65,6 +65,12 @@ class Dialect:
         database's collation, which can ignore punctuation and control characters)."""
         return f'({expression}) COLLATE "C"' if self.name == "postgresql" else expression
 
+    def sorted_by(self, column: str) -> str:
+        """An ``ORDER BY`` term that has the engine sort ``column`` by code point after reading the rows in
+        table order, rather than walk its index and visit the rows in random order (``+`` keeps SQLite off the
+        index; on PostgreSQL the "C" collation is not the index's, and the planner weighs both)."""
+        return self.bytewise(column) if self.name == "postgresql" else f"+{column}"
+
     def latest_per_group(self, columns: str, table: str, group: str, newest: str) -> str:
         """A ``SELECT`` of ``columns`` from the row of each ``group`` with the largest ``newest``."""
         if self.name == "postgresql":

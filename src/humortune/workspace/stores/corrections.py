@@ -209,10 +209,10 @@ class CorrectionStore(Store):
         params: tuple[str, ...] = ()
         if niche is not None:
             sql, params = sql + " WHERE c.niche = ?", (niche,)
-        # sorted here, not by ORDER BY c.id: that walks the id index and visits the rows in random order, which
-        # past the page cache cost 40% of this read at 100k clips (issue 13); code-point order is SQLite's BINARY
-        # order and PostgreSQL's "C", so the order is the same on both engines
-        return sorted((_source(r) for r in self.db.query(sql, params)), key=lambda source: source.correction_id)
+        # Sorted by the engine after a table scan, not by walking the id index (random row order: +40% at 100k
+        # clips) nor in Python: rows built in the order the build walks them sit in memory in that order, and
+        # every later pass over 100k of them reads memory sequentially (issue 13: the 100k build 9.7 → 6.9 s).
+        return [_source(r) for r in self.db.query(f"{sql} ORDER BY {self.db.dialect.sorted_by('c.id')}", params)]
 
 
 def _snapshot(row: Any) -> CorrectionSnapshot:
