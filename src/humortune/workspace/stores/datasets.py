@@ -79,10 +79,10 @@ class DatasetStore(Store):
         with self.db.transaction() as conn:
             if conn.execute("SELECT 1 FROM dataset_versions WHERE id = ?", (record.id,)).fetchone():
                 return False
-            conn.executemany(
+            conn.executemany(  # in key order: the index grows at its end, not by 100k random page writes
                 "INSERT INTO split_assignments (video_key, split, seed, assigned_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(video_key) DO NOTHING",
-                [(key, split, seed, now) for key, split in new_splits.items()],
+                [(key, split, seed, now) for key, split in sorted(new_splits.items())],
             )
             conn.executemany(
                 "UPDATE split_assignments SET split = ?, assigned_at = ? WHERE video_key = ?",
