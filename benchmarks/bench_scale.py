@@ -23,7 +23,10 @@ stops at 10k; ``--max 100000`` adds the 100k run. ``--save FILE`` keeps each siz
 and skips sizes already in the file, so a long run can be resumed or reported again.
 
 Sizes up to 10k run ``--repeat`` times (default 3, each in a fresh child and workspace) and their medians are
-printed: a 1k step takes tens of milliseconds, where one run's noise could decide a growth factor alone.
+printed: a 1k step takes tens of milliseconds, where one run's noise could decide a growth factor alone. Within
+every run, at every size, ``build`` and ``validate`` are timed three times after the one ingest (each build on
+its own copy of the ingested workspace) and the median kept: a single 100k build varied by ±15% between runs
+on an otherwise idle machine, which alone could move its growth factor from ×11 to ×14.
 
     python benchmarks/bench_scale.py [--max 10000] [--concurrency 4] [--repeat 3] [--save FILE]
 """
@@ -36,6 +39,7 @@ import io
 import itertools
 import json
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -56,6 +60,24 @@ def _timed(out: dict[str, float], step: str, fn: object) -> None:
     out[step], out[f"cpu {step}"] = time.perf_counter() - start, time.process_time() - cpu
 
 
+def _median_of(out: dict[str, float], step: str, runs: list[dict[str, float]]) -> None:
+    """The median wall and CPU seconds of several timed runs of one step."""
+    for key in (step, f"cpu {step}"):
+        out[key] = statistics.median(run[key] for run in runs)
+
+
+def _snapshot(settings: object, path: Path) -> None:
+    """A consistent copy of the workspace database (SQLite's backup API reads it under the open corpus)."""
+    import sqlite3
+
+    source = sqlite3.connect(Path(settings.workspace) / "humortune.db")  # type: ignore[attr-defined]
+    target = sqlite3.connect(path)
+    with source, target:
+        source.backup(target)
+    source.close()
+    target.close()
+
+
 def _insert_analyses(corpus: object) -> None:
     """One cached analysis per stored clip, in bulk (the review queue needs something to show)."""
     from humortune.schema import utcnow
@@ -74,8 +96,12 @@ def _insert_analyses(corpus: object) -> None:
         )
 
 
-def run_one(count: int, concurrency: int, root: Path) -> dict[str, float]:
-    """The child process: every step at one size; returns seconds per step and peak RSS (MB)."""
+def run_one(count: int, concurrency: int, root: Path, repeat: int = 3) -> dict[str, float]:
+    """The child process: every step at one size; returns seconds per step and peak RSS (MB).
+
+    ``build`` and ``validate`` are timed ``repeat`` times after the one ingest and their medians returned:
+    each build on its own copy of the ingested workspace (the same work every time: nothing recorded, no
+    dataset file in storage), the last one on the workspace itself, which the later steps then use."""
     from fastapi.testclient import TestClient
 
     from humortune.cli import main as cli
@@ -103,25 +129,42 @@ def run_one(count: int, concurrency: int, root: Path) -> dict[str, float]:
         for phase in ("cold", "warm"):
             ingestor = Ingestor(corpus, storage, settings=settings, concurrency=concurrency)
             _timed(out, f"ingest {phase}", ingestor.run)
-        builder = DatasetBuilder(corpus, storage, settings=settings)
-        result = None
+        snapshot, builds = root / "ingested.db", []
+        _snapshot(settings, snapshot)
+        for copy in range(repeat):
+            ws = root / f"ws-copy-{copy}"
+            if copy < repeat - 1:  # a copy of the ingested workspace, on the same storage
+                ws.mkdir()
+                shutil.copyfile(snapshot, ws / "humortune.db")
+            target = Corpus.open(settings=Settings(workspace=ws, offline=True)) if copy < repeat - 1 else corpus
+            builder = DatasetBuilder(target, storage, settings=settings)
+            result = None
 
-        def build() -> None:
-            nonlocal result
-            result = builder.run(split=(1 - validation, validation), seed="scale")
+            def build(builder: DatasetBuilder = builder) -> None:
+                nonlocal result
+                result = builder.run(split=(1 - validation, validation), seed="scale")
 
-        _timed(out, "build", build)
-        assert result is not None and result.version.valid, result
+            shutil.rmtree(storage.path("training/datasets"), ignore_errors=True)
+            builds.append({})
+            _timed(builds[-1], "build", build)
+            assert result is not None and result.created and result.version.valid, result
+            if target is not corpus:
+                target.close()
+                shutil.rmtree(ws)
+        _median_of(out, "build", builds)
         version = result.version
         files = {"train": Path(version.train_uri.removeprefix("file://"))}
         if version.validation_uri:
             files["validation"] = Path(version.validation_uri.removeprefix("file://"))
         facts = {v.uri: VideoFacts(True, v.size_bytes, v.duration_s, v.has_audio) for v in corpus.videos()}
-        _timed(
-            out,
-            "validate",
-            lambda: validate_jsonl(files, base_model=settings.base_model, for_vertex=False, facts=facts),
-        )
+        validations: list[dict[str, float]] = [{} for _ in range(repeat)]
+        for timed in validations:
+            _timed(
+                timed,
+                "validate",
+                lambda: validate_jsonl(files, base_model=settings.base_model, for_vertex=False, facts=facts),
+            )
+        _median_of(out, "validate", validations)
         with contextlib.redirect_stdout(io.StringIO()):
             _timed(out, "status", lambda: cli(["-w", str(settings.workspace), "status"]))
         _insert_analyses(corpus)
