@@ -151,6 +151,16 @@ def fake() -> FakeGemini:
     return FakeGemini(strict=True)
 
 
+@pytest.fixture
+def fake_gemini_client(settings: Settings, fake: FakeGemini) -> Iterator[GeminiClient]:
+    """A GeminiClient on ``fake`` whose retry back-offs are recorded, not slept."""
+    from tests._analyzer_support import Sleeps, fake_client
+
+    client = fake_client(settings, fake, sleeps=Sleeps())
+    yield client
+    client.close()
+
+
 # -- Vertex AI contract tests (vcrpy cassettes, replay only) ------------------------------------------------
 
 

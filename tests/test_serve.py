@@ -22,7 +22,7 @@ from humortune.testing.fake_gemini import FakeGemini
 from humortune.testing.sources import FakeDownloader
 from humortune.testing.videos import make_test_video
 from humortune.workspace import Corpus
-from tests._analyzer_support import Sleeps, fake_client, register, tuned_endpoint
+from tests._analyzer_support import register, tuned_endpoint
 
 TOKEN = "test-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -30,10 +30,8 @@ VIDEO = "gs://bkt/training/videos/7301234567890123456.mp4"
 
 
 @pytest.fixture
-def client(settings: Settings, fake: FakeGemini) -> Iterator[GeminiClient]:
-    c = fake_client(settings, fake, sleeps=Sleeps())
-    yield c
-    c.close()
+def client(fake_gemini_client: GeminiClient) -> GeminiClient:
+    return fake_gemini_client
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from humortune.settings import Settings
 from humortune.storage import LocalStorage
 from humortune.testing.fake_gemini import FakeGemini
 from humortune.workspace import Corpus
-from tests._analyzer_support import Sleeps, fake_client, register, tuned_endpoint
+from tests._analyzer_support import register, tuned_endpoint
 
 TOKEN = "test-token-for-inputs-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -22,8 +22,8 @@ OWN = "gs://own-bucket/humortune/training/videos/7301234567890123456.mp4"
 
 
 @pytest.fixture
-def api(settings: Settings, corpus: Corpus, fake: FakeGemini) -> Iterator[TestClient]:
-    client: GeminiClient = fake_client(settings, fake, sleeps=Sleeps())
+def api(settings: Settings, corpus: Corpus, fake_gemini_client: GeminiClient) -> Iterator[TestClient]:
+    client = fake_gemini_client
     model_id, endpoint = tuned_endpoint(client)
     register(corpus, model_id, endpoint)
     settings = settings.model_copy(update={"storage": "gs://own-bucket/humortune"})
@@ -32,7 +32,6 @@ def api(settings: Settings, corpus: Corpus, fake: FakeGemini) -> Iterator[TestCl
     )
     with TestClient(app) as test_client:
         yield test_client
-    client.close()
 
 
 def _analyses(corpus: Corpus) -> list[str]:

@@ -18,10 +18,9 @@ from humortune.service import create_app
 from humortune.service.memo import Memo, ServiceMemo
 from humortune.settings import Settings
 from humortune.storage import LocalStorage
-from humortune.testing.fake_gemini import FakeGemini
 from humortune.workspace import Corpus
 from humortune.workspace.stores import Stores
-from tests._analyzer_support import Sleeps, fake_client, register, tuned_endpoint
+from tests._analyzer_support import register, tuned_endpoint
 
 TOKEN = "memo-token-0123456789"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -171,10 +170,8 @@ def test_a_promotion_in_the_mounted_review_ui_drops_the_models() -> None:
 
 
 @pytest.fixture
-def client(settings: Settings, fake: FakeGemini) -> Iterator[GeminiClient]:
-    c = fake_client(settings, fake, sleeps=Sleeps())
-    yield c
-    c.close()
+def client(fake_gemini_client: GeminiClient) -> GeminiClient:
+    return fake_gemini_client
 
 
 @pytest.fixture
