@@ -38,6 +38,7 @@ import contextlib
 import io
 import itertools
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -54,7 +55,12 @@ STEPS = ["import", "re-import", "ingest cold", "ingest warm", "build", "validate
 
 def _timed(out: dict[str, float], step: str, fn: object) -> None:
     """Wall seconds of ``fn`` as ``out[step]``, its CPU seconds (all threads) as ``out["cpu " + step]``: on a
-    shared machine CPU time is the steadier sign of how a step grows."""
+    shared machine CPU time is the steadier sign of how a step grows.
+
+    Dirty pages are written out first (``os.sync``), so a step does not run beside the kernel's writeback of
+    what the step before it wrote: the 100k clips (a gigabyte, written without fsync) were still being
+    flushed during the 100k import, which no smaller size ever saw."""
+    os.sync()
     start, cpu = time.perf_counter(), time.process_time()
     fn()  # type: ignore[operator]
     out[step], out[f"cpu {step}"] = time.perf_counter() - start, time.process_time() - cpu
