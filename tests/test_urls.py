@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from humortune.errors import UnsupportedSourceError
-from humortune.urls import canonical_key, is_url_like, parse_source
+from humortune.urls import canonical_key, is_url_like, parse_source, resolving_in_bulk
 
 VID = "7301234567890123456"
 
@@ -108,6 +108,42 @@ def test_local_paths_and_file_uris_share_a_key(tmp_path: Path, monkeypatch: pyte
     assert keys == {f"file:{clip.resolve()}"}
     ref = parse_source(clip.as_uri())
     assert ref.kind == "file" and Path(ref.url) == clip.resolve() and ref.video_id is None
+
+
+def test_resolving_in_bulk_gives_the_keys_of_one_by_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "a.mp4").write_bytes(b"a")
+    (real / "b.mp4").symlink_to(real / "a.mp4")  # a symlinked clip is its target
+    (tmp_path / "link").symlink_to(real, target_is_directory=True)  # so is a clip in a symlinked folder
+    monkeypatch.chdir(tmp_path)
+    sources = [
+        *(str(tmp_path / "link" / name) for name in ("a.mp4", "b.mp4", "missing.mp4", "..", ".")),
+        str(tmp_path / "link" / "sub" / ".." / "a.mp4"),
+        (tmp_path / "link" / "b.mp4").as_uri(),
+        "link/a.mp4",
+        "~/x.mp4",
+    ]
+    one_by_one = [canonical_key(s) for s in sources]
+    with resolving_in_bulk():
+        assert [canonical_key(s) for s in sources] == one_by_one
+    assert one_by_one[:3] == [f"file:{real / 'a.mp4'}", f"file:{real / 'a.mp4'}", f"file:{real / 'missing.mp4'}"]
+
+
+def test_a_folder_is_resolved_once_per_block(tmp_path: Path) -> None:
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(tmp_path / "one", target_is_directory=True)
+    clip = str(link / "c.mp4")
+    with resolving_in_bulk():
+        assert canonical_key(clip) == f"file:{tmp_path / 'one' / 'c.mp4'}"
+        link.unlink()
+        link.symlink_to(tmp_path / "two", target_is_directory=True)
+        assert canonical_key(clip) == f"file:{tmp_path / 'one' / 'c.mp4'}"  # the folder as the block found it
+    assert canonical_key(clip) == f"file:{tmp_path / 'two' / 'c.mp4'}"  # outside a block: resolved every time
+    with resolving_in_bulk():
+        assert canonical_key(clip) == f"file:{tmp_path / 'two' / 'c.mp4'}"
 
 
 def test_other_sites_keep_their_url_without_fragment() -> None:

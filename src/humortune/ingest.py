@@ -53,7 +53,7 @@ from humortune.sources.base import Download, Downloader, open_local, suggested_f
 from humortune.sources.poster import store_poster
 from humortune.sources.probe import ProbeInfo, probe_video
 from humortune.storage import VIDEO_PREFIX, ObjectInfo, Storage, open_storage, video_key
-from humortune.urls import SourceRef, parse_source, redact
+from humortune.urls import SourceRef, parse_source, redact, resolving_in_bulk
 from humortune.workspace import Corpus, SourceLink, Stores
 from humortune.workspace.stores import IngestState
 
@@ -332,22 +332,23 @@ class Ingestor:
         # Any correction of a clip may be the linked one (a later import adds unlinked ones beside it).
         linked = {link.video_key: link for link in links if link.sha256 is not None}
         unlinked = {link.video_key for link in links if link.sha256 is None}
-        for link in links:
-            key = link.video_key
-            if (
-                key in seen
-                or (failed is not None and redact(key) not in failed)
-                or (keys is not None and key not in keys)
-            ):
-                continue
-            seen.add(key)
-            ref: SourceRef | None = None
-            error: SourceError | None = None
-            try:
-                ref = parse_source(link.video_url)
-            except SourceError as exc:
-                error = exc
-            items.append(_Item(len(items), key, link.video_url, ref, error, linked.get(key), key in unlinked))
+        with resolving_in_bulk():  # local clips: each folder resolved once, not once per clip
+            for link in links:
+                key = link.video_key
+                if (
+                    key in seen
+                    or (failed is not None and redact(key) not in failed)
+                    or (keys is not None and key not in keys)
+                ):
+                    continue
+                seen.add(key)
+                ref: SourceRef | None = None
+                error: SourceError | None = None
+                try:
+                    ref = parse_source(link.video_url)
+                except SourceError as exc:
+                    error = exc
+                items.append(_Item(len(items), key, link.video_url, ref, error, linked.get(key), key in unlinked))
         return items
 
     def _prepare_tmp(self) -> Path:

@@ -8,8 +8,11 @@ Short links (``vm.tiktok.com/…``) can only be resolved over the network; they 
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -17,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 from humortune.errors import UnsupportedSourceError
 
-__all__ = ["SourceRef", "canonical_key", "is_url_like", "parse_source", "redact"]
+__all__ = ["SourceRef", "canonical_key", "is_url_like", "parse_source", "redact", "resolving_in_bulk"]
 
 SourceKind = Literal["tiktok", "tiktok_short", "file", "http"]
 
@@ -79,7 +82,7 @@ def parse_source(text: str) -> SourceRef:
     parts = urlsplit(raw)
     scheme = parts.scheme.lower()
     if scheme in {"", "file"} or (len(scheme) == 1 and raw[1:3] in {":\\", ":/"}):
-        local = Path(unquote(parts.path) if scheme == "file" else raw).expanduser().resolve()
+        local = _resolve(Path(unquote(parts.path) if scheme == "file" else raw).expanduser())
         return SourceRef("file", f"file:{local}", str(local))
     if scheme not in {"http", "https"}:
         raise UnsupportedSourceError(
@@ -116,6 +119,36 @@ def parse_source(text: str) -> SourceRef:
     # Any other site: keep the URL without its fragment; yt-dlp's extractors decide at download time.
     url = parts._replace(scheme=scheme, netloc=parts.netloc.lower(), fragment="").geturl()
     return SourceRef("http", f"http:{url}", url)
+
+
+_RESOLVED_DIRS: ContextVar[dict[str, str] | None] = ContextVar("humortune_resolved_dirs", default=None)
+
+
+@contextmanager
+def resolving_in_bulk() -> Iterator[None]:
+    """Within the block, `parse_source` resolves each directory of a local path once, not once per file.
+
+    A battery or an ingest run names up to 100k clips in a few directories, and ``Path.resolve`` costs an
+    ``lstat`` per path component per file. The file itself is still checked (a symlinked clip resolves to
+    its target); a directory symlink changed during the block is seen by the next one.
+    """
+    token = _RESOLVED_DIRS.set({})
+    try:
+        yield
+    finally:
+        _RESOLVED_DIRS.reset(token)
+
+
+def _resolve(path: Path) -> Path:
+    dirs = _RESOLVED_DIRS.get()
+    if dirs is None or not path.is_absolute() or path.name in ("", ".", ".."):
+        return path.resolve()
+    parent = str(path.parent)
+    real = dirs.get(parent)
+    if real is None:
+        real = dirs[parent] = os.path.realpath(parent)
+    target = os.path.join(real, path.name)
+    return Path(os.path.realpath(target) if os.path.islink(target) else target)
 
 
 def canonical_key(text: str) -> str:

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from humortune._util import content_hash, short_hash
 from humortune.errors import CorpusError, HumortuneError
 from humortune.schema import Correction, HumorRecord
-from humortune.urls import is_url_like, parse_source, redact
+from humortune.urls import is_url_like, parse_source, redact, resolving_in_bulk
 from humortune.workspace.stores._base import nul_path
 from humortune.workspace.stores.battery_imports import KnownItem
 
@@ -273,28 +273,29 @@ def parse_battery(
     candidates: list[_Candidate] = []
     duplicates: list[_Candidate] = []
     base = path.parent
-    for index, raw in enumerate(raw_items):
-        if isinstance(raw, _BadLine):
-            parsed.problems.append(f"item {index} (line {raw.lineno}): not valid JSON: {raw.message}")
-            continue
-        candidate = _candidate(index, raw, base, parsed.problems, source, known or {})
-        if candidate is None:
-            continue
-        key = candidate.key_hash
-        if key in seen:
-            first_index, first_said = seen[key]
-            if first_said == candidate.said_hash:
-                parsed.duplicates += 1
-                duplicates.append(candidate)
+    with resolving_in_bulk():  # 100k clips in a few folders: each folder is resolved once
+        for index, raw in enumerate(raw_items):
+            if isinstance(raw, _BadLine):
+                parsed.problems.append(f"item {index} (line {raw.lineno}): not valid JSON: {raw.message}")
                 continue
-            parsed.problems.append(
-                f"item {index}: video_url: same video as item {first_index} with a different human_said; "
-                "keep one correction per video"
-            )
-            conflicted.add(key)
-            continue
-        seen[key] = (index, candidate.said_hash)
-        candidates.append(candidate)
+            candidate = _candidate(index, raw, base, parsed.problems, source, known or {})
+            if candidate is None:
+                continue
+            key = candidate.key_hash
+            if key in seen:
+                first_index, first_said = seen[key]
+                if first_said == candidate.said_hash:
+                    parsed.duplicates += 1
+                    duplicates.append(candidate)
+                    continue
+                parsed.problems.append(
+                    f"item {index}: video_url: same video as item {first_index} with a different human_said; "
+                    "keep one correction per video"
+                )
+                conflicted.add(key)
+                continue
+            seen[key] = (index, candidate.said_hash)
+            candidates.append(candidate)
     clashing_ids = _clashing_ids(candidates, parsed.problems)
     kept = [c for c in candidates if c.key_hash not in conflicted and c.correction_id not in clashing_ids]
     for c in candidates:
