@@ -111,6 +111,36 @@ def test_a_rerun_that_finds_every_clip_present_writes_no_status(corpus: Corpus, 
     assert (status, category) == ("ok", None) and updated != old  # found present: recorded ok again
 
 
+class ThreadRecordingStorage(LocalStorage):
+    """LocalStorage that notes which thread asked for each object's facts."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(root)
+        self.stat_threads: list[str] = []
+
+    def stat(self, key: str) -> Any:
+        self.stat_threads.append(threading.current_thread().name)
+        return super().stat(key)
+
+
+def test_on_local_storage_a_stored_clip_is_checked_without_a_thread_hop(corpus: Corpus, settings: Settings) -> None:
+    urls = [TT.format(tid(n)) for n in range(1, 5)]
+    _add(corpus, *urls)
+    fake = FakeDownloader(generate=True)
+    storage = ThreadRecordingStorage(settings.workspace / "storage")
+    _ingestor(corpus, settings, fake, storage=storage).run()
+    storage.path(video_key(tid(3))).unlink()  # a stored copy gone: the check here fails over to the pool
+    storage.stat_threads.clear()
+    report = _ingestor(corpus, settings, fake, storage=storage, concurrency=2).run()
+    assert report.counts == {"ok": 1, "present": 3, "failed": 0}
+    assert [(o.url, o.status) for o in report.outcomes] == [(u, "ok" if u == urls[2] else "present") for u in urls]
+    caller = threading.current_thread().name
+    in_pool = [name for name in storage.stat_threads if name != caller]
+    assert storage.stat_threads.count(caller) == 4  # every linked clip checked in the calling thread
+    assert in_pool and all(name.startswith("ingest-fetch") for name in in_pool)  # the missing one, again
+    assert sum(fake.calls.values()) == 5 and storage.stat(video_key(tid(3))) is not None  # fetched, stored
+
+
 def test_one_bad_url_never_stops_the_others(corpus: Corpus, settings: Settings) -> None:
     good = [TT.format(tid(n)) for n in range(1, 6)]
     bad = TT.format(tid(99))

@@ -270,14 +270,13 @@ def test_import_folds_each_local_path_once(tmp_path: Path, monkeypatch: pytest.M
     battery = tmp_path / "battery.json"
     battery.write_text(json.dumps([{"video_url": str(c), "human_said": f"roligt {i}"} for i, c in enumerate(clips)]))
     resolved: list[Path] = []
-    real = humortune.urls.Path.resolve
+    real = humortune.urls._resolve
 
-    def counting(self: Path, strict: bool = False) -> Path:
-        if self.suffix == ".mp4":  # the battery's clips (opening a new workspace resolves Alembic's scripts too)
-            resolved.append(self)
-        return real(self, strict)
+    def counting(path: Path) -> Path:
+        resolved.append(path)
+        return real(path)
 
-    monkeypatch.setattr(humortune.urls.Path, "resolve", counting)
+    monkeypatch.setattr(humortune.urls, "_resolve", counting)  # where every local source is resolved
     with Corpus.open(tmp_path / "c.db") as corpus:
         assert corpus.import_battery(battery).added == 5
         assert len(resolved) == 5
