@@ -116,12 +116,10 @@ def test_the_queue_orders_by_code_point_under_a_linguistic_collation(postgres: P
 def test_the_builder_reads_corrections_in_code_point_order_under_a_linguistic_collation(
     postgres: PostgresServer, tmp_path: Path
 ) -> None:
-    url = postgres.url.rsplit("/", 1)[0] + "/icu"  # made by the test above when missing
-    with psycopg.connect(postgres.url, autocommit=True) as admin:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = 'icu'").fetchone():
-            admin.execute("CREATE DATABASE icu TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
-    with psycopg.connect(url, autocommit=True) as admin:
-        admin.execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public")  # a fresh workspace in that database
+    url = postgres.url.rsplit("/", 1)[0] + "/icu_sources"
+    with psycopg.connect(postgres.url, autocommit=True) as admin:  # its own database: a fresh workspace
+        admin.execute("DROP DATABASE IF EXISTS icu_sources")
+        admin.execute("CREATE DATABASE icu_sources TEMPLATE template0 LOCALE_PROVIDER icu ICU_LOCALE 'en-US'")
     ids = ("c_2", "c1", "C", "c", "c-1")
     with Corpus.open(settings=Settings(workspace=tmp_path / "pg", database_url=url)) as corpus:
         for n, cid in enumerate(ids, start=1):
